@@ -1,0 +1,35 @@
+# make run   - set up .venv, migrate the SQLite database under var/, serve on http://127.0.0.1:8000
+# make test  - set up .venv and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup run test demo lint vendor bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/thrive-workshop serve
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+demo: setup
+	$(BIN)/python -m server.demo
+
+lint: setup
+	$(BIN)/ruff check .
+
+vendor:
+	scripts/vendor.sh
+
+clean:
+	rm -rf $(VENV) var build dist *.egg-info

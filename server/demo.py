@@ -1,0 +1,99 @@
+"""``make demo``: the app with a seeded workshop and simulated phones that join, rank and agree.
+
+Open the printed console and projector links and watch them move within a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+
+import uvicorn
+
+from .client import WorkshopClient, create_workshop, join, tables
+from .db import migrate
+from .settings import Settings
+
+TABLE_NAMES = ["Red", "Blue", "Green", "Yellow"]
+
+
+async def simulated_phone(
+    url: str, code: str, table_id: str, name: str, rng: random.Random, start_delay: float
+):
+    await asyncio.sleep(start_delay)
+    joined = await join(url, code, table_id, name)
+    phone = await WorkshopClient(url, joined["participant_token"]).connect()
+    ids = [p["id"] for p in phone.state["principles"]]
+    wanted = rng.sample(ids, phone.state["capacity"])
+    while True:
+        await asyncio.sleep(rng.uniform(2, 6))
+        ranking = phone.state["rankings"][table_id]
+        if ranking["agreed"] or phone.state["workshop"]["rankings_locked"]:
+            continue
+        items = ranking["items"]
+        missing = [p for p in wanted if p not in items]
+        if missing:
+            edit = {"op": "add", "principle_id": rng.choice(missing)}
+        elif items != wanted:
+            target = next(p for i, p in enumerate(wanted) if items[i] != p)
+            edit = {"op": "move", "principle_id": target, "to_index": wanted.index(target)}
+        else:
+            await phone.call("ranking.agree", {"base_revision": ranking["revision"]})
+            continue
+        ack = await phone.call("ranking.edit", {"base_revision": ranking["revision"], **edit})
+        if not ack["ok"] and ack["error"]["code"] == "conflict":
+            await phone.sync()
+
+
+async def run_demo(host: str, port: int, phones_per_table: int) -> None:
+    settings = Settings.from_env()
+    await asyncio.to_thread(migrate, settings)
+    server = uvicorn.Server(
+        uvicorn.Config("server.app:create_app", factory=True, host=host, port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110  (uvicorn offers no event for this)
+        await asyncio.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    created = await create_workshop(
+        url,
+        title="Demo: Northshire Phase 1 workshop",
+        locality="Northshire",
+        tables=TABLE_NAMES,
+        baseline_scores={"needs-led": 2, "accessibility": 3},
+    )
+    code = created["workshop"]["join_code"]
+    print(f"\n  Facilitator console: {created['facilitator_url']}")
+    print(f"  Projector:           {created['projector_url']}")
+    print(f"  Join on a phone:     {created['join_url']}  (code {code})\n", flush=True)
+    facilitator = await WorkshopClient(url, created["facilitator_token"]).connect()
+    await facilitator.call("agenda.start")
+    rng = random.Random(7)
+    phones = [
+        asyncio.create_task(
+            simulated_phone(url, code, t["id"], f"Phone {t['name']} {n + 1}", rng, rng.uniform(0, 5))
+        )
+        for t in await tables(url, code)
+        for n in range(phones_per_table)
+    ]
+    try:
+        await serving
+    finally:
+        for task in phones:
+            task.cancel()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--phones-per-table", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("DATABASE_URL", "sqlite+aiosqlite:///var/demo.db")
+    asyncio.run(run_demo(args.host, args.port, args.phones_per_table))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Exercise 3: the room's consensus top five: tally method, reveal, confirm and undo."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..broadcast import rooms
+from ..domain.ranking import capacity_for
+from ..domain.tally import METHODS
+from .commands import Actor, Context, Payload, command
+from .errors import invalid_payload, invalid_state, not_found
+from .sections import consensus_sections
+from .state import load_rows
+
+
+async def publish_consensus(ctx: Context) -> None:
+    """Mark the consensus section changed and send it: the full tally to facilitators, the rest per reveal."""
+    ws = ctx.workshop
+    ws.consensus_version = ctx.version
+    rows = await load_rows(ctx.session, ws)
+    full, others = consensus_sections(ws, rows.principles, rows.tables, rows.rankings)
+    if full is others:
+        ctx.emit_to_everyone({"type": "consensus", "version": ctx.version, "consensus": full})
+        return
+    ctx.emit(
+        {"type": "consensus", "version": ctx.version, "consensus": full}, [rooms.role(ws.id, "facilitator")]
+    )
+    ctx.emit(
+        {"type": "consensus", "version": ctx.version, "consensus": others},
+        [rooms.role(ws.id, "projector"), rooms.role(ws.id, "participant")],
+    )
+
+
+class SetMethod(Payload):
+    method: Literal[METHODS]  # type: ignore[valid-type]
+
+
+@command("consensus.set_method", roles={"facilitator"}, payload=SetMethod)
+async def set_method(ctx: Context, actor: Actor, p: SetMethod):
+    if ctx.workshop.tally_method == p.method:
+        return None
+    ctx.workshop.tally_method = p.method
+    await publish_consensus(ctx)
+    return None
+
+
+class Reveal(Payload):
+    revealed: bool
+
+
+@command("consensus.reveal", roles={"facilitator"}, payload=Reveal)
+async def reveal(ctx: Context, actor: Actor, p: Reveal):
+    if ctx.workshop.results_revealed == p.revealed:
+        return None
+    ctx.workshop.results_revealed = p.revealed
+    await publish_consensus(ctx)
+    return None
+
+
+class Confirm(Payload):
+    items: list[str] = Field(min_length=1, max_length=5)
+    note: str = Field(default="", max_length=1000)
+
+
+@command("consensus.confirm", roles={"facilitator"}, payload=Confirm)
+async def confirm(ctx: Context, actor: Actor, p: Confirm):
+    ws = ctx.workshop
+    rows = await load_rows(ctx.session, ws)
+    known = {pr.principle_id for pr in rows.principles}
+    for pid in p.items:
+        if pid not in known:
+            raise not_found(f"The principle {pid[:64]!r}")
+    if len(set(p.items)) != len(p.items):
+        raise invalid_payload("items: each principle may appear once.")
+    needed = capacity_for(len(known))
+    if len(p.items) != needed:
+        raise invalid_payload(f"items: the consensus needs exactly {needed} principles.")
+    full, _ = consensus_sections(ws, rows.principles, rows.tables, rows.rankings)
+    tally_items = full["tally"]["top"][:needed]
+    if full["agreed_tables"] == 0:
+        raise invalid_state("No table has agreed its top five yet.")
+    ws.confirmed = {
+        "items": list(p.items),
+        "tally_items": list(tally_items),
+        "changed_by_room": list(p.items) != list(tally_items),
+        "note": p.note,
+        "method": ws.tally_method,
+        "confirmed_at": ctx.now,
+    }
+    await publish_consensus(ctx)
+    return {"confirmed": ws.confirmed}
+
+
+class Unconfirm(Payload):
+    pass
+
+
+@command("consensus.unconfirm", roles={"facilitator"}, payload=Unconfirm)
+async def unconfirm(ctx: Context, actor: Actor, p: Unconfirm):
+    if ctx.workshop.confirmed is None:
+        return None
+    ctx.workshop.confirmed = None
+    await publish_consensus(ctx)
+    return None

@@ -1,0 +1,193 @@
+"""Exercise 1: each table's shared top five. Edits race; they are applied one at a time per workshop."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from sqlmodel import select
+
+from ..broadcast import rooms
+from ..domain import ranking as rules
+from ..domain.errors import Conflict
+from ..models import Principle, Ranking, WorkshopTable
+from .commands import Actor, Context, Payload, command
+from .consensus import publish_consensus
+from .errors import CommandError, forbidden, invalid_payload, not_found
+from .sections import ranking_section, workshop_section
+
+PrincipleId = str
+
+
+class _TablePayload(Payload):
+    table_id: str | None = Field(default=None, max_length=32)
+    base_revision: int = Field(ge=0, le=1_000_000_000)
+
+
+class EditRanking(_TablePayload):
+    op: Literal["add", "remove", "move", "replace"]
+    principle_id: PrincipleId | None = Field(default=None, min_length=1, max_length=64)
+    index: int | None = Field(default=None, ge=0, le=100)
+    to_index: int | None = Field(default=None, ge=0, le=100)
+    items: list[PrincipleId] | None = Field(default=None, max_length=60)
+
+    @model_validator(mode="after")
+    def _fields_fit_the_op(self):
+        needs_principle = self.op in ("add", "remove", "move")
+        if needs_principle and self.principle_id is None:
+            raise ValueError(f"'{self.op}' needs principle_id")
+        if self.op == "move" and self.to_index is None:
+            raise ValueError("'move' needs to_index")
+        if self.op == "replace" and self.items is None:
+            raise ValueError("'replace' needs items")
+        if self.items is not None and any(not (1 <= len(i) <= 64) for i in self.items):
+            raise ValueError("items: ids are 1 to 64 characters")
+        return self
+
+    def to_edit(self) -> rules.Edit:
+        if self.op == "add":
+            return rules.Add(self.principle_id, self.index)
+        if self.op == "remove":
+            return rules.Remove(self.principle_id)
+        if self.op == "move":
+            return rules.Move(self.principle_id, self.to_index)
+        return rules.Replace(tuple(self.items))
+
+
+class AgreeRanking(_TablePayload):
+    pass
+
+
+class ReopenRanking(_TablePayload):
+    pass
+
+
+async def _target_table(ctx: Context, actor: Actor, requested: str | None) -> str:
+    """Participants act on their own table only; facilitators name one."""
+    if actor.role == "participant":
+        if requested is not None and requested != actor.table_id:
+            raise forbidden("You can only change your own table's top five.")
+        return actor.table_id
+    if requested is None:
+        raise invalid_payload("table_id: required")
+    table = await ctx.session.get(WorkshopTable, requested)
+    if table is None or table.workshop_id != ctx.workshop.id:
+        raise not_found("That table")
+    return requested
+
+
+async def _ranking_for(ctx: Context, table_id: str) -> Ranking:
+    ranking = await ctx.session.get(Ranking, table_id)
+    if ranking is None or ranking.workshop_id != ctx.workshop.id:
+        raise not_found("That table")
+    return ranking
+
+
+async def _principle_ids(ctx: Context) -> frozenset[str]:
+    rows = await ctx.session.exec(
+        select(Principle.principle_id).where(Principle.workshop_id == ctx.workshop.id)
+    )
+    return frozenset(rows)
+
+
+def _refuse_when_locked(ctx: Context) -> None:
+    if ctx.workshop.rankings_locked:
+        raise CommandError("rankings_locked", "The facilitator has locked the rankings for now.", status=409)
+
+
+def _as_domain(r: Ranking) -> rules.Ranking:
+    return rules.Ranking(items=tuple(r.items), revision=r.revision, agreed=r.agreed)
+
+
+def _store(ctx: Context, row: Ranking, new: rules.Ranking) -> None:
+    row.items = list(new.items)
+    row.revision = new.revision
+    if new.agreed and not row.agreed:
+        row.agreed_at = ctx.now
+    if not new.agreed:
+        row.agreed_at = None
+    row.agreed = new.agreed
+    row.updated_at = ctx.now
+    row.version = ctx.version
+    ctx.emit(
+        {"type": "ranking", "version": ctx.version, "ranking": ranking_section(row)},
+        [
+            rooms.table(ctx.workshop.id, row.table_id),
+            rooms.role(ctx.workshop.id, "facilitator"),
+            rooms.role(ctx.workshop.id, "projector"),
+        ],
+    )
+
+
+@command("ranking.edit", roles={"participant", "facilitator"}, payload=EditRanking)
+async def edit_ranking(ctx: Context, actor: Actor, p: EditRanking):
+    table_id = await _target_table(ctx, actor, p.table_id)
+    _refuse_when_locked(ctx)
+    row = await _ranking_for(ctx, table_id)
+    ids = await _principle_ids(ctx)
+    try:
+        outcome = rules.apply_edit(
+            _as_domain(row), p.to_edit(), p.base_revision, ids, rules.capacity_for(len(ids))
+        )
+    except Conflict as exc:
+        raise CommandError(
+            "conflict", exc.message, status=409, extra={"ranking": ranking_section(row)}
+        ) from None
+    if outcome.changed:
+        _store(ctx, row, outcome.ranking)
+    return {"ranking": ranking_section(row), "changed": outcome.changed, "rebased": outcome.rebased}
+
+
+def _check_revision(row: Ranking, base_revision: int) -> None:
+    if base_revision != row.revision:
+        raise CommandError(
+            "conflict",
+            "Your table's list changed a moment ago. Have another look, then try again.",
+            status=409,
+            extra={"ranking": ranking_section(row)},
+        )
+
+
+@command("ranking.agree", roles={"participant", "facilitator"}, payload=AgreeRanking)
+async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
+    table_id = await _target_table(ctx, actor, p.table_id)
+    _refuse_when_locked(ctx)
+    row = await _ranking_for(ctx, table_id)
+    if row.agreed:  # a second tap, or a resend: already done
+        return {"ranking": ranking_section(row)}
+    # Agreeing is about the exact list people looked at: never agree a list that changed under them.
+    _check_revision(row, p.base_revision)
+    ids = await _principle_ids(ctx)
+    _store(ctx, row, rules.agree(_as_domain(row), rules.capacity_for(len(ids))))
+    await publish_consensus(ctx)
+    return {"ranking": ranking_section(row)}
+
+
+@command("ranking.reopen", roles={"participant", "facilitator"}, payload=ReopenRanking)
+async def reopen_ranking(ctx: Context, actor: Actor, p: ReopenRanking):
+    table_id = await _target_table(ctx, actor, p.table_id)
+    _refuse_when_locked(ctx)
+    row = await _ranking_for(ctx, table_id)
+    if not row.agreed:
+        return {"ranking": ranking_section(row)}
+    _store(ctx, row, rules.reopen(_as_domain(row)))
+    await publish_consensus(ctx)
+    return {"ranking": ranking_section(row)}
+
+
+__all__ = ["AgreeRanking", "EditRanking", "LockRankings", "ReopenRanking"]
+
+
+class LockRankings(Payload):
+    locked: bool
+
+
+@command("rankings.lock", roles={"facilitator"}, payload=LockRankings)
+async def lock_rankings(ctx: Context, actor: Actor, p: LockRankings):
+    ws = ctx.workshop
+    if ws.rankings_locked == p.locked:
+        return None
+    ws.rankings_locked = p.locked
+    ws.workshop_version = ctx.version
+    ctx.emit_to_everyone({"type": "workshop", "version": ctx.version, "workshop": workshop_section(ws)})
+    return None

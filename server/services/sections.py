@@ -1,0 +1,133 @@
+"""The state sections clients hold (docs/protocol.md), built from rows.
+
+Snapshots and updates are built by the same functions, so a snapshot plus the updates after it equals a
+fresh snapshot by construction; ``tests/services/test_snapshot.py`` checks it all the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import tally as tally_rules
+from ..domain.ranking import capacity_for
+from ..models import Principle, Ranking, Segment, Workshop, WorkshopTable
+
+THRIVE_LIKE_AT_LEAST = 3
+PRIVILEGED_ROLES = frozenset({"facilitator"})
+
+
+def workshop_section(ws: Workshop) -> dict[str, Any]:
+    return {
+        "version": ws.workshop_version,
+        "id": ws.id,
+        "title": ws.title,
+        "locality": ws.locality,
+        "join_code": ws.join_code,
+        "join_path": f"/j/{ws.join_code}",
+        "rankings_locked": ws.rankings_locked,
+    }
+
+
+def principle_item(p: Principle) -> dict[str, Any]:
+    return {
+        "id": p.principle_id,
+        "name": p.name,
+        "summary": p.summary,
+        "level": p.level,
+        "baseline_score": p.baseline_score,
+        "thrive_like": p.baseline_score is not None and p.baseline_score >= THRIVE_LIKE_AT_LEAST,
+    }
+
+
+def table_item(t: WorkshopTable) -> dict[str, Any]:
+    return {"id": t.id, "name": t.name, "position": t.position}
+
+
+def ranking_section(r: Ranking) -> dict[str, Any]:
+    return {
+        "table_id": r.table_id,
+        "version": r.version,
+        "revision": r.revision,
+        "items": list(r.items),
+        "agreed": r.agreed,
+        "agreed_at": r.agreed_at,
+        "updated_at": r.updated_at,
+    }
+
+
+def segment_item(s: Segment) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "kind": s.kind,
+        "title": s.title,
+        "instructions": s.instructions,
+        "position": s.position,
+        "planned_seconds": s.planned_seconds,
+        "status": s.status,
+        "deadline": s.deadline,
+        "remaining_seconds": s.remaining_seconds,
+        # Time run before the current run; while running add (now - run_started_at). Kept free of "now"
+        # so that a section does not change just because time passes.
+        "actual_seconds": s.elapsed_seconds,
+        "run_started_at": s.run_started_at,
+        "started_at": s.started_at,
+        "ended_at": s.ended_at,
+    }
+
+
+def agenda_section(ws: Workshop, segments: list[Segment]) -> dict[str, Any]:
+    return {
+        "version": ws.agenda_version,
+        "current_id": ws.current_segment_id,
+        "lock_on_timeout": ws.lock_on_timeout,
+        "segments": [segment_item(s) for s in sorted(segments, key=lambda s: s.position)],
+    }
+
+
+def display_section(ws: Workshop) -> dict[str, Any]:
+    return {"version": ws.display_version, "mode": ws.display_mode, "table_id": ws.display_table_id}
+
+
+def agreed_ballots(
+    tables: list[WorkshopTable], rankings: dict[str, Ranking]
+) -> list[tally_rules.TableBallot]:
+    ballots = []
+    for t in sorted(tables, key=lambda t: t.position):
+        r = rankings.get(t.id)
+        if r is not None and r.agreed:
+            ballots.append(tally_rules.TableBallot(table_id=t.id, ranking=tuple(r.items)))
+    return ballots
+
+
+def consensus_sections(
+    ws: Workshop, principles: list[Principle], tables: list[WorkshopTable], rankings: dict[str, Ranking]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The consensus section as (facilitator view, everyone else's view).
+
+    Others see the tally only once revealed, so the room is not herded by early results.
+    """
+    ids = [p.principle_id for p in sorted(principles, key=lambda p: p.position)]
+    ballots = agreed_ballots(tables, rankings)
+    cut = capacity_for(len(ids))
+    result = tally_rules.tally(ids, ballots, method=ws.tally_method, cut=cut)
+    comparison = tally_rules.compare_methods(ids, ballots, cut=cut)
+    differs = [m for m, top in comparison.items() if m != "borda" and top != comparison["borda"]]
+    full = {
+        "version": ws.consensus_version,
+        "method": ws.tally_method,
+        "revealed": ws.results_revealed,
+        "agreed_tables": len(ballots),
+        "tally": result.to_dict(),
+        "comparison": comparison,
+        "differs_from_borda": differs,
+        "confirmed": ws.confirmed,
+    }
+    if ws.results_revealed:
+        return full, full
+    hidden = {**full, "tally": None, "comparison": None, "differs_from_borda": None}
+    return full, hidden
+
+
+def consensus_for_role(ws, principles, tables, rankings, role: str) -> dict[str, Any]:
+    full, hidden = consensus_sections(ws, principles, tables, rankings)
+    return full if role in PRIVILEGED_ROLES else hidden

@@ -1,0 +1,272 @@
+"""Creating a workshop, joining a table, and telling who a token belongs to."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..catalogue import default_principles
+from ..domain import agenda as agenda_rules
+from ..models import Credential, Participant, Principle, Ranking, Segment, Workshop, WorkshopTable
+from . import tokens
+from .commands import Actor
+from .errors import CommandError, invalid_payload, not_found, unauthenticated
+from .state import load_tables
+
+PRINCIPLE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+Level = Literal["macro", "meso", "micro"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PrincipleSpec(_Strict):
+    id: str = Field(pattern=PRINCIPLE_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=120)
+    summary: str = Field(default="", max_length=500)
+    level: Level | None = None
+    baseline_score: int | None = Field(default=None, ge=1, le=4)
+
+
+class SegmentSpec(_Strict):
+    kind: Literal[agenda_rules.SEGMENT_KINDS]  # type: ignore[valid-type]
+    title: str = Field(min_length=1, max_length=120)
+    instructions: str = Field(default="", max_length=1000)
+    planned_seconds: int = Field(ge=60, le=14400)
+
+
+class Durations(_Strict):
+    rank: int | None = Field(default=None, ge=1, le=240)
+    share: int | None = Field(default=None, ge=1, le=240)
+    consensus: int | None = Field(default=None, ge=1, le=240)
+
+
+class CreateWorkshop(_Strict):
+    title: str = Field(min_length=1, max_length=200)
+    locality: str = Field(default="", max_length=200)
+    tables: list[str] | None = Field(default=None, min_length=1, max_length=30)
+    table_count: int | None = Field(default=None, ge=1, le=30)
+    principles: list[PrincipleSpec] | None = Field(default=None, min_length=1, max_length=60)
+    baseline_scores: dict[str, int] | None = Field(default=None, max_length=60)
+    durations_minutes: Durations | None = None
+    agenda: list[SegmentSpec] | None = Field(default=None, min_length=1, max_length=40)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.tables is None and self.table_count is None:
+            raise ValueError("give 'tables' (names) or 'table_count'")
+        if self.tables is not None:
+            names = [n.strip() for n in self.tables]
+            if any(not (1 <= len(n) <= 60) for n in names):
+                raise ValueError("tables: each name is 1 to 60 characters")
+            if len({n.casefold() for n in names}) != len(names):
+                raise ValueError("tables: names must be different")
+            self.tables = names
+        if self.principles is not None and len({p.id for p in self.principles}) != len(self.principles):
+            raise ValueError("principles: ids must be different")
+        for pid, score in (self.baseline_scores or {}).items():
+            if not 1 <= score <= 4:
+                raise ValueError(f"baseline_scores: {pid[:64]!r} must be 1 to 4")
+        return self
+
+    def table_names(self) -> list[str]:
+        return (
+            self.tables if self.tables is not None else [f"Table {i}" for i in range(1, self.table_count + 1)]
+        )
+
+
+def parse_create(raw: object) -> CreateWorkshop:
+    if not isinstance(raw, dict):
+        raise invalid_payload("The request must be a JSON object.")
+    try:
+        return CreateWorkshop.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "request"
+        raise invalid_payload(f"{where}: {first.get('msg', 'invalid value')}") from None
+
+
+@dataclass(frozen=True)
+class CreatedWorkshop:
+    workshop: Workshop
+    facilitator_token: str
+    projector_token: str
+
+
+def _principles(spec: CreateWorkshop) -> list[dict]:
+    items = [p.model_dump() for p in spec.principles] if spec.principles else default_principles()
+    known = {p["id"] for p in items}
+    for pid, score in (spec.baseline_scores or {}).items():
+        if pid not in known:
+            raise invalid_payload(f"baseline_scores: {pid[:64]!r} is not one of the principles")
+        next(p for p in items if p["id"] == pid)["baseline_score"] = score
+    return items
+
+
+def _segments(spec: CreateWorkshop) -> list[SegmentSpec]:
+    if spec.agenda:
+        return spec.agenda
+    minutes = spec.durations_minutes.model_dump() if spec.durations_minutes else {}
+    segments = []
+    for kind, title, instructions, planned in agenda_rules.default_phase1_agenda():
+        if minutes.get(kind):
+            planned = minutes[kind] * 60
+        segments.append(
+            SegmentSpec(kind=kind, title=title, instructions=instructions, planned_seconds=planned)
+        )
+    return segments
+
+
+async def create_workshop(
+    session: AsyncSession, spec: CreateWorkshop, now: float | None = None
+) -> CreatedWorkshop:
+    now = time.time() if now is None else now
+    principles = _principles(spec)
+    for _attempt in range(5):  # a join-code collision is rare; draw again
+        workshop = Workshop(
+            id=tokens.new_id(),
+            title=spec.title,
+            locality=spec.locality,
+            join_code=tokens.new_join_code(),
+            created_at=now,
+        )
+        session.add(workshop)
+        try:
+            await session.flush()
+            break
+        except IntegrityError:
+            await session.rollback()
+    else:
+        raise CommandError("server_error", "Could not make a join code. Try again.", status=500)
+    facilitator_token, projector_token = tokens.new_token(), tokens.new_token()
+    for token, role in ((facilitator_token, "facilitator"), (projector_token, "projector")):
+        session.add(
+            Credential(
+                token_hash=tokens.hash_token(token), workshop_id=workshop.id, role=role, created_at=now
+            )
+        )
+    for position, name in enumerate(spec.table_names()):
+        table = WorkshopTable(id=tokens.new_id(), workshop_id=workshop.id, name=name, position=position)
+        session.add(table)
+        session.add(Ranking(table_id=table.id, workshop_id=workshop.id, items=[], updated_at=now))
+    for position, p in enumerate(principles):
+        session.add(
+            Principle(
+                workshop_id=workshop.id,
+                principle_id=p["id"],
+                name=p["name"],
+                summary=p.get("summary", ""),
+                level=p.get("level"),
+                baseline_score=p.get("baseline_score"),
+                position=position,
+            )
+        )
+    for position, seg in enumerate(_segments(spec)):
+        session.add(
+            Segment(
+                id=tokens.new_id(),
+                workshop_id=workshop.id,
+                position=position,
+                kind=seg.kind,
+                title=seg.title,
+                instructions=seg.instructions,
+                planned_seconds=seg.planned_seconds,
+                remaining_seconds=float(seg.planned_seconds),
+            )
+        )
+    await session.commit()
+    return CreatedWorkshop(workshop, facilitator_token, projector_token)
+
+
+async def workshop_by_code(session: AsyncSession, raw_code: str) -> Workshop:
+    code = tokens.normalise_join_code(raw_code or "")[:12]
+    rows = await session.exec(select(Workshop).where(Workshop.join_code == code))
+    workshop = rows.first()
+    if workshop is None:
+        raise CommandError(
+            "not_found", "No workshop has that code. Check the code on the projector.", status=404
+        )
+    return workshop
+
+
+async def public_join_info(session: AsyncSession, raw_code: str) -> dict:
+    workshop = await workshop_by_code(session, raw_code)
+    tables = await load_tables(session, workshop.id)
+    return {
+        "workshop": {"title": workshop.title, "locality": workshop.locality, "join_code": workshop.join_code},
+        "tables": [{"id": t.id, "name": t.name} for t in tables],
+    }
+
+
+class JoinRequest(_Strict):
+    table_id: str = Field(min_length=1, max_length=32)
+    display_name: str = Field(default="", max_length=40)
+
+
+@dataclass(frozen=True)
+class Joined:
+    participant_token: str
+    participant_id: str
+    table_id: str
+
+
+async def join_table(session: AsyncSession, raw_code: str, raw: object, now: float | None = None) -> Joined:
+    if not isinstance(raw, dict):
+        raise invalid_payload("The request must be a JSON object.")
+    try:
+        request = JoinRequest.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise invalid_payload(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    now = time.time() if now is None else now
+    workshop = await workshop_by_code(session, raw_code)
+    table = await session.get(WorkshopTable, request.table_id)
+    if table is None or table.workshop_id != workshop.id:
+        raise not_found("That table")
+    participant = Participant(
+        id=tokens.new_id(),
+        workshop_id=workshop.id,
+        table_id=table.id,
+        display_name=request.display_name,
+        created_at=now,
+    )
+    token = tokens.new_token()
+    session.add(participant)
+    session.add(
+        Credential(
+            token_hash=tokens.hash_token(token),
+            workshop_id=workshop.id,
+            role="participant",
+            participant_id=participant.id,
+            created_at=now,
+        )
+    )
+    await session.commit()
+    return Joined(token, participant.id, table.id)
+
+
+async def authenticate(session: AsyncSession, token: object) -> Actor:
+    """Who holds this token. Raises ``unauthenticated`` for anything else."""
+    if not isinstance(token, str) or not (16 <= len(token) <= 256):
+        raise unauthenticated()
+    credential = await session.get(Credential, tokens.hash_token(token))
+    if credential is None or credential.revoked:
+        raise unauthenticated()
+    if credential.role != "participant":
+        return Actor(workshop_id=credential.workshop_id, role=credential.role)
+    participant = await session.get(Participant, credential.participant_id)
+    if participant is None:
+        raise unauthenticated()
+    return Actor(
+        workshop_id=credential.workshop_id,
+        role="participant",
+        participant_id=participant.id,
+        table_id=participant.table_id,
+    )

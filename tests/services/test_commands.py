@@ -1,0 +1,271 @@
+"""The command path against a real database (SQLite and PostgreSQL): refusals change nothing, events go out
+only after a commit, resends apply once, and snapshot + events equals a fresh snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from server.broadcast import rooms
+from server.client import apply_update
+
+pytestmark = pytest.mark.asyncio
+
+A, B, C, D, E, F = (
+    "common-language",
+    "needs-led",
+    "shared-decision-making",
+    "partnership-working",
+    "accessibility",
+    "outcome-informed",
+)
+
+
+async def test_an_edit_is_committed_then_published_to_the_right_rooms(world):
+    phone = await world.participant(0)
+    ack = await world.run(phone, "ranking.edit", {"base_revision": 0, "op": "add", "principle_id": A})
+    assert ack["ok"] and ack["ranking"]["items"] == [A] and ack["ranking"]["revision"] == 1
+    [event] = world.broadcaster.take()
+    assert event.data["type"] == "ranking"
+    assert set(event.rooms) == {
+        rooms.table(world.workshop_id, world.table_ids[0]),
+        rooms.role(world.workshop_id, "facilitator"),
+        rooms.role(world.workshop_id, "projector"),
+    }
+    # What was published is what a fresh read gives.
+    snap = await world.snapshot(world.facilitator)
+    assert snap["rankings"][world.table_ids[0]] == event.data["ranking"]
+
+
+@pytest.mark.parametrize(
+    ("role", "event", "payload", "code"),
+    [
+        ("participant", "agenda.start", {}, "forbidden"),
+        ("participant", "consensus.reveal", {"revealed": True}, "forbidden"),
+        ("projector", "ranking.edit", {"base_revision": 0, "op": "add", "principle_id": A}, "forbidden"),
+        (
+            "participant",
+            "ranking.edit",
+            {"base_revision": 0, "op": "add", "principle_id": "nope"},
+            "unknown_principle",
+        ),
+        (
+            "participant",
+            "ranking.edit",
+            {"base_revision": 5, "op": "add", "principle_id": A},
+            "invalid_revision",
+        ),
+        ("participant", "ranking.edit", {"base_revision": 0, "op": "jump"}, "invalid_payload"),
+        (
+            "participant",
+            "ranking.edit",
+            {"base_revision": 0, "op": "add", "principle_id": A, "extra": 1},
+            "invalid_payload",
+        ),
+        ("participant", "ranking.agree", {"base_revision": 0}, "ranking_incomplete"),
+        (
+            "facilitator",
+            "ranking.edit",
+            {"base_revision": 0, "op": "add", "principle_id": A},
+            "invalid_payload",
+        ),
+        (
+            "facilitator",
+            "ranking.edit",
+            {"table_id": "missing", "base_revision": 0, "op": "add", "principle_id": A},
+            "not_found",
+        ),
+        ("facilitator", "agenda.pause", {}, "no_current_segment"),
+        ("facilitator", "agenda.extend", {"seconds": 0}, "invalid_payload"),
+        ("facilitator", "agenda.go_to", {"segment_id": "missing"}, "not_found"),
+        ("facilitator", "display.set", {"mode": "table"}, "invalid_payload"),
+        ("facilitator", "consensus.set_method", {"method": "coin"}, "invalid_payload"),
+        ("facilitator", "consensus.confirm", {"items": [A, B, C, D, E]}, "invalid_state"),
+        ("facilitator", "no.such.event", {}, "unknown_event"),
+    ],
+)
+async def test_a_refusal_has_a_code_and_changes_nothing(world, role, event, payload, code):
+    actor = await world.participant(0) if role == "participant" else getattr(world, role)
+    before = await world.snapshot(world.facilitator)
+    ack = await world.run(actor, event, payload)
+    assert ack["ok"] is False and ack["error"]["code"] == code and ack["error"]["message"]
+    assert world.broadcaster.take() == []
+    after = await world.snapshot(world.facilitator)
+    assert after == before
+
+
+async def test_a_payload_that_is_not_an_object_is_refused(world):
+    phone = await world.participant(0)
+    for raw in ([1, 2], "text", 3):
+        ack = await world.bus.execute("ranking.edit", phone, raw)
+        assert ack["error"]["code"] == "invalid_payload"
+
+
+async def test_a_resent_command_is_applied_once_and_answered_the_same(world):
+    phone = await world.participant(0)
+    payload = {"command_id": "abcdefgh-1", "base_revision": 0, "op": "add", "principle_id": A}
+    first = await world.run(phone, "ranking.edit", payload)
+    world.broadcaster.take()
+    second = await world.run(phone, "ranking.edit", payload)
+    assert second == first
+    assert world.broadcaster.take() == []
+    assert (await world.snapshot(phone))["rankings"][world.table_ids[0]]["revision"] == 1
+
+
+async def test_racing_edits_are_serialised_and_none_is_lost(world):
+    phones = [await world.participant(0) for _ in range(5)]
+    acks = await asyncio.gather(
+        *(
+            world.run(p, "ranking.edit", {"base_revision": 0, "op": "add", "principle_id": pid})
+            for p, pid in zip(phones, [A, B, C, D, E], strict=True)
+        )
+    )
+    assert all(a["ok"] for a in acks)
+    ranking = (await world.snapshot(world.facilitator))["rankings"][world.table_ids[0]]
+    assert sorted(ranking["items"]) == sorted([A, B, C, D, E]) and ranking["revision"] == 5
+    versions = [e.data["version"] for e in world.broadcaster.take()]
+    assert len(set(versions)) == 5  # every change has its own version
+
+
+async def test_no_op_commands_publish_nothing_and_keep_the_version(world):
+    before = (await world.snapshot(world.facilitator))["version"]
+    assert (await world.run(world.facilitator, "consensus.set_method", {"method": "borda"}))["ok"]
+    assert (await world.run(world.facilitator, "rankings.lock", {"locked": False}))["ok"]
+    assert world.broadcaster.take() == []
+    assert (await world.snapshot(world.facilitator))["version"] == before
+
+
+async def _agree(world, actor, items):
+    revision = 0
+    for pid in items:
+        ack = await world.run(
+            actor, "ranking.edit", {"base_revision": revision, "op": "add", "principle_id": pid}
+        )
+        assert ack["ok"], ack
+        revision = ack["ranking"]["revision"]
+    ack = await world.run(actor, "ranking.agree", {"base_revision": revision})
+    assert ack["ok"], ack
+
+
+async def test_hidden_results_reach_only_the_facilitator(world):
+    phone = await world.participant(0)
+    world.broadcaster.take()
+    await _agree(world, phone, [A, B, C, D, E])
+    consensus_events = [e for e in world.broadcaster.take() if e.data["type"] == "consensus"]
+    by_room = {e.rooms: e.data["consensus"] for e in consensus_events}
+    facilitator_view = by_room[(rooms.role(world.workshop_id, "facilitator"),)]
+    others = by_room[
+        (rooms.role(world.workshop_id, "projector"), rooms.role(world.workshop_id, "participant"))
+    ]
+    assert facilitator_view["tally"]["top"] == [A, B, C, D, E]
+    assert others["tally"] is None and others["agreed_tables"] == 1
+    assert (await world.snapshot(phone))["consensus"] == others
+    assert (await world.snapshot(world.projector))["consensus"] == others
+
+
+async def test_the_rankings_lock_stops_edits_and_agreeing(world):
+    phone = await world.participant(1)
+    assert (await world.run(world.facilitator, "rankings.lock", {"locked": True}))["ok"]
+    ack = await world.run(phone, "ranking.edit", {"base_revision": 0, "op": "add", "principle_id": A})
+    assert ack["error"]["code"] == "rankings_locked"
+    assert (await world.run(world.facilitator, "rankings.lock", {"locked": False}))["ok"]
+    assert (await world.run(phone, "ranking.edit", {"base_revision": 0, "op": "add", "principle_id": A}))[
+        "ok"
+    ]
+
+
+async def test_an_agreed_ranking_must_be_reopened_before_editing(world):
+    phone = await world.participant(2)
+    await _agree(world, phone, [A, B, C, D, E])
+    ack = await world.run(phone, "ranking.edit", {"base_revision": 6, "op": "remove", "principle_id": A})
+    assert ack["error"]["code"] == "ranking_agreed"
+    again = await world.run(phone, "ranking.agree", {"base_revision": 6})
+    assert again["ok"] and again["ranking"]["revision"] == 6  # a second tap changes nothing
+    assert (await world.run(phone, "ranking.reopen", {"base_revision": 6}))["ranking"]["agreed"] is False
+
+
+async def test_confirming_records_whether_the_room_changed_the_tally(world):
+    await _agree(world, await world.participant(0), [A, B, C, D, E])
+    same = await world.run(world.facilitator, "consensus.confirm", {"items": [A, B, C, D, E]})
+    assert same["confirmed"]["changed_by_room"] is False and same["confirmed"]["tally_items"] == [
+        A,
+        B,
+        C,
+        D,
+        E,
+    ]
+    changed = await world.run(
+        world.facilitator, "consensus.confirm", {"items": [F, B, C, D, E], "note": "F matters"}
+    )
+    assert changed["confirmed"]["changed_by_room"] is True and changed["confirmed"]["note"] == "F matters"
+    for bad in ([A, A, B, C, D], [A, B, C, D]):
+        assert (await world.run(world.facilitator, "consensus.confirm", {"items": bad}))["error"][
+            "code"
+        ] == "invalid_payload"
+    assert (await world.run(world.facilitator, "consensus.unconfirm"))["ok"]
+    assert (await world.snapshot(world.facilitator))["consensus"]["confirmed"] is None
+
+
+async def test_timers_are_deadlines_on_the_server_clock(world):
+    f = world.facilitator
+    assert (await world.run(f, "agenda.start"))["ok"]
+    seg = (await world.snapshot(f))["agenda"]["segments"][0]
+    assert seg["status"] == "running" and seg["deadline"] == world.clock.now + 1800
+    world.clock.now += 600
+    assert (await world.run(f, "agenda.pause"))["ok"]
+    seg = (await world.snapshot(f))["agenda"]["segments"][0]
+    assert seg["status"] == "paused" and seg["remaining_seconds"] == 1200 and seg["actual_seconds"] == 600
+    world.clock.now += 100
+    assert (await world.run(f, "agenda.resume"))["ok"]
+    assert (await world.run(f, "agenda.extend", {"seconds": 300}))["ok"]
+    seg = (await world.snapshot(f))["agenda"]["segments"][0]
+    assert seg["deadline"] == world.clock.now + 1500
+
+
+async def test_lock_on_timeout_fires_once_when_the_deadline_passes(world):
+    from server.services.scheduler import fire_due
+
+    f = world.facilitator
+    assert (await world.run(f, "agenda.set_lock_on_timeout", {"enabled": True}))["ok"]
+    assert (await world.run(f, "agenda.start"))["ok"]
+    assert await fire_due(world.bus) == 0
+    world.clock.now += 1801
+    world.broadcaster.take()
+    assert await fire_due(world.bus) == 1
+    assert await fire_due(world.bus) == 0
+    assert (await world.snapshot(f))["workshop"]["rankings_locked"] is True
+    assert [e.data["type"] for e in world.broadcaster.take()] == ["workshop"]
+
+
+async def test_snapshot_plus_events_equals_a_fresh_snapshot_for_every_role(world):
+    phone = await world.participant(0)
+    viewers = {"facilitator": world.facilitator, "projector": world.projector, "participant": phone}
+    start = {name: await world.snapshot(actor) for name, actor in viewers.items()}
+    world.broadcaster.take()
+    await _agree(world, phone, [A, B, C, D, E])
+    other = await world.participant(1)
+    await world.run(other, "ranking.edit", {"base_revision": 0, "op": "add", "principle_id": F})
+    for event, payload in [
+        ("agenda.start", {}),
+        ("agenda.extend", {"seconds": 60}),
+        ("rankings.lock", {"locked": True}),
+        ("agenda.next", {}),
+        ("display.set", {"mode": "rankings"}),
+        ("consensus.set_method", {"method": "schulze"}),
+        ("consensus.reveal", {"revealed": True}),
+        ("consensus.confirm", {"items": [A, B, C, D, E]}),
+        ("consensus.reveal", {"revealed": False}),
+        ("agenda.go_to", {"segment_id": start["facilitator"]["agenda"]["segments"][0]["id"]}),
+    ]:
+        world.clock.now += 7
+        assert (await world.run(world.facilitator, event, payload))["ok"], event
+    events = world.broadcaster.take()
+    for name, actor in viewers.items():
+        my_rooms = set(rooms.for_client(world.workshop_id, actor.role, actor.table_id))
+        state = start[name]
+        for event in events:
+            if my_rooms & set(event.rooms):
+                state = apply_update(state, event.data)
+        fresh = await world.snapshot(actor)
+        assert {**state, "version": 0, "server_now": 0} == {**fresh, "version": 0, "server_now": 0}, name
