@@ -73,7 +73,9 @@ def new_timer(planned_seconds: int) -> SegmentTimer:
     ``validate_segment_fields``.
     """
     if not _is_int(planned_seconds) or planned_seconds < 0:
-        raise DomainError("invalid_segment", "A part of the agenda needs a planned time of zero or more seconds.")
+        raise DomainError(
+            "invalid_segment", "A part of the agenda needs a planned time of zero or more seconds."
+        )
     return SegmentTimer(
         planned_seconds=planned_seconds,
         status="pending",
@@ -160,7 +162,9 @@ def extend(t: SegmentTimer, seconds: int, now: float) -> SegmentTimer:
 def finish(t: SegmentTimer, now: float) -> SegmentTimer:
     """End a running or paused segment, early or late."""
     if t.status == "pending":
-        raise DomainError("invalid_state", "This part of the agenda has not started yet, so it cannot be finished.")
+        raise DomainError(
+            "invalid_state", "This part of the agenda has not started yet, so it cannot be finished."
+        )
     if t.status in _ENDED:
         raise DomainError("invalid_state", "This part of the agenda has already ended.")
     return replace(_stopped(t, now, "done"), ended_at=now)
@@ -169,21 +173,27 @@ def finish(t: SegmentTimer, now: float) -> SegmentTimer:
 def skip(t: SegmentTimer, now: float) -> SegmentTimer:
     """Mark a segment that never started as skipped."""
     if t.status != "pending":
-        raise DomainError("invalid_state", "Only a part of the agenda that has not started yet can be skipped.")
+        raise DomainError(
+            "invalid_state", "Only a part of the agenda that has not started yet can be skipped."
+        )
     return replace(t, status="skipped", ended_at=now)
 
 
 def reopen(t: SegmentTimer, now: float) -> SegmentTimer:
     """Bring back an ended segment, paused, with what it had left when it ended (may be zero or negative)."""
     if t.status not in _ENDED:
-        raise DomainError("invalid_state", "This part of the agenda has not ended, so there is nothing to reopen.")
+        raise DomainError(
+            "invalid_state", "This part of the agenda has not ended, so there is nothing to reopen."
+        )
     return replace(t, status="paused", deadline=None, run_started_at=None, ended_at=None)
 
 
 def set_planned(t: SegmentTimer, planned_seconds: int) -> SegmentTimer:
     """Change the planned duration, keeping the time already used: the time left shifts by the difference."""
     if not _is_int(planned_seconds) or planned_seconds < 0:
-        raise DomainError("invalid_segment", "A part of the agenda needs a planned time of zero or more seconds.")
+        raise DomainError(
+            "invalid_segment", "A part of the agenda needs a planned time of zero or more seconds."
+        )
     difference = planned_seconds - t.planned_seconds
     if t.status == "running":
         assert t.deadline is not None
@@ -241,7 +251,9 @@ def validate_segment_fields(
     if not isinstance(kind, str) or kind not in SEGMENT_KINDS:
         raise DomainError("invalid_segment", "That kind of agenda item is not known.")
     if not isinstance(title, str) or not 1 <= len(title.strip()) <= MAX_TITLE_CHARS:
-        raise DomainError("invalid_segment", f"Each agenda item needs a title of 1 to {MAX_TITLE_CHARS} characters.")
+        raise DomainError(
+            "invalid_segment", f"Each agenda item needs a title of 1 to {MAX_TITLE_CHARS} characters."
+        )
     if not isinstance(instructions, str) or len(instructions.strip()) > MAX_INSTRUCTIONS_CHARS:
         raise DomainError(
             "invalid_segment", f"Instructions can be at most {MAX_INSTRUCTIONS_CHARS} characters long."
@@ -255,7 +267,9 @@ def new_segment(segment_id: str, kind: str, title: str, instructions: str, plann
     """A validated, pending segment."""
     if not isinstance(segment_id, str) or not segment_id:
         raise DomainError("invalid_segment", "Each agenda item needs an id.")
-    kind, title, instructions, planned_seconds = validate_segment_fields(kind, title, instructions, planned_seconds)
+    kind, title, instructions, planned_seconds = validate_segment_fields(
+        kind, title, instructions, planned_seconds
+    )
     return Segment(segment_id, kind, title, instructions, new_timer(planned_seconds))
 
 
@@ -289,7 +303,9 @@ _DEFAULT_PHASE1 = (
 _DEFAULT_MINUTES = {"rank": 30, "share": 10, "consensus": 20}
 
 
-def default_phase1_agenda(durations_minutes: Mapping[str, int] | None = None) -> list[tuple[str, str, str, int]]:
+def default_phase1_agenda(
+    durations_minutes: Mapping[str, int] | None = None,
+) -> list[tuple[str, str, str, int]]:
     """The Phase 1 agenda as ``(kind, title, instructions, planned_seconds)`` tuples.
 
     ``durations_minutes`` overrides some of the default minutes by kind (``rank``, ``share``, ``consensus``),
@@ -309,7 +325,9 @@ def get_segment(agenda: Agenda, segment_id: str) -> Segment:
     for segment in agenda.segments:
         if segment.id == segment_id:
             return segment
-    raise DomainError("not_found", "That part of the agenda no longer exists. Refresh to see the latest agenda.")
+    raise DomainError(
+        "not_found", "That part of the agenda no longer exists. Refresh to see the latest agenda."
+    )
 
 
 def current_segment(agenda: Agenda) -> Segment | None:

@@ -85,7 +85,8 @@ def _check_capacity(capacity: int) -> None:
 def _check_base_revision(r: Ranking, base_revision: int) -> None:
     if not _is_int(base_revision) or not 0 <= base_revision <= r.revision:
         raise DomainError(
-            "invalid_revision", "Your screen is out of step with your table's list. Refresh to see the latest."
+            "invalid_revision",
+            "Your screen is out of step with your table's list. Refresh to see the latest.",
         )
 
 
@@ -129,9 +130,7 @@ def _remove(items: tuple[str, ...], edit: Remove, known_ids: frozenset[str]) -> 
     return tuple(item for item in items if item != edit.principle_id)
 
 
-def _move(
-    items: tuple[str, ...], edit: Move, known_ids: frozenset[str], stale: bool
-) -> tuple[str, ...]:
+def _move(items: tuple[str, ...], edit: Move, known_ids: frozenset[str], stale: bool) -> tuple[str, ...]:
     _check_known(edit.principle_id, known_ids)
     # A negative position is never right on any revision: a malformed request, not a race.
     if not _is_int(edit.to_index) or edit.to_index < 0:

@@ -477,7 +477,7 @@ def _warnings(method: str, ballot_count: int) -> tuple[str, ...]:
 
 
 def _to_float(value: Fraction) -> float:
-    return round(float(value), 2)
+    return round(float(value), 3)
 
 
 def _copy_matrix(matrix: Preferences | None) -> Preferences | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import tally as tally_rules
-from ..domain.ranking import capacity_for
 from ..models import Principle, Ranking, Segment, Workshop, WorkshopTable
 
 THRIVE_LIKE_AT_LEAST = 3
@@ -108,9 +107,9 @@ def consensus_sections(
     """
     ids = [p.principle_id for p in sorted(principles, key=lambda p: p.position)]
     ballots = agreed_ballots(tables, rankings)
-    cut = capacity_for(len(ids))
-    result = tally_rules.tally(ids, ballots, method=ws.tally_method, cut=cut)
-    comparison = tally_rules.compare_methods(ids, ballots, cut=cut)
+    # Borda is 5…1 points whatever the number of principles (tables rank a top five).
+    result = tally_rules.tally(ids, ballots, method=ws.tally_method, cut=tally_rules.DEFAULT_CUT)
+    comparison = tally_rules.compare_methods(ids, ballots, cut=tally_rules.DEFAULT_CUT)
     differs = [m for m, top in comparison.items() if m != "borda" and top != comparison["borda"]]
     full = {
         "version": ws.consensus_version,

@@ -1,0 +1,153 @@
+"""HTTP endpoints and pages, through the real ASGI app (socket.io wrapper included)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from server.app import create_app
+from server.db import create_schema
+from server.settings import Settings
+from tests.live import ROOT
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest_asyncio.fixture
+async def http(tmp_path):
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/web.db"))
+    await create_schema(app.services.engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield client
+    await app.services.engine.dispose()
+
+
+async def test_create_a_workshop_as_json(http):
+    response = await http.post("/api/workshops", json={"title": "North", "locality": "Northshire", "tables": ["Red", "Blue"]})
+    assert response.status_code == 201
+    body = response.json()
+    code = body["workshop"]["join_code"]
+    assert re.fullmatch(r"[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{6}", code)
+    assert body["facilitator_url"] == f"http://testserver/console#k={body['facilitator_token']}"
+    assert body["projector_url"] == f"http://testserver/projector#k={body['projector_token']}"
+    assert body["join_url"] == f"http://testserver/j/{code}"
+    assert body["facilitator_token"] != body["projector_token"] and len(body["facilitator_token"]) >= 40
+    info = (await http.get(f"/api/join/{code.lower()}")).json()  # codes match whatever the case
+    assert [t["name"] for t in info["tables"]] == ["Red", "Blue"]
+    assert info["workshop"] == {"title": "North", "locality": "Northshire", "join_code": code}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"title": "", "table_count": 3},
+        {"title": "x" * 201, "table_count": 3},
+        {"title": "T", "table_count": 0},
+        {"title": "T", "table_count": 31},
+        {"title": "T", "tables": ["Red", "red"]},
+        {"title": "T", "tables": [""]},
+        {"title": "T", "table_count": 2, "baseline_scores": {"needs-led": 5}},
+        {"title": "T", "table_count": 2, "baseline_scores": {"not-a-principle": 2}},
+        {"title": "T", "table_count": 2, "principles": [{"id": "a b", "name": "A"}]},
+        {"title": "T", "table_count": 2, "principles": [{"id": "a", "name": "A"}, {"id": "a", "name": "B"}]},
+        {"title": "T", "table_count": 2, "durations_minutes": {"rank": 0}},
+        {"title": "T", "table_count": 2, "agenda": [{"kind": "dance", "title": "x", "planned_seconds": 600}]},
+        {"title": "T", "table_count": 2, "unexpected": True},
+        [1, 2, 3],
+    ],
+)
+async def test_bad_workshop_requests_are_refused_clearly(http, body):
+    response = await http.post("/api/workshops", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_payload"
+    assert response.json()["error"]["message"]
+
+
+async def test_broken_or_oversized_bodies_are_refused(http):
+    response = await http.post("/api/workshops", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    response = await http.post("/api/workshops", content=b"x" * 70_000, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+
+
+async def test_baseline_scores_and_custom_durations_are_kept(http):
+    body = (await http.post("/api/workshops", json={
+        "title": "T", "table_count": 2, "baseline_scores": {"needs-led": 3, "accessibility": 1},
+        "durations_minutes": {"rank": 25, "share": 12, "consensus": 15},
+    })).json()
+    from server.services.commands import Actor
+    from server.services.state import build_snapshot
+
+    app_services = http._transport.app.services
+    async with app_services.sessions() as session:
+        snap = await build_snapshot(session, Actor(body["workshop"]["id"], "facilitator"), 0.0)
+    scores = {p["id"]: (p["baseline_score"], p["thrive_like"]) for p in snap["principles"]}
+    assert scores["needs-led"] == (3, True) and scores["accessibility"] == (1, False)
+    assert scores["common-language"] == (None, False)
+    assert [s["planned_seconds"] for s in snap["agenda"]["segments"]] == [1500, 720, 900]
+
+
+async def test_joining_a_table(http):
+    code = (await http.post("/api/workshops", json={"title": "T", "table_count": 2})).json()["workshop"]["join_code"]
+    table_id = (await http.get(f"/api/join/{code}")).json()["tables"][1]["id"]
+    joined = await http.post(f"/api/join/{code}", json={"table_id": table_id, "display_name": "Sam"})
+    assert joined.status_code == 201 and joined.json()["table_id"] == table_id
+    assert (await http.post(f"/api/join/{code}", json={"table_id": "nope"})).status_code == 404
+    assert (await http.post(f"/api/join/{code}", json={"table_id": table_id, "display_name": "x" * 41})).status_code == 422
+    assert (await http.post("/api/join/ZZZZZZ", json={"table_id": table_id})).status_code == 404
+    assert (await http.get("/api/join/ZZZZZZ")).status_code == 404
+
+
+async def test_qr_code_and_pages(http):
+    code = (await http.post("/api/workshops", json={"title": "T", "table_count": 2})).json()["workshop"]["join_code"]
+    qr = await http.get(f"/qr/{code}.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml") and b"<svg" in qr.content
+    assert (await http.get("/qr/ZZZZZZ.svg")).status_code == 404
+    for path in ("/", "/new", "/join", f"/j/{code}", "/console", "/projector"):
+        page = await http.get(path)
+        assert page.status_code == 200, path
+        assert "<script>" not in page.text  # no inline script: the CSP forbids it
+    assert (await http.get("/j/ZZZZZZ")).status_code == 404
+    redirect = await http.get("/join", params={"code": code.lower()})
+    assert redirect.status_code == 303 and redirect.headers["location"] == f"/j/{code}"
+
+
+async def test_security_headers(http):
+    page = await http.get("/")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_the_set_up_form_needs_its_csrf_token(http):
+    form = await http.get("/new")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    fields = {"title": "Form workshop", "locality": "Northshire", "tables": "Red\nBlue\n", "minutes_rank": "30",
+              "minutes_share": "10", "minutes_consensus": "20", "baseline_needs-led": "2"}
+    forged = await http.post("/new", data=fields, cookies={})
+    assert forged.status_code == 400
+    created = await http.post("/new", data={**fields, "csrf": token})
+    assert created.status_code == 200
+    assert "/console#k=" in created.text and "/projector#k=" in created.text
+    bad = await http.post("/new", data={**fields, "csrf": token, "title": ""})
+    assert bad.status_code == 422 and "title" in bad.text
+
+
+def test_migrations_build_the_same_schema_as_the_models(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/migrated.db"
+    env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-m", "server.cli", "migrate"], cwd=ROOT, env=env, check=True)
+    check = subprocess.run(
+        [sys.executable, "-c",
+         "from alembic import command; from server.db import alembic_config; "
+         f"command.check(alembic_config({url!r}))"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
