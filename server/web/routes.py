@@ -228,6 +228,18 @@ async def projector_page(request: Request) -> HTMLResponse:
     return render(request, "projector.html")
 
 
+class RevalidatedStaticFiles(StaticFiles):
+    """Static files that browsers must revalidate (ETag), so a deploy never leaves phones on old code.
+
+    Pages link assets with a content hash (``static_url``), but ES module imports between files cannot carry one.
+    """
+
+    def file_response(self, *args, **kwargs):
+        response = super().file_response(*args, **kwargs)
+        response.headers["cache-control"] = "no-cache"
+        return response
+
+
 def routes() -> list:
     return [
         Route("/", index_page),
@@ -246,12 +258,12 @@ def routes() -> list:
         Route("/api/join/{code}", api_join, methods=["POST"]),
         Mount(
             "/static/client",
-            StaticFiles(directory=front_end_dir("client") / "static", check_dir=False),
+            RevalidatedStaticFiles(directory=front_end_dir("client") / "static", check_dir=False),
             name="client",
         ),
         Mount(
             "/static/facilitator",
-            StaticFiles(directory=front_end_dir("facilitator") / "static", check_dir=False),
+            RevalidatedStaticFiles(directory=front_end_dir("facilitator") / "static", check_dir=False),
             name="facilitator",
         ),
     ]

@@ -151,3 +151,9 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+async def test_static_files_are_revalidated_so_phones_never_run_old_code(http):
+    response = await http.get("/static/client/common/live.js")
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-cache"
+    assert "etag" in response.headers
