@@ -489,15 +489,18 @@ function rankingItem(state, ranking, id, index, editable) {
   el("span", { class: "slot-number", "aria-hidden": "true" }, String(index + 1)),
   el("span", { class: "slot-name" },
     el("span", { class: "visually-hidden" }, `${index + 1}. `),
-    name),
+    name,
+    // The locality's baseline score stays in view while the table orders its five.
+    principle && typeof principle.baseline_score === "number"
+      ? el("span", { class: "badge slot-score" }, ` Score ${principle.baseline_score}/4`) : null),
   el("span", { class: "slot-actions" },
     editButton({
-      testid: "move-up", id, label: `Move ${name} up to ${index}`, text: "↑",
+      testid: "move-up", id, label: `Move ${name} up to place ${index}`, text: "↑",
       disabled: !editable || index === 0,
       action: () => edit({ op: "move", principle_id: id, to_index: index - 1 }, `${name} moved up to ${index}.`),
     }),
     editButton({
-      testid: "move-down", id, label: `Move ${name} down to ${index + 2}`, text: "↓",
+      testid: "move-down", id, label: `Move ${name} down to place ${index + 2}`, text: "↓",
       disabled: !editable || index >= count - 1,
       action: () => edit({ op: "move", principle_id: id, to_index: index + 1 }, `${name} moved down to ${index + 2}.`),
     }),

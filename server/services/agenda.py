@@ -8,7 +8,7 @@ from ..domain import agenda as rules
 from ..models import Segment
 from .commands import Actor, Context, Payload, command
 from .errors import not_found
-from .sections import agenda_section
+from .sections import agenda_section, display_section
 from .state import load_segments
 
 
@@ -120,6 +120,15 @@ async def finish(ctx: Context, actor: Actor, p: NoArguments):
     await _change(ctx, lambda a: rules.finish_current(a, ctx.now))
 
 
+def _projector_follows_the_agenda(ctx: Context) -> None:
+    """A view the facilitator picked for one part (say one table's five) must not stick into the next part."""
+    ws = ctx.workshop
+    if (ws.display_mode, ws.display_table_id) != ("auto", None):
+        ws.display_mode, ws.display_table_id = "auto", None
+        ws.display_version = ctx.version
+        ctx.emit_to_everyone({"type": "display", "version": ctx.version, "display": display_section(ws)})
+
+
 def _known(agenda: rules.Agenda, segment_id: str) -> None:
     if segment_id not in {s.id for s in agenda.segments}:
         raise not_found("That agenda segment")
@@ -132,11 +141,13 @@ async def go_to(ctx: Context, actor: Actor, p: GoTo):
         return rules.go_to(agenda, p.segment_id, ctx.now)
 
     await _change(ctx, move)
+    _projector_follows_the_agenda(ctx)
 
 
 @command("agenda.next", roles={"facilitator"}, payload=NoArguments)
 async def next_segment(ctx: Context, actor: Actor, p: NoArguments):
     await _change(ctx, lambda a: rules.go_next(a, ctx.now))
+    _projector_follows_the_agenda(ctx)
 
 
 @command("agenda.set_planned", roles={"facilitator"}, payload=SetPlanned)

@@ -269,3 +269,15 @@ async def test_snapshot_plus_events_equals_a_fresh_snapshot_for_every_role(world
                 state = apply_update(state, event.data)
         fresh = await world.snapshot(actor)
         assert {**state, "version": 0, "server_now": 0} == {**fresh, "version": 0, "server_now": 0}, name
+
+
+async def test_moving_on_returns_the_projector_to_following_the_agenda(world):
+    f = world.facilitator
+    assert (await world.run(f, "display.set", {"mode": "table", "table_id": world.table_ids[1]}))["ok"]
+    assert (await world.run(f, "agenda.next"))["ok"]  # onto Exercise 1
+    assert (await world.snapshot(f))["display"]["mode"] == "auto"
+    assert (await world.run(f, "display.set", {"mode": "rankings"}))["ok"]
+    segments = (await world.snapshot(f))["agenda"]["segments"]
+    assert (await world.run(f, "agenda.go_to", {"segment_id": segments[2]["id"]}))["ok"]
+    snap = await world.snapshot(f)
+    assert snap["display"] == {"version": snap["version"], "mode": "auto", "table_id": None}

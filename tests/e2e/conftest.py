@@ -1,0 +1,74 @@
+"""Browser tests: Playwright's async API driving Debian's chromium against a real server process."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+import pytest_asyncio
+
+from tests.conftest import require_service
+from tests.live import ROOT, LiveServer
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "has_touch": True,
+    "is_mobile": True,
+    "device_scale_factor": 2,
+}
+PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
+LAPTOP = {"viewport": {"width": 1440, "height": 900}}
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest_asyncio.fixture
+async def browser():
+    path = chromium_path()
+    require_service("Debian's chromium", path is not None)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/e2e.db"
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "migrate"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+    )
+    live = LiveServer(url).start(tmp_path)
+    yield live
+    live.stop()
+
+
+async def new_page(browser, errors: list[str], **context_options):
+    """A page in its own context (its own localStorage, like a separate device) that records script errors."""
+    context = await browser.new_context(**context_options)
+    page = await context.new_page()
+    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+    page.on("console", lambda msg: errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None)
+    page.on("dialog", lambda dialog: dialog.accept())  # facilitators confirm what they asked for
+    return page
