@@ -18,6 +18,12 @@ class Event:
     rooms: tuple[str, ...]
 
 
+# An event the transport acts on instead of sending: tell the connections ``data["sids"]`` (and the members of
+# ``rooms``, except ``data["keep"]``) why, with a ``revoked`` event carrying ``data["notice"]``, then disconnect
+# them. Published when a token is revoked or rotated, a participant removed, or a workshop deleted.
+CLOSE_CONNECTIONS = "close_connections"
+
+
 class Broadcaster(Protocol):
     async def publish(self, events: Sequence[Event]) -> None: ...
 

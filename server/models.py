@@ -43,10 +43,18 @@ class Workshop(SQLModel, table=True):
     confirmed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     display_mode: str = Field(default="auto", max_length=16)
     display_table_id: str | None = Field(default=None, max_length=32)
+    # Optional second factor for the facilitator link: a salted scrypt hash (services.access), never the password.
+    facilitator_password: str | None = Field(default=None, max_length=200)
+    # The deadline whose running-out already locked the rankings (lock_on_timeout): the scheduler locks once
+    # per deadline, so a facilitator who unlocks in overtime is not overruled; extending sets a new deadline.
+    timeout_lock_deadline: float | None = None
 
 
 class Credential(SQLModel, table=True):
-    """A secret token, kept only as its SHA-256 hash."""
+    """A secret token, kept only as its SHA-256 hash.
+
+    ``role`` is the link it belongs to: ``facilitator``, ``cofacilitator``, ``projector`` or ``participant``.
+    """
 
     token_hash: str = Field(primary_key=True, max_length=64)
     workshop_id: str = Field(index=True, foreign_key="workshop.id", ondelete="CASCADE")
@@ -124,10 +132,14 @@ class CommandRecord(SQLModel, table=True):
     command_id: str = Field(primary_key=True, max_length=64)
     response: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: float
+    # Who sent it and which event: a command_id answers only its own sender, for the same event.
+    actor: str = Field(default="", max_length=48, sa_column_kwargs={"server_default": ""})
+    event: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
 class Presence(SQLModel, table=True):
-    """One live connection. Rows of a worker that died are swept by the next start (see services.presence)."""
+    """One live connection, held by one worker. Rows of a worker that stopped beating are swept by the others
+    (see ``services.presence``)."""
 
     sid: str = Field(primary_key=True, max_length=64)
     workshop_id: str = Field(index=True, foreign_key="workshop.id", ondelete="CASCADE")
@@ -135,3 +147,28 @@ class Presence(SQLModel, table=True):
     table_id: str | None = Field(default=None, max_length=32)
     worker_id: str = Field(max_length=64, index=True)
     seen_at: float
+    # The token hash the connection authenticated with: revoking it finds the connections to close.
+    credential_hash: str | None = Field(default=None, max_length=64, index=True)
+
+
+class CreationRecord(SQLModel, table=True):
+    """A workshop was created from an address (keyed hash, never the address), for the per-hour limit.
+
+    Rows older than an hour are deleted; nothing links a row to the workshop it made.
+    """
+
+    __tablename__ = "creation_record"
+    id: int | None = Field(default=None, primary_key=True)
+    client_key: str = Field(max_length=64, index=True)
+    created_at: float = Field(index=True)
+
+
+class Worker(SQLModel, table=True):
+    """A server process that is alive: it beats (``last_seen``) every few seconds. The others sweep the presence
+    rows of a worker that stopped beating (killed, host lost), so counts stay right."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    host: str = Field(default="", max_length=255)
+    pid: int = 0
+    started_at: float
+    last_seen: float = Field(index=True)

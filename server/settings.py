@@ -41,6 +41,9 @@ class Settings:
     log_level: str = "info"
     # How often the scheduler looks for timers that ran out (only matters when a segment locks at zero).
     scheduler_interval: float = 1.0
+    # How often each worker records that it is alive; the presence rows of a worker silent for three beats
+    # are swept by the others (services.presence).
+    heartbeat_interval: float = 5.0
     max_text: int = 2000
 
     @classmethod
@@ -56,6 +59,7 @@ class Settings:
             allowed_origins=origins,
             log_level=env.get("LOG_LEVEL", "info"),
             scheduler_interval=float(env.get("SCHEDULER_INTERVAL", "1.0")),
+            heartbeat_interval=float(env.get("HEARTBEAT_INTERVAL", "5.0")),
         )
 
     @property

@@ -19,26 +19,48 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..broadcast import Broadcaster, Event, rooms
+from ..broadcast import CLOSE_CONNECTIONS, Broadcaster, Event, rooms
 from ..db import SessionFactory
 from ..domain.errors import Conflict, DomainError
-from ..models import CommandRecord, Workshop
-from .errors import CommandError, forbidden, invalid_payload, not_found, unavailable
+from ..models import CommandRecord, Credential, Presence, Workshop
+from .errors import CommandError, forbidden, invalid_payload, not_found, unauthenticated, unavailable
 
 log = logging.getLogger(__name__)
 
 ROLES = ("facilitator", "projector", "participant")
 SYSTEM = "system"
+# The links (docs/protocol.md, "Roles and secrets"): a co-facilitator sees and does what the facilitator does,
+# except what only the owner of the workshop may do (``owner_only`` commands).
+LINKS = ("facilitator", "cofacilitator", "projector", "participant")
+# Result keys that start with this are for the transport only (e.g. "_rebind") and never reach a client.
+PRIVATE_PREFIX = "_"
 
 
 @dataclass(frozen=True)
 class Actor:
     workshop_id: str
-    role: str
+    role: str  # what it sees and which rooms it joins: facilitator, projector, participant (or system)
     participant_id: str | None = None
     table_id: str | None = None
+    link: str | None = None  # the link it authenticated with, when not the role itself ("cofacilitator")
+    # The hash of its token: checked on every command, so a revoked token stops working at once.
+    credential_hash: str | None = None
+    connection: str | None = None  # the socket.io sid it speaks through, if any
+
+    @property
+    def principal(self) -> str:
+        """Who it is for authorisation: the role, or the narrower link (``cofacilitator``)."""
+        return self.link or self.role
+
+    @property
+    def key(self) -> str:
+        """Whose command ids these are: one participant, or one link."""
+        if self.participant_id is not None:
+            return f"participant:{self.participant_id}"
+        return self.principal
 
 
 class Payload(BaseModel):
@@ -57,12 +79,41 @@ class Context:
     version: int
     now: float
     events: list[Event] = field(default_factory=list)
+    changed: bool = False  # a change with nothing to publish still commits
 
     def emit(self, data: dict[str, Any], to: Iterable[str]) -> None:
         self.events.append(Event("update", data, tuple(to)))
 
     def emit_to_everyone(self, data: dict[str, Any]) -> None:
         self.emit(data, [rooms.everyone(self.workshop.id)])
+
+    def mark_changed(self) -> None:
+        self.changed = True
+
+    def close_connections(
+        self,
+        notice: dict[str, Any],
+        *,
+        credentials: Iterable[str] = (),
+        sids: Iterable[str] = (),
+        keep: str | None = None,
+        to: Iterable[str] = (),
+    ) -> None:
+        """After the commit: tell and disconnect the connections made with these tokens (found then, in the
+        presence table, so a connection that registers meanwhile is caught by its own check), these sids, and
+        the local members of rooms ``to``; never ``keep`` (the connection that asked)."""
+        self.events.append(
+            Event(
+                CLOSE_CONNECTIONS,
+                {
+                    "notice": notice,
+                    "credentials": sorted(set(credentials)),
+                    "sids": sorted(set(sids)),
+                    "keep": [keep] if keep else [],
+                },
+                tuple(to),
+            )
+        )
 
 
 Handler = Callable[[Context, Actor, Any], Awaitable[dict[str, Any] | None]]
@@ -74,16 +125,34 @@ class CommandSpec:
     roles: frozenset[str]
     payload: type[Payload]
     handler: Handler
+    secret: tuple[str, ...] = ()  # result keys never stored for a resend (new tokens)
+    keep_record: bool = True  # False when the command deletes the workshop the record would belong to
 
 
 REGISTRY: dict[str, CommandSpec] = {}
 
 
-def command(name: str, *, roles: Iterable[str], payload: type[Payload]):
+def command(
+    name: str,
+    *,
+    roles: Iterable[str],
+    payload: type[Payload],
+    owner_only: bool = False,
+    secret: Iterable[str] = (),
+    keep_record: bool = True,
+):
+    """Register a command. ``roles`` are principals (``Actor.principal``); ``"facilitator"`` includes the
+    co-facilitator unless ``owner_only``."""
+    allowed = set(roles) | {SYSTEM}
+    if "facilitator" in allowed and not owner_only:
+        allowed.add("cofacilitator")
+
     def register(handler: Handler) -> Handler:
         if name in REGISTRY:
             raise RuntimeError(f"command {name!r} registered twice")
-        REGISTRY[name] = CommandSpec(name, frozenset(roles) | {SYSTEM}, payload, handler)
+        REGISTRY[name] = CommandSpec(
+            name, frozenset(allowed), payload, handler, tuple(secret), keep_record
+        )
         return handler
 
     return register
@@ -99,7 +168,8 @@ def validate(spec: CommandSpec, raw: Any) -> Payload:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "message"
-        raise invalid_payload(f"{where}: {first.get('msg', 'invalid value')}") from None
+        # Field names come from the client: never echo more than a little of them.
+        raise invalid_payload(f"{where[:80]}: {str(first.get('msg', 'invalid value'))[:200]}") from None
 
 
 class _WorkshopLocks:
@@ -147,7 +217,7 @@ class CommandBus:
             spec = REGISTRY.get(name)
             if spec is None:
                 raise CommandError("unknown_event", f"There is no event called {name[:60]!r}.")
-            if actor.role not in spec.roles:
+            if actor.principal not in spec.roles:
                 raise forbidden()
             payload = validate(spec, raw)
             result, events = await self._apply(spec, actor, payload)
@@ -167,9 +237,15 @@ class CommandBus:
         async with self._locks.get(actor.workshop_id), self.sessions() as session:
             try:
                 version = await _lock_workshop(session, actor.workshop_id)
+                await check_credential(session, actor)
                 if payload.command_id:
                     record = await session.get(CommandRecord, (actor.workshop_id, payload.command_id))
                     if record is not None:
+                        if (record.actor and record.actor != actor.key) or (
+                            record.event and record.event != spec.name
+                        ):
+                            # Never answer someone else's command (it may hold another table's ranking).
+                            raise invalid_payload("command_id: already used for another command; make a new one.")
                         response = record.response  # read before the rollback expires it
                         await session.rollback()
                         return response, []
@@ -183,17 +259,19 @@ class CommandBus:
                     ) from None
                 except DomainError as exc:
                     raise CommandError(exc.code, exc.message, status=409) from None
-                if not ctx.events:
+                if not ctx.events and not ctx.changed:
                     # Nothing changed: keep the version as it was.
                     await session.rollback()
                     return result, []
-                if payload.command_id:
+                if payload.command_id and spec.keep_record:
                     session.add(
                         CommandRecord(
                             workshop_id=actor.workshop_id,
                             command_id=payload.command_id,
-                            response=result,
+                            response=_storable(spec, result),
                             created_at=ctx.now,
+                            actor=actor.key[:48],
+                            event=spec.name,
                         )
                     )
                 await session.commit()
@@ -205,13 +283,51 @@ class CommandBus:
     async def _publish(self, events: list[Event]) -> None:
         # The change is committed: a failed broadcast must not turn it into an error; clients resync.
         try:
-            await self.broadcaster.publish(events)
+            await self.broadcaster.publish(await self._find_connections(events))
         except Exception:
             log.exception("broadcast failed; clients will resync")
 
+    async def _find_connections(self, events: list[Event]) -> list[Event]:
+        """Turn the tokens of a CLOSE_CONNECTIONS event into the sids using them, now that the revocation is
+        committed (a connection registering after this read checks its token itself: handlers._welcome)."""
+        resolved = []
+        for event in events:
+            if event.name != CLOSE_CONNECTIONS:
+                resolved.append(event)
+                continue
+            sids = set(event.data.get("sids", ()))
+            credentials = event.data.get("credentials") or []
+            if credentials:
+                async with self.sessions() as session:
+                    rows = await session.exec(
+                        select(Presence.sid).where(Presence.credential_hash.in_(credentials))
+                    )
+                    sids.update(rows)
+            sids.difference_update(event.data.get("keep", ()))
+            data = {"notice": event.data.get("notice", {}), "sids": sorted(sids), "keep": event.data.get("keep", [])}
+            resolved.append(Event(CLOSE_CONNECTIONS, data, event.rooms))
+        return resolved
+
+
+def _storable(spec: CommandSpec, result: dict[str, Any]) -> dict[str, Any]:
+    """The answer kept for a resend: without new secrets (only their hashes are ever stored)."""
+    kept = {k: v for k, v in result.items() if k not in spec.secret and not k.startswith(PRIVATE_PREFIX)}
+    if any(k in result for k in spec.secret):
+        kept["redacted"] = True
+    return kept
+
+
+async def check_credential(session: AsyncSession, actor: Actor) -> None:
+    """The actor's token is still valid (not rotated, revoked, removed, or its workshop deleted)."""
+    if actor.credential_hash is None:  # the system, or a test driving the bus directly
+        return
+    credential = await session.get(Credential, actor.credential_hash)
+    if credential is None or credential.revoked or credential.workshop_id != actor.workshop_id:
+        raise unauthenticated()
+
 
 async def _lock_workshop(session: AsyncSession, workshop_id: str) -> int:
-    result = await session.execute(
+    result = await session.exec(
         update(Workshop)
         .where(Workshop.id == workshop_id)
         .values(version=Workshop.version + 1)

@@ -1,46 +1,195 @@
-"""Who is connected: one row per live connection, so counts are right whichever worker holds the socket."""
+"""Who is connected: one row per live connection, so counts are right whichever worker holds the socket.
+
+Each worker knows the sockets it holds (``_live``); the ``presence`` rows are how the others see them. The
+heartbeat (``beat``, every ``heartbeat_interval`` seconds, from the app's lifespan) keeps the two honest:
+
+- it records that this worker is alive (``worker.last_seen``);
+- it makes this worker's rows equal to its sockets: it deletes rows of sockets that are gone (a disconnect
+  whose delete failed during a database outage, or that overtook the connect's insert) and re-adds rows that
+  are missing (swept while this worker could not beat);
+- it sweeps the rows of workers that have not beaten for ``STALE_BEATS`` intervals (killed, host lost), and of
+  workers it does not know;
+- it publishes fresh counts for every workshop whose counts it changed since the last beat. Counts published
+  by two workers at nearly the same time can arrive in either order; this later publication settles them.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import delete
-from sqlmodel.ext.asyncio.session import AsyncSession
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, update
+from sqlmodel import select
 
 from ..broadcast import Broadcaster, Event, rooms
 from ..db import SessionFactory
-from ..models import Presence
+from ..models import Presence, Worker
 from .commands import Actor
 from .state import presence_counts
 
+log = logging.getLogger(__name__)
+
+# A worker silent for this many heartbeat intervals is taken for dead.
+STALE_BEATS = 3
+
+
+@dataclass
+class _Connection:
+    workshop_id: str
+    role: str
+    table_id: str | None
+    seen_at: float
+    pending: bool = True  # its row is being written by ``connected``
+    credential_hash: str | None = None  # the token it used: revoking the token finds the row (services.access)
+
+    def row(self, sid: str, worker_id: str) -> Presence:
+        return Presence(
+            sid=sid,
+            workshop_id=self.workshop_id,
+            role=self.role,
+            table_id=self.table_id,
+            worker_id=worker_id,
+            seen_at=self.seen_at,
+            credential_hash=self.credential_hash,
+        )
+
 
 class PresenceTracker:
-    def __init__(self, sessions: SessionFactory, broadcaster: Broadcaster, worker_id: str):
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        broadcaster: Broadcaster,
+        worker_id: str,
+        *,
+        host: str = "",
+        pid: int = 0,
+        heartbeat_interval: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ):
         self.sessions = sessions
         self.broadcaster = broadcaster
         self.worker_id = worker_id
+        self.host = host
+        self.pid = pid
+        self.heartbeat_interval = heartbeat_interval
+        self.clock = clock
+        self.started_at = clock()
+        self._live: dict[str, _Connection] = {}
+        self._dirty: set[str] = set()
+        self._last_beat: float | None = None  # when this worker last managed to beat
+
+    # --- connections -------------------------------------------------------------------------------------
 
     async def connected(self, sid: str, actor: Actor, now: float) -> None:
-        async with self.sessions() as session:
-            session.add(
-                Presence(
-                    sid=sid,
-                    workshop_id=actor.workshop_id,
-                    role=actor.role,
-                    table_id=actor.table_id,
-                    worker_id=self.worker_id,
-                    seen_at=now,
-                )
-            )
-            await session.commit()
-            await self._publish(session, actor.workshop_id)
+        connection = _Connection(
+            actor.workshop_id, actor.role, actor.table_id, now, credential_hash=actor.credential_hash
+        )
+        self._live[sid] = connection
+        try:
+            async with self.sessions() as session:
+                session.add(connection.row(sid, self.worker_id))
+                await session.commit()
+                if self._live.get(sid) is not connection:
+                    # The socket went while its row was being written: take the row back.
+                    await session.execute(delete(Presence).where(Presence.sid == sid))
+                    await session.commit()
+                await self._publish(session, [actor.workshop_id])
+        finally:
+            connection.pending = False
 
     async def disconnected(self, sid: str) -> None:
+        connection = self._live.pop(sid, None)
         async with self.sessions() as session:
             row = await session.get(Presence, sid)
             if row is None:
-                return
+                return  # never written, or ``connected`` is still writing it and will take it back
+            workshop_id = row.workshop_id
             await session.delete(row)
             await session.commit()
-            await self._publish(session, row.workshop_id)
+            await self._publish(session, [workshop_id if connection is None else connection.workshop_id])
+
+    # --- heartbeat ---------------------------------------------------------------------------------------
+
+    async def beat(self, now: float | None = None) -> None:
+        """Record that this worker is alive, make its rows match its sockets, sweep dead workers, publish."""
+        now = self.clock() if now is None else now
+        was_beating = self._last_beat is not None and now - self._last_beat <= 2 * self.heartbeat_interval
+        changed: set[str] = set()
+        async with self.sessions() as session:
+            await self._record_alive(session, now)
+            changed |= await self._reconcile(session)
+            # After a gap in our own beats (a database outage, a stall) the others may not have been able to
+            # beat either: sweep only when this worker has been beating steadily.
+            if was_beating:
+                changed |= await self._sweep(session, now - STALE_BEATS * self.heartbeat_interval)
+            self._last_beat = now
+            dirty, self._dirty = self._dirty, set()
+            await self._publish(session, changed | dirty, mark_dirty=False)
+
+    async def _record_alive(self, session, now: float) -> None:
+        result = await session.execute(
+            update(Worker).where(Worker.id == self.worker_id).values(last_seen=now)
+        )
+        if result.rowcount == 0:
+            session.add(
+                Worker(
+                    id=self.worker_id,
+                    host=self.host[:255],
+                    pid=self.pid,
+                    started_at=self.started_at,
+                    last_seen=now,
+                )
+            )
+        await session.commit()
+
+    async def _reconcile(self, session) -> set[str]:
+        stored = dict(
+            (await session.exec(
+                select(Presence.sid, Presence.workshop_id).where(Presence.worker_id == self.worker_id)
+            )).all()
+        )
+        live = dict(self._live)
+        gone = [sid for sid in stored if sid not in live]
+        missing = [sid for sid, c in live.items() if sid not in stored and not c.pending]
+        if not gone and not missing:
+            return set()
+        if gone:
+            await session.execute(delete(Presence).where(Presence.sid.in_(gone)))
+        for sid in missing:
+            session.add(live[sid].row(sid, self.worker_id))
+        await session.commit()
+        if missing:
+            log.info("presence: re-added %d rows of this worker", len(missing))
+        return {stored[sid] for sid in gone} | {live[sid].workshop_id for sid in missing}
+
+    async def _sweep(self, session, cutoff: float) -> set[str]:
+        alive = select(Worker.id).where(Worker.last_seen >= cutoff)
+        stale = Presence.worker_id.not_in(alive)
+        workshops = set((await session.exec(select(Presence.workshop_id).where(stale).distinct())).all())
+        if workshops:
+            await session.execute(delete(Presence).where(stale))
+            log.info("presence: swept the rows of stopped workers in %d workshops", len(workshops))
+        await session.execute(delete(Worker).where(Worker.last_seen < cutoff))
+        await session.commit()
+        return workshops
+
+    # --- start and stop ------------------------------------------------------------------------------------
+
+    async def leave(self) -> None:
+        """This worker is stopping: drop its rows and its heartbeat, and publish the new counts."""
+        self._live.clear()
+        async with self.sessions() as session:
+            workshops = set(
+                (await session.exec(
+                    select(Presence.workshop_id).where(Presence.worker_id == self.worker_id).distinct()
+                )).all()
+            )
+            await session.execute(delete(Presence).where(Presence.worker_id == self.worker_id))
+            await session.execute(delete(Worker).where(Worker.id == self.worker_id))
+            await session.commit()
+            await self._publish(session, workshops, mark_dirty=False)
 
     async def forget_worker(self, worker_id: str) -> None:
         """Drop the rows of a worker that is gone (its sockets died with it)."""
@@ -49,19 +198,27 @@ class PresenceTracker:
             await session.commit()
 
     async def forget_all(self) -> None:
+        """A single process holds every socket: at its start, every row is stale."""
         async with self.sessions() as session:
             await session.execute(delete(Presence))
+            await session.execute(delete(Worker))
             await session.commit()
 
-    async def _publish(self, session: AsyncSession, workshop_id: str) -> None:
-        counts = await presence_counts(session, workshop_id)
-        # Phones do not show presence; only the console and projector get it.
-        await self.broadcaster.publish(
-            [
+    # --- publishing ----------------------------------------------------------------------------------------
+
+    async def _publish(self, session, workshop_ids: Iterable[str], *, mark_dirty: bool = True) -> None:
+        events = []
+        for workshop_id in sorted(set(workshop_ids)):
+            counts = await presence_counts(session, workshop_id)
+            # Phones do not show presence; only the console and projector get it.
+            events.append(
                 Event(
                     "update",
                     {"type": "presence", "presence": counts},
                     (rooms.role(workshop_id, "facilitator"), rooms.role(workshop_id, "projector")),
                 )
-            ]
-        )
+            )
+            if mark_dirty:
+                self._dirty.add(workshop_id)
+        if events:
+            await self.broadcaster.publish(events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 from typing import Any
@@ -117,8 +118,10 @@ async def qr_code(request: Request) -> Response:
     except CommandError as exc:
         return _error(exc)
     qr = segno.make(f"{base_url(request)}/j/{workshop.join_code}", error="m")
-    svg = qr.svg_inline(scale=10, border=2, dark="#000", light="#fff")
-    return Response(svg, media_type="image/svg+xml", headers={"cache-control": "public, max-age=3600"})
+    svg = io.BytesIO()
+    # A standalone SVG (namespace, viewBox, no fixed size) so an <img> shows it and CSS can scale it.
+    qr.save(svg, kind="svg", xmldecl=False, scale=10, border=2, dark="#000", light="#fff", omitsize=True)
+    return Response(svg.getvalue(), media_type="image/svg+xml", headers={"cache-control": "public, max-age=3600"})
 
 
 async def healthz(request: Request) -> JSONResponse:

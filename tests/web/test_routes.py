@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import httpx
 import pytest
@@ -13,7 +11,6 @@ import pytest_asyncio
 from server.app import create_app
 from server.db import create_schema
 from server.settings import Settings
-from tests.live import ROOT
 
 pytestmark = pytest.mark.asyncio
 
@@ -107,7 +104,8 @@ async def test_joining_a_table(http):
 async def test_qr_code_and_pages(http):
     code = (await http.post("/api/workshops", json={"title": "T", "table_count": 2})).json()["workshop"]["join_code"]
     qr = await http.get(f"/qr/{code}.svg")
-    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml") and b"<svg" in qr.content
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
+    assert b'xmlns="http://www.w3.org/2000/svg"' in qr.content and b"viewBox" in qr.content  # an <img> can show it
     assert (await http.get("/qr/ZZZZZZ.svg")).status_code == 404
     for path in ("/", "/new", "/join", f"/j/{code}", "/console", "/projector"):
         page = await http.get(path)
@@ -131,26 +129,13 @@ async def test_the_set_up_form_needs_its_csrf_token(http):
     token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
     fields = {"title": "Form workshop", "locality": "Northshire", "tables": "Red\nBlue\n", "minutes_rank": "30",
               "minutes_share": "10", "minutes_consensus": "20", "baseline_needs-led": "2"}
-    forged = await http.post("/new", data=fields, cookies={})
+    forged = await http.post("/new", data={**fields, "csrf": "guessed-token"})
     assert forged.status_code == 400
     created = await http.post("/new", data={**fields, "csrf": token})
     assert created.status_code == 200
     assert "/console#k=" in created.text and "/projector#k=" in created.text
     bad = await http.post("/new", data={**fields, "csrf": token, "title": ""})
     assert bad.status_code == 422 and "title" in bad.text
-
-
-def test_migrations_build_the_same_schema_as_the_models(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/migrated.db"
-    env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
-    subprocess.run([sys.executable, "-m", "server.cli", "migrate"], cwd=ROOT, env=env, check=True)
-    check = subprocess.run(
-        [sys.executable, "-c",
-         "from alembic import command; from server.db import alembic_config; "
-         f"command.check(alembic_config({url!r}))"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
 
 
 async def test_static_files_are_revalidated_so_phones_never_run_old_code(http):
