@@ -82,6 +82,19 @@ class CreateWorkshop(_Strict):
         )
 
 
+# What to tell a facilitator about a field the set-up form got wrong (the API adds the technical detail).
+FIELD_HELP = {
+    "title": "Give the workshop a title (up to 200 characters).",
+    "locality": "The locality can be up to 200 characters.",
+    "tables": "Give 1 to 30 tables, one name per line, each up to 60 characters and all different.",
+    "table_count": "Choose between 1 and 30 tables.",
+    "baseline_scores": "Baseline scores are whole numbers from 1 to 4, for the workshop's principles.",
+    "durations_minutes": "Each exercise lasts between 1 and 240 minutes.",
+    "principles": "Each principle needs an id (letters, digits, '-', '_' or '.'), a name, and ids must differ.",
+    "agenda": "Each agenda part needs a kind, a title and 1 to 240 minutes.",
+}
+
+
 def parse_create(raw: object) -> CreateWorkshop:
     if not isinstance(raw, dict):
         raise invalid_payload("The request must be a JSON object.")
@@ -89,8 +102,13 @@ def parse_create(raw: object) -> CreateWorkshop:
         return CreateWorkshop.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "request"
-        raise invalid_payload(f"{where}: {first.get('msg', 'invalid value')}") from None
+        loc = [str(p) for p in first.get("loc", ())]
+        detail = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        field = loc[0] if loc else detail.split(":", 1)[0]
+        message = FIELD_HELP.get(field, detail)
+        raise CommandError(
+            "invalid_payload", message, status=422, extra={"field": ".".join(loc) or field, "detail": detail}
+        ) from None
 
 
 @dataclass(frozen=True)
