@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -16,15 +19,21 @@ from starlette.middleware import Middleware
 
 from .db import SessionFactory, make_engine, make_session_factory
 from .realtime.handlers import SocketHandlers
-from .realtime.transport import SocketIOBroadcaster, create_socket_server
-from .services import agenda, consensus, display, rankings  # noqa: F401  (register their commands)
+from .realtime.transport import (
+    RedisManager,
+    SocketIOBroadcaster,
+    create_socket_server,
+    resync_local_clients,
+    start_manager,
+)
+from .services import access, agenda, consensus, display, plan, rankings, report_links, scores, worksheets  # noqa: F401  (register their commands)
 from .services.commands import CommandBus
-from .services.presence import PresenceTracker
+from .services.presence import PresenceTracker, run_heartbeat
 from .services.scheduler import run_scheduler
 from .settings import Settings
 from .web.assets import template_environment
-from .web.routes import routes
-from .web.security import SecurityHeadersMiddleware
+from .web.routes import exception_handlers, routes
+from .web.security import SecurityHeadersMiddleware, keep_secrets_out_of_logs
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,7 @@ class Services:
     presence: PresenceTracker
     templates: Environment
     worker_id: str
+    draining: bool = False  # set when shutting down: /readyz answers 503 so balancers stop sending work
 
 
 def build_services(settings: Settings) -> Services:
@@ -46,37 +56,87 @@ def build_services(settings: Settings) -> Services:
     sessions = make_session_factory(engine)
     sio = create_socket_server(settings)
     broadcaster = SocketIOBroadcaster(sio)
-    bus = CommandBus(sessions, broadcaster)
+    bus = CommandBus(sessions, broadcaster, one_writer=settings.is_sqlite)
     worker_id = uuid.uuid4().hex
-    presence = PresenceTracker(sessions, broadcaster, worker_id)
-    SocketHandlers(sio, bus, presence).register()
+    presence = PresenceTracker(
+        sessions,
+        broadcaster,
+        worker_id,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        heartbeat_interval=settings.heartbeat_interval,
+    )
+    if isinstance(sio.manager, RedisManager):
+        # Broadcasts lost while Redis was unreachable: send this worker's clients fresh snapshots.
+        sio.manager.on_resync = lambda: resync_local_clients(sio, sessions, time.time)
+    SocketHandlers(sio, bus, presence, settings).register()
     return Services(settings, engine, sessions, sio, bus, presence, template_environment(), worker_id)
 
 
 def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     settings = settings or Settings.from_env()
+    keep_secrets_out_of_logs()
     services = build_services(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        if not settings.redis_url:
-            # One process holds every socket: rows left by a previous run are stale.
-            await services.presence.forget_all()
-        scheduler = asyncio.create_task(run_scheduler(services.bus, settings.scheduler_interval))
+        await _start(services)
+        tasks = [
+            asyncio.create_task(run_scheduler(services.bus, settings.scheduler_interval)),
+            asyncio.create_task(run_heartbeat(services.presence, settings.heartbeat_interval)),
+        ]
         try:
             yield
         finally:
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
-            await services.presence.forget_worker(services.worker_id)
-            await services.engine.dispose()
+            # uvicorn has stopped accepting, closed the websockets (code 1012: clients reconnect to another
+            # worker at once) and finished the requests in flight; now leave cleanly.
+            services.draining = True
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await _stop(services)
 
     starlette_app = Starlette(
-        routes=routes(), lifespan=lifespan, middleware=[Middleware(SecurityHeadersMiddleware)]
+        routes=routes(),
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeadersMiddleware)],
+        exception_handlers=exception_handlers(),
     )
     starlette_app.state.services = services
     # Wrap, don't mount: socket.io answers /socket.io/, everything else (and the lifespan) goes to Starlette.
     app = socketio.ASGIApp(services.sio, other_asgi_app=starlette_app)
     app.services = services  # for tests and the CLI
     return app
+
+
+async def _start(services: Services) -> None:
+    settings = services.settings
+    try:
+        if not settings.redis_url:
+            # One process holds every socket: rows left by a previous run are stale.
+            await services.presence.forget_all()
+        # Beat before serving, so this worker is known before it writes any presence row.
+        await services.presence.beat()
+    except Exception:
+        # Serve all the same (/readyz says what is wrong); the heartbeat keeps trying.
+        log.exception("could not reach the database at start-up")
+    if isinstance(services.sio.manager, RedisManager):
+        start_manager(services.sio)
+        for _ in range(30):  # up to 3 s: the first clients should not connect before the subscription
+            if services.sio.manager.listening:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            log.warning("not listening to Redis yet; serving anyway (clients are resynced when it is back)")
+
+
+async def _stop(services: Services) -> None:
+    try:
+        await services.presence.leave()
+    except Exception:
+        log.warning("could not remove this worker's presence rows; the others will sweep them")
+    if isinstance(services.sio.manager, RedisManager):
+        await services.sio.manager.close()
+    await services.engine.dispose()

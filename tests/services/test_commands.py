@@ -83,6 +83,8 @@ async def test_an_edit_is_committed_then_published_to_the_right_rooms(world):
         ("facilitator", "consensus.set_method", {"method": "coin"}, "invalid_payload"),
         ("facilitator", "consensus.confirm", {"items": [A, B, C, D, E]}, "invalid_state"),
         ("facilitator", "no.such.event", {}, "unknown_event"),
+        ("facilitator", "rankings.lock", {"locked": "yes"}, "invalid_payload"),  # JSON types only, no coercion
+        ("facilitator", "agenda.extend", {"seconds": "60"}, "invalid_payload"),
     ],
 )
 async def test_a_refusal_has_a_code_and_changes_nothing(world, role, event, payload, code):
@@ -280,4 +282,4 @@ async def test_moving_on_returns_the_projector_to_following_the_agenda(world):
     segments = (await world.snapshot(f))["agenda"]["segments"]
     assert (await world.run(f, "agenda.go_to", {"segment_id": segments[2]["id"]}))["ok"]
     snap = await world.snapshot(f)
-    assert snap["display"] == {"version": snap["version"], "mode": "auto", "table_id": None}
+    assert snap["display"] == {"version": snap["version"], "mode": "auto", "table_id": None, "cell": None}
