@@ -31,5 +31,11 @@ lint: setup
 vendor:
 	scripts/vendor.sh
 
+# make bench - the load benchmark, app against floor (docs/performance.md); size it with BENCH_ARGS, e.g.
+#              make bench BENCH_ARGS="--workshops 10 --duration 10". Its plotting library is bench-only.
+bench: setup
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench --plot bench/latency-vs-load.png $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var build dist *.egg-info

@@ -1,0 +1,1 @@
+"""The load benchmark: ``make bench`` or ``python -m bench --help``. See docs/performance.md."""
