@@ -22,6 +22,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+PER_ADDRESS_LIMITS_OFF = {
+    "WORKSHOPS_PER_IP_PER_HOUR": "0",
+    "EVENTS_PER_SECOND_PER_IP": "0",
+    "CONNECTS_PER_SECOND_PER_IP": "0",
+    "JOINS_PER_SECOND_PER_IP": "0",
+}
+
+
 class LiveServer:
     def __init__(
         self,
@@ -30,11 +38,13 @@ class LiveServer:
         redis_url: str | None = None,
         port: int | None = None,
         env: dict | None = None,
+        log_level: str = "warning",
     ):
         self.database_url = database_url
         self.redis_url = redis_url
         self.port = port or free_port()
         self.env = env or {}
+        self.log_level = log_level
         self.process: subprocess.Popen | None = None
         self.log_path: Path | None = None
 
@@ -42,8 +52,17 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, log_dir: Path | None = None) -> LiveServer:
-        env = {**os.environ, "DATABASE_URL": self.database_url, "SCHEDULER_INTERVAL": "0.2", **self.env}
+    def start(self, log_dir: Path | None = None, *, wait: bool = True) -> LiveServer:
+        """Start the server; with ``wait=False`` call ``wait_ready()`` later (to start several at once)."""
+        # Every test client comes from 127.0.0.1, so limits per address are off unless a test sets them
+        # (tests/realtime/test_limits.py); the per-connection limits keep their defaults.
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "SCHEDULER_INTERVAL": "0.2",
+            **PER_ADDRESS_LIMITS_OFF,
+            **self.env,
+        }
         env.pop("REDIS_URL", None)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
@@ -61,14 +80,19 @@ class LiveServer:
                 "--port",
                 str(self.port),
                 "--log-level",
-                "warning",
+                self.log_level,
             ],
             cwd=ROOT,
             env=env,
             stdout=open(self.log_path, "wb"),
             stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        if wait:
+            self._wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 20) -> LiveServer:
+        self._wait_ready(timeout)
         return self
 
     def _wait_ready(self, timeout: float = 20) -> None:

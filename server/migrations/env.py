@@ -24,9 +24,17 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Any constant: the key of the PostgreSQL advisory lock that migrations take.
+MIGRATION_LOCK = 7_468_270
+
+
 def _run_sync(connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several hosts may start (and migrate) at once: one migrates, the others wait for its commit and then
+            # find nothing to do. (SQLite's write lock already does this.)
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

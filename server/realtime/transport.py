@@ -27,12 +27,16 @@ from redis.backoff import NoBackoff
 
 from ..broadcast import CLOSE_CONNECTIONS, Event
 from ..db import SessionFactory
+from ..services import access
+from ..services.errors import CommandError, unauthenticated
 from ..services.state import build_snapshot
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 256 * 1024
+# The transport's hard cap: a message over it closes the connection. Events are limited well below it (the
+# MAX_MESSAGE_BYTES setting, 64 KiB) with a `too_large` ack, so a client never meets this one by accident.
+MAX_MESSAGE_BYTES = 1024 * 1024
 RECONNECT_MAX = 2.0  # seconds between the listener's attempts to reach Redis again, at most
 PUBLISH_TIMEOUT = 3.0  # a publication that takes longer is counted as lost (and resynced), not waited for
 LISTEN_PING_EVERY = 5.0  # the listener pings Redis when it has heard nothing for this long
@@ -129,6 +133,9 @@ class RedisManager(socketio.AsyncRedisManager):
                             continue
                     yield data
             except asyncio.CancelledError:
+                self.listening = False
+                await _close_quietly(pubsub)
+                await _close_quietly(client)
                 raise
             except Exception as exc:
                 self.listening = False
@@ -212,6 +219,7 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
         # Every worker subscribes to one channel; an emit reaches the clients of every worker.
         manager = RedisManager(
             settings.redis_url,
+            channel=settings.redis_channel,
             logger=logging.getLogger("thrive.redis"),
             redis_options={
                 "socket_keepalive": True,
@@ -246,7 +254,8 @@ def local_clients(sio: socketio.AsyncServer) -> list[str]:
 
 
 async def resync_local_clients(sio: socketio.AsyncServer, sessions: SessionFactory, clock) -> int:
-    """Send every client of this worker a fresh snapshot (after broadcasts may have been lost)."""
+    """Send every client of this worker a fresh snapshot (after broadcasts may have been lost). A client whose
+    token was revoked meanwhile (its close went through Redis too) is told and disconnected instead."""
     limit = asyncio.Semaphore(RESYNC_CONCURRENCY)
 
     async def resync(sid: str) -> bool:
@@ -258,6 +267,13 @@ async def resync_local_clients(sio: socketio.AsyncServer, sessions: SessionFacto
             if actor is None:
                 return False
             async with sessions() as session:
+                try:
+                    await access.ensure_current(session, actor)
+                except CommandError:
+                    # Revoked while the revocation could not reach this worker: close it now.
+                    await sio.emit("revoked", unauthenticated().to_payload(), to=sid, ignore_queue=True)
+                    await sio.disconnect(sid, ignore_queue=True)
+                    return False
                 snapshot = await build_snapshot(session, actor, clock())
             await sio.emit("snapshot", snapshot, to=sid, ignore_queue=True)
             return True

@@ -15,6 +15,7 @@ heartbeat (``beat``, every ``heartbeat_interval`` seconds, from the app's lifesp
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -26,13 +27,15 @@ from sqlmodel import select
 from ..broadcast import Broadcaster, Event, rooms
 from ..db import SessionFactory
 from ..models import Presence, Worker
-from .commands import Actor
+from .commands import Actor, is_database_outage
 from .state import presence_counts
 
 log = logging.getLogger(__name__)
 
 # A worker silent for this many heartbeat intervals is taken for dead.
 STALE_BEATS = 3
+# How long a worker remembers a socket that ended (a connect handled after its own disconnect writes no row).
+ENDED_KEPT = 60.0
 
 
 @dataclass
@@ -42,7 +45,9 @@ class _Connection:
     table_id: str | None
     seen_at: float
     pending: bool = True  # its row is being written by ``connected``
-    credential_hash: str | None = None  # the token it used: revoking the token finds the row (services.access)
+    credential_hash: str | None = (
+        None  # the token it used: revoking the token finds the row (services.access)
+    )
 
     def row(self, sid: str, worker_id: str) -> Presence:
         return Presence(
@@ -77,6 +82,8 @@ class PresenceTracker:
         self.clock = clock
         self.started_at = clock()
         self._live: dict[str, _Connection] = {}
+        # Sockets that ended lately: a disconnect can be handled before the connect's row is written.
+        self._ended: dict[str, float] = {}
         self._dirty: set[str] = set()
         self._last_beat: float | None = None  # when this worker last managed to beat
 
@@ -86,6 +93,8 @@ class PresenceTracker:
         connection = _Connection(
             actor.workshop_id, actor.role, actor.table_id, now, credential_hash=actor.credential_hash
         )
+        if sid in self._ended:
+            return  # it is gone already
         self._live[sid] = connection
         try:
             async with self.sessions() as session:
@@ -93,13 +102,14 @@ class PresenceTracker:
                 await session.commit()
                 if self._live.get(sid) is not connection:
                     # The socket went while its row was being written: take the row back.
-                    await session.execute(delete(Presence).where(Presence.sid == sid))
+                    await session.exec(delete(Presence).where(Presence.sid == sid))
                     await session.commit()
                 await self._publish(session, [actor.workshop_id])
         finally:
             connection.pending = False
 
     async def disconnected(self, sid: str) -> None:
+        self._ended[sid] = self.clock()
         connection = self._live.pop(sid, None)
         async with self.sessions() as session:
             row = await session.get(Presence, sid)
@@ -116,6 +126,7 @@ class PresenceTracker:
         """Record that this worker is alive, make its rows match its sockets, sweep dead workers, publish."""
         now = self.clock() if now is None else now
         was_beating = self._last_beat is not None and now - self._last_beat <= 2 * self.heartbeat_interval
+        self._ended = {sid: at for sid, at in self._ended.items() if at > now - ENDED_KEPT}
         changed: set[str] = set()
         async with self.sessions() as session:
             await self._record_alive(session, now)
@@ -129,9 +140,7 @@ class PresenceTracker:
             await self._publish(session, changed | dirty, mark_dirty=False)
 
     async def _record_alive(self, session, now: float) -> None:
-        result = await session.execute(
-            update(Worker).where(Worker.id == self.worker_id).values(last_seen=now)
-        )
+        result = await session.exec(update(Worker).where(Worker.id == self.worker_id).values(last_seen=now))
         if result.rowcount == 0:
             session.add(
                 Worker(
@@ -146,9 +155,11 @@ class PresenceTracker:
 
     async def _reconcile(self, session) -> set[str]:
         stored = dict(
-            (await session.exec(
-                select(Presence.sid, Presence.workshop_id).where(Presence.worker_id == self.worker_id)
-            )).all()
+            (
+                await session.exec(
+                    select(Presence.sid, Presence.workshop_id).where(Presence.worker_id == self.worker_id)
+                )
+            ).all()
         )
         live = dict(self._live)
         gone = [sid for sid in stored if sid not in live]
@@ -156,7 +167,7 @@ class PresenceTracker:
         if not gone and not missing:
             return set()
         if gone:
-            await session.execute(delete(Presence).where(Presence.sid.in_(gone)))
+            await session.exec(delete(Presence).where(Presence.sid.in_(gone)))
         for sid in missing:
             session.add(live[sid].row(sid, self.worker_id))
         await session.commit()
@@ -169,9 +180,9 @@ class PresenceTracker:
         stale = Presence.worker_id.not_in(alive)
         workshops = set((await session.exec(select(Presence.workshop_id).where(stale).distinct())).all())
         if workshops:
-            await session.execute(delete(Presence).where(stale))
+            await session.exec(delete(Presence).where(stale))
             log.info("presence: swept the rows of stopped workers in %d workshops", len(workshops))
-        await session.execute(delete(Worker).where(Worker.last_seen < cutoff))
+        await session.exec(delete(Worker).where(Worker.last_seen < cutoff))
         await session.commit()
         return workshops
 
@@ -182,26 +193,28 @@ class PresenceTracker:
         self._live.clear()
         async with self.sessions() as session:
             workshops = set(
-                (await session.exec(
-                    select(Presence.workshop_id).where(Presence.worker_id == self.worker_id).distinct()
-                )).all()
+                (
+                    await session.exec(
+                        select(Presence.workshop_id).where(Presence.worker_id == self.worker_id).distinct()
+                    )
+                ).all()
             )
-            await session.execute(delete(Presence).where(Presence.worker_id == self.worker_id))
-            await session.execute(delete(Worker).where(Worker.id == self.worker_id))
+            await session.exec(delete(Presence).where(Presence.worker_id == self.worker_id))
+            await session.exec(delete(Worker).where(Worker.id == self.worker_id))
             await session.commit()
             await self._publish(session, workshops, mark_dirty=False)
 
     async def forget_worker(self, worker_id: str) -> None:
         """Drop the rows of a worker that is gone (its sockets died with it)."""
         async with self.sessions() as session:
-            await session.execute(delete(Presence).where(Presence.worker_id == worker_id))
+            await session.exec(delete(Presence).where(Presence.worker_id == worker_id))
             await session.commit()
 
     async def forget_all(self) -> None:
         """A single process holds every socket: at its start, every row is stale."""
         async with self.sessions() as session:
-            await session.execute(delete(Presence))
-            await session.execute(delete(Worker))
+            await session.exec(delete(Presence))
+            await session.exec(delete(Worker))
             await session.commit()
 
     # --- publishing ----------------------------------------------------------------------------------------
@@ -222,3 +235,16 @@ class PresenceTracker:
                 self._dirty.add(workshop_id)
         if events:
             await self.broadcaster.publish(events)
+
+
+async def run_heartbeat(presence: PresenceTracker, interval: float) -> None:
+    """The lifespan task: beat every ``interval`` seconds, whatever happens."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await presence.beat()
+        except Exception as exc:
+            if is_database_outage(exc):
+                log.warning("heartbeat: database unavailable (%s); trying again", exc.__class__.__name__)
+            else:
+                log.exception("heartbeat failed; trying again")
