@@ -6,6 +6,12 @@ set -euo pipefail
 
 # Pinned: the newest 4.8.x of socket.io-client (matches the server's Engine.IO 4 / socket.io v5 protocol).
 SOCKET_IO_CLIENT_VERSION="4.8.4"
+# Yjs (the CRDT the worksheets use; the server merges with pycrdt) and what it imports, bundled once into one
+# ES module, client/static/vendor/yjs.mjs, by esbuild. The bundle is committed: nothing is built at run time.
+YJS_VERSION="13.6.33"
+LIB0_VERSION="0.2.120"
+ISOMORPHIC_JS_VERSION="0.2.5"
+ESBUILD_VERSION="0.28.2"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEST="$ROOT/client/static/vendor"
@@ -35,6 +41,35 @@ fi
 cp "$PKG/dist/socket.io.min.js" "$DEST/socket.io.min.js"
 cp "$PKG/LICENSE" "$DEST/socket.io-client.LICENSE"
 
+# --- Yjs: unpack yjs, lib0 and isomorphic.js as node_modules, then bundle them into one minified ES module.
+BUNDLE="$WORK/yjs-bundle"
+mkdir -p "$BUNDLE/node_modules"
+for spec in "yjs@${YJS_VERSION}" "lib0@${LIB0_VERSION}" "isomorphic.js@${ISOMORPHIC_JS_VERSION}"; do
+  name="${spec%@*}"
+  version="${spec##*@}"
+  fetch_package "$spec"
+  mkdir -p "$BUNDLE/node_modules/$name"
+  tar -xzf "$WORK/${name}-${version}.tgz" -C "$BUNDLE/node_modules/$name" --strip-components=1
+  got="$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' "$BUNDLE/node_modules/$name/package.json" | head -n1)"
+  if [ "$got" != "$version" ]; then
+    echo "vendor.sh: expected $name $version, got $got" >&2
+    exit 1
+  fi
+done
+cat > "$BUNDLE/entry.mjs" <<'JS'
+export * from "yjs";
+JS
+# esbuild comes from npm (its platform binary is an npm package too); --yes only skips npx's prompt.
+(cd "$BUNDLE" && npx --yes "esbuild@${ESBUILD_VERSION}" entry.mjs --bundle --format=esm --minify \
+  --target=es2019 --legal-comments=none --outfile="$DEST/yjs.mjs" --log-level=warning)
+# Yjs refuses to load twice in one page; the bundle must not use eval (the pages' CSP forbids it).
+if grep -q "eval(" "$DEST/yjs.mjs" || grep -q "new Function" "$DEST/yjs.mjs"; then
+  echo "vendor.sh: the Yjs bundle uses eval or new Function, which the CSP forbids" >&2
+  exit 1
+fi
+cp "$BUNDLE/node_modules/yjs/LICENSE" "$DEST/yjs.LICENSE"
+cp "$BUNDLE/node_modules/lib0/LICENSE" "$DEST/lib0.LICENSE"
+
 {
   echo "# Vendored browser libraries. Regenerate with scripts/vendor.sh; do not edit by hand."
   echo "# package version file sha256"
@@ -42,7 +77,13 @@ cp "$PKG/LICENSE" "$DEST/socket.io-client.LICENSE"
     sum="$(sha256sum "$DEST/$file" | cut -d' ' -f1)"
     echo "socket.io-client ${SOCKET_IO_CLIENT_VERSION} ${file} ${sum}"
   done
+  echo "# yjs.mjs bundles yjs ${YJS_VERSION} + lib0 ${LIB0_VERSION} + isomorphic.js ${ISOMORPHIC_JS_VERSION} (esbuild ${ESBUILD_VERSION})"
+  for spec in "yjs ${YJS_VERSION} yjs.mjs" "yjs ${YJS_VERSION} yjs.LICENSE" "lib0 ${LIB0_VERSION} lib0.LICENSE"; do
+    file="${spec##* }"
+    sum="$(sha256sum "$DEST/$file" | cut -d' ' -f1)"
+    echo "${spec} ${sum}"
+  done
 } > "$DEST/VERSIONS.txt"
 
-echo "vendor.sh: socket.io-client ${SOCKET_IO_CLIENT_VERSION} -> ${DEST#"$ROOT"/}"
+echo "vendor.sh: socket.io-client ${SOCKET_IO_CLIENT_VERSION}, yjs ${YJS_VERSION} (lib0 ${LIB0_VERSION}) -> ${DEST#"$ROOT"/}"
 cat "$DEST/VERSIONS.txt"

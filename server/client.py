@@ -13,7 +13,38 @@ from typing import Any
 import httpx
 import socketio
 
-VERSIONED_SECTIONS = ("workshop", "agenda", "consensus", "display")
+VERSIONED_SECTIONS = ("workshop", "agenda", "consensus", "display", "plan", "scores")
+
+
+def _merge_yjs(mine: str | None, theirs: str | None) -> str | None:
+    """Two base64 Yjs states/updates as one (Yjs merges idempotently, in any order)."""
+    from .domain import worksheet as doc_rules
+
+    if not mine or not theirs:
+        return mine or theirs
+    return doc_rules.b64encode(doc_rules.combine(doc_rules.b64decode(mine, limit=1 << 30),
+                                                 doc_rules.b64decode(theirs, limit=1 << 30)))
+
+
+def _apply_worksheet(state: dict[str, Any], update: dict[str, Any]) -> None:
+    sheet = update["worksheet"]
+    sheets = dict(state.get("worksheets") or {})
+    current = sheets.get(sheet["id"])
+    held = current.get("state") if current else None
+    merged = _merge_yjs(held, update["update"]) if "update" in update else held
+    if current is None or update["version"] > current["version"]:
+        sheets[sheet["id"]] = {**sheet, "state": merged}
+    elif merged != held:
+        sheets[sheet["id"]] = {**current, "state": merged}
+    state["worksheets"] = sheets
+
+
+def _apply_agreed_scores(state: dict[str, Any]) -> None:
+    """The scores section is the live source of each principle's ``agreed_score`` (docs/protocol.md)."""
+    agreed = (state.get("scores") or {}).get("agreed")
+    if agreed is None or not state.get("principles"):
+        return
+    state["principles"] = [{**p, "agreed_score": agreed.get(p["id"])} for p in state["principles"]]
 
 
 def apply_update(state: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -30,11 +61,16 @@ def apply_update(state: dict[str, Any], update: dict[str, Any]) -> dict[str, Any
         if current is None or update["version"] > current["version"]:
             rankings[ranking["table_id"]] = ranking
         state["rankings"] = rankings
+    elif kind == "worksheet":
+        # The Yjs update (when sent to us) is merged whatever its version; the texts follow the version.
+        _apply_worksheet(state, update)
     elif kind in VERSIONED_SECTIONS:
         section = update[kind]
         current = state.get(kind)
         if current is None or update["version"] > current["version"]:
             state[kind] = section
+            if kind == "scores":
+                _apply_agreed_scores(state)
     else:
         return state
     state["version"] = max(state.get("version", 0), update["version"])
@@ -53,10 +89,22 @@ def merge_snapshot(state: dict[str, Any] | None, snapshot: dict[str, Any]) -> di
         mine = state.get(name)
         if mine and merged.get(name) and mine["version"] > merged[name]["version"]:
             merged[name] = mine
+    if (state.get("scores") or {}).get("version", -1) > (snapshot.get("scores") or {}).get("version", -1):
+        _apply_agreed_scores(merged)
     for table_id, mine in (state.get("rankings") or {}).items():
         theirs = merged["rankings"].get(table_id)
         if theirs is not None and mine["version"] > theirs["version"]:
             merged["rankings"][table_id] = mine
+    sheets = dict(merged.get("worksheets") or {})
+    for sheet_id, mine in (state.get("worksheets") or {}).items():
+        theirs = sheets.get(sheet_id)
+        if theirs is None:
+            continue
+        kept = mine if mine["version"] > theirs["version"] else theirs
+        sheets[sheet_id] = {**kept, "state": _merge_yjs(mine.get("state"), theirs.get("state"))
+                            if theirs.get("state") is not None else None}
+    if "worksheets" in merged:
+        merged["worksheets"] = sheets
     merged["version"] = max(snapshot["version"], state.get("version", 0))
     return merged
 
@@ -72,14 +120,29 @@ class WorkshopClient:
     """One connection: keeps ``state`` from the snapshot and updates, and sends commands with acks."""
 
     def __init__(
-        self, url: str, token: str, *, transports: list[str] | None = None, reconnection: bool = True
+        self,
+        url: str,
+        token: str,
+        *,
+        transports: list[str] | None = None,
+        reconnection: bool = True,
+        password: str | None = None,
+        headers: dict[str, str] | None = None,
     ):
         self.url = url
         self.token = token
+        self.password = password
+        self.headers = headers or {}
+        self.revoked: dict[str, Any] | None = None  # the `revoked` notice, when the server closed us
         self.transports = transports or ["websocket"]
         self.state: dict[str, Any] | None = None
         self.updates: list[dict[str, Any]] = []
         self.snapshots = 0
+        # Worksheets this client edited that the server may not have yet, and what the server had of each
+        # (its state vector) when last heard: an edit sends only what lies beyond it.
+        self.unsaved: set[str] = set()
+        self.server_vectors: dict[str, bytes] = {}
+        self.flush_on_reconnect = True
         self.connect_error: Any = None
         self._changed = asyncio.Event()
         self.sio = socketio.AsyncClient(
@@ -88,10 +151,15 @@ class WorkshopClient:
         self.sio.on("snapshot", self._on_snapshot)
         self.sio.on("update", self._on_update)
         self.sio.on("connect_error", self._on_connect_error)
+        self.sio.on("revoked", self._on_revoked)
 
     async def _on_snapshot(self, snapshot):
         self.snapshots += 1
         self.state = merge_snapshot(self.state, snapshot)
+        self._remember_server_vectors(snapshot)
+        if self.unsaved and self.flush_on_reconnect:
+            # Edits made while offline: the merge on the server makes sending them again harmless.
+            asyncio.get_running_loop().create_task(self.save_worksheets())
         self._changed.set()
 
     async def _on_update(self, update):
@@ -103,14 +171,84 @@ class WorkshopClient:
     async def _on_connect_error(self, data):
         self.connect_error = data
 
+    async def _on_revoked(self, notice):
+        self.revoked = notice
+        self._changed.set()
+
     async def connect(self, wait_snapshot: bool = True, timeout: float = 10) -> WorkshopClient:
         before = self.snapshots
+        auth = {"token": self.token}
+        if self.password is not None:
+            auth["password"] = self.password
         await self.sio.connect(
-            self.url, auth={"token": self.token}, transports=self.transports, wait_timeout=timeout
+            self.url, auth=auth, transports=self.transports, wait_timeout=timeout, headers=self.headers
         )
         if wait_snapshot:
             await self.wait_for(lambda: self.snapshots > before, timeout)
         return self
+
+    # --- worksheets (Yjs documents; see server.domain.worksheet) -----------------------------------------
+
+    def _remember_server_vectors(self, snapshot: dict[str, Any]) -> None:
+        from .domain import worksheet as doc_rules
+
+        for sheet_id, sheet in (snapshot.get("worksheets") or {}).items():
+            if sheet.get("state"):
+                raw = doc_rules.b64decode(sheet["state"], limit=1 << 30)
+                self.server_vectors[sheet_id] = doc_rules.state_vector(raw)
+
+    def worksheet_texts(self, worksheet_id: str) -> dict[str, str]:
+        """The cells as this client's own document has them (its unsaved edits included)."""
+        from .domain import worksheet as doc_rules
+
+        sheet = self.state["worksheets"][worksheet_id]
+        if sheet.get("state"):
+            return doc_rules.texts_of(doc_rules.b64decode(sheet["state"], limit=1 << 30))
+        return dict(sheet["text"])
+
+    async def edit_cell(self, worksheet_id: str, cell: str, value: str, *, save: bool = True):
+        """Make ``cell`` read ``value`` in the local document (as a text box would), then send it."""
+        from .domain import worksheet as doc_rules
+
+        sheet = self.state["worksheets"][worksheet_id]
+        local = doc_rules.b64decode(sheet["state"], limit=1 << 30)
+        update = doc_rules.text_update(local, cell, value)
+        sheets = dict(self.state["worksheets"])
+        sheets[worksheet_id] = {**sheet, "state": doc_rules.b64encode(doc_rules.combine(local, update))}
+        self.state = {**self.state, "worksheets": sheets}
+        self.unsaved.add(worksheet_id)
+        if save and self.sio.connected:
+            return await self.save_worksheet(worksheet_id)
+        return None
+
+    async def save_worksheet(self, worksheet_id: str):
+        """Send what the server lacks of this worksheet; on success the server's state vector is remembered."""
+        from .domain import worksheet as doc_rules
+
+        local = doc_rules.b64decode(self.state["worksheets"][worksheet_id]["state"], limit=1 << 30)
+        self.unsaved.discard(worksheet_id)
+        update = doc_rules.missing_from(local, self.server_vectors.get(worksheet_id))
+        try:
+            ack = await self.call(
+                "worksheet.update", {"worksheet_id": worksheet_id, "update": doc_rules.b64encode(update)}
+            )
+        except Exception:
+            self.unsaved.add(worksheet_id)
+            raise
+        if ack.get("ok"):
+            self.server_vectors[worksheet_id] = doc_rules.b64decode(ack["state_vector"], limit=1 << 30)
+        else:
+            self.unsaved.add(worksheet_id)
+        return ack
+
+    async def save_worksheets(self) -> list[dict[str, Any]]:
+        acks = []
+        for worksheet_id in sorted(self.unsaved):
+            try:
+                acks.append(await self.save_worksheet(worksheet_id))
+            except Exception:  # offline again: kept in ``unsaved`` for the next connect
+                break
+        return acks
 
     async def close(self) -> None:
         await self.sio.disconnect()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, MetaData, UniqueConstraint
+import sqlalchemy as sa
+from sqlalchemy import JSON, Column, LargeBinary, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Named constraints let Alembic's batch mode alter SQLite tables.
@@ -43,11 +44,18 @@ class Workshop(SQLModel, table=True):
     confirmed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     display_mode: str = Field(default="auto", max_length=16)
     display_table_id: str | None = Field(default=None, max_length=32)
+    # The worksheet column the projector shows in "answers" mode (services.worksheets.CELLS), else null.
+    display_cell: str | None = Field(default=None, max_length=24)
     # Optional second factor for the facilitator link: a salted scrypt hash (services.access), never the password.
     facilitator_password: str | None = Field(default=None, max_length=200)
     # The deadline whose running-out already locked the rankings (lock_on_timeout): the scheduler locks once
     # per deadline, so a facilitator who unlocks in overtime is not overruled; extending sets a new deadline.
     timeout_lock_deadline: float | None = None
+    # In-app baseline scoring (services.scores): open to phones or not; by "table" (one score per table) or
+    # "person"; and the version of the last change to either, or to an agreed score (the scores section).
+    scoring_open: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    scoring_by: str = Field(default="table", max_length=8, sa_column_kwargs={"server_default": "table"})
+    scores_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Credential(SQLModel, table=True):
@@ -82,6 +90,17 @@ class Principle(SQLModel, table=True):
     level: str | None = Field(default=None, max_length=8)
     baseline_score: int | None = None
     position: int
+    # From a site's own THRIVE Assessment Tool (services.catalogues; docs/import.md): never shipped by us.
+    statement: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
+    descriptors: list[str] = Field(  # the four descriptions, 1 (not yet met) to 4 (fully THRIVE-like), or []
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    notes: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
+    key_principles: list[str] = Field(  # ids of the eight key principles it links to
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    # The score the room agreed in the app (services.scores), kept apart from the imported baseline_score.
+    agreed_score: int | None = None
 
 
 class Participant(SQLModel, table=True):
@@ -122,6 +141,8 @@ class Segment(SQLModel, table=True):
     run_started_at: float | None = None
     started_at: float | None = None
     ended_at: float | None = None
+    # What the segment is about: for a "gap" segment, the principle id of the agreed priority it works on.
+    subject: str | None = Field(default=None, max_length=64)
 
 
 class CommandRecord(SQLModel, table=True):
@@ -172,3 +193,81 @@ class Worker(SQLModel, table=True):
     pid: int = 0
     started_at: float
     last_seen: float = Field(index=True)
+
+
+class Worksheet(SQLModel, table=True):
+    """One gap-analysis worksheet: a table's (or, with ``table_id`` null, the consolidated one) for one agreed
+    priority. ``doc`` is the merged Yjs document (one update holding the whole state); ``text`` is a plain copy
+    of each cell for the console, the reports and search (``services.worksheets``)."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    workshop_id: str = Field(index=True, foreign_key="workshop.id", ondelete="CASCADE")
+    priority_id: str = Field(max_length=64)
+    table_id: str | None = Field(default=None, max_length=32)
+    doc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    text: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 0
+    created_at: float
+    updated_at: float | None = None
+
+
+class PlanAction(SQLModel, table=True):
+    """One row of the next-steps action plan. ``removed`` is a soft delete, so a removal can be undone."""
+
+    __tablename__ = "plan_action"
+    id: str = Field(primary_key=True, max_length=32)
+    workshop_id: str = Field(index=True, foreign_key="workshop.id", ondelete="CASCADE")
+    position: int
+    action: str = Field(max_length=500)
+    priority_id: str | None = Field(default=None, max_length=64)
+    owner: str = Field(default="", max_length=120)
+    due: str = Field(default="", max_length=40)
+    status: str = Field(default="not_started", max_length=16)
+    removed: bool = False
+    created_at: float
+    updated_at: float | None = None
+
+
+class WorkshopPlan(SQLModel, table=True):
+    """The next-steps notes of a workshop, and who may edit its plan. One row per workshop, made on first use."""
+
+    __tablename__ = "workshop_plan"
+    workshop_id: str = Field(primary_key=True, max_length=32, foreign_key="workshop.id", ondelete="CASCADE")
+    version: int = 0
+    engagement_notes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    redesign_date: str = Field(default="", max_length=40)
+    tables_may_edit: bool = False
+
+
+class PrincipleScore(SQLModel, table=True):
+    """One scorer's 1–4 score of one principle, in the app (services.scores).
+
+    ``scorer`` is ``table:<table id>`` when tables score together, ``participant:<participant id>`` when each
+    person scores; rows of the other kind stay, unused, if the facilitator switches.
+    """
+
+    __tablename__ = "principle_score"
+    workshop_id: str = Field(primary_key=True, max_length=32, foreign_key="workshop.id", ondelete="CASCADE")
+    principle_id: str = Field(primary_key=True, max_length=64)
+    scorer: str = Field(primary_key=True, max_length=48)
+    kind: str = Field(max_length=12)  # table | participant
+    table_id: str = Field(max_length=32)  # the table, or the participant's table
+    score: int | None = None  # None once cleared (the row stays: its version orders the section)
+    updated_at: float
+    version: int  # the workshop version that last wrote it
+
+
+class SavedCatalogue(SQLModel, table=True):
+    """A locality's imported catalogue, kept to start later workshops from (services.catalogues).
+
+    Secret-less on purpose: anyone setting up a workshop can list a locality's catalogues by its name.
+    """
+
+    __tablename__ = "saved_catalogue"
+    id: str = Field(primary_key=True, max_length=32)
+    locality: str = Field(max_length=200)
+    locality_key: str = Field(max_length=200, index=True)  # the locality, case and spacing folded
+    title: str = Field(max_length=200)
+    principles: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    principle_count: int
+    created_at: float = Field(index=True)

@@ -7,7 +7,7 @@ broadcast, both socket.io transports.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/thrive.db"
@@ -33,6 +33,8 @@ def normalise_database_url(url: str) -> str:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    # The pub/sub channel the workers of one deployment share (channels are global to a Redis server).
+    redis_channel: str = "socketio"
     # Several workers cannot share long-polling sessions without sticky routing, so scale-out runs
     # websocket-only; a single process keeps the polling fallback for venues whose proxies block websockets.
     websocket_only: bool = False
@@ -45,6 +47,7 @@ class Settings:
     # are swept by the others (services.presence).
     heartbeat_interval: float = 5.0
     max_text: int = 2000
+    limits: Limits = field(default_factory=lambda: Limits())  # rates, caps and sizes (below)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -54,12 +57,15 @@ class Settings:
         return cls(
             database_url=normalise_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             redis_url=redis_url,
+            redis_channel=env.get("REDIS_CHANNEL") or "socketio",
             websocket_only=_bool(env.get("WEBSOCKET_ONLY"), default=redis_url is not None),
             public_url=(env.get("PUBLIC_URL") or None),
             allowed_origins=origins,
             log_level=env.get("LOG_LEVEL", "info"),
             scheduler_interval=float(env.get("SCHEDULER_INTERVAL", "1.0")),
             heartbeat_interval=float(env.get("HEARTBEAT_INTERVAL", "5.0")),
+            max_text=int(env.get("MAX_TEXT", "2000")),
+            limits=Limits.from_env(env),
         )
 
     @property
@@ -74,3 +80,39 @@ class Settings:
     @property
     def transports(self) -> list[str]:
         return ["websocket"] if self.websocket_only else ["polling", "websocket"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one client, address or workshop may use (docs/protocol.md, "Limits"; services.limits).
+
+    The defaults fit a real room: 80 and more phones, often behind one venue NAT address, tapping in bursts.
+    Each is the environment variable of the same name in upper case; 0 switches that limit off.
+    """
+
+    max_message_bytes: int = 64 * 1024  # one socket.io event's payload, as JSON
+    events_per_second: float = 20.0  # per connection, sustained ...
+    events_burst: int = 60  # ... and in a burst
+    events_per_second_per_ip: float = 300.0
+    events_burst_per_ip: int = 600
+    connects_per_second_per_ip: float = 20.0
+    connects_burst_per_ip: int = 300
+    joins_per_second_per_ip: float = 10.0  # HTTP: join-code look-ups (pages, QR codes) and joins
+    joins_burst_per_ip: int = 400
+    max_connections_per_workshop: int = 500  # the facilitator's own link is never turned away
+    max_connections_per_table: int = 40
+    workshops_per_ip_per_hour: int = 20
+    # Keys the one-hour pseudonymous count of workshops created per address. Give every worker the same value;
+    # unset, each process draws a random key (its counts are then its own, and forgotten on restart).
+    secret_key: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Limits:
+        values: dict[str, object] = {}
+        for name, spec in cls.__dataclass_fields__.items():
+            raw = env.get(name.upper())
+            if raw is None or raw == "":
+                continue
+            kind = type(spec.default) if spec.default is not None else str
+            values[name] = kind(raw)
+        return cls(**values)

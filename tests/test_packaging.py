@@ -20,6 +20,9 @@ NEEDED = [
     "server/migrations/env.py",
     "server/migrations/script.py.mako",
     "server/migrations/versions/0001_initial_schema.py",
+    "server/_client/static/vendor/yjs.mjs",
+    "server/_client/static/common/worksheet-sync.js",
+    "server/reports/templates/report.html",
 ]
 
 

@@ -9,6 +9,9 @@ import {
   principleById,
   segmentRemaining,
 } from "./common/live.js";
+import { createSecondHalf } from "./worksheet.js";
+import { createPicker } from "./principle-picker.js";
+import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
 
 const TICK_MS = 250;
 const MESSAGE_MS = 12000; // how long an error stays on screen (the next action clears it sooner)
@@ -38,6 +41,13 @@ let lastSegmentKey = null;
 let timerMemory = null; // what the timer said at the last tick, to announce only changes
 let pendingAnnouncements = [];
 let focusSegmentOnShow = false; // after joining, take screen-reader users to the segment heading
+// The gap analysis and next steps (worksheet.js): its own view, updated in place while people type.
+const secondHalf = createSecondHalf({
+  getLive: () => live,
+  storagePrefix: `thrive.worksheet.${joinCode}`,
+  showMessage: (text) => showMessage(text),
+  announce: (text) => announce(text),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // Small utilities
@@ -263,7 +273,12 @@ function connect(token) {
       if (info && info.type === "snapshot") exerciseKey = null; // a snapshot may bring anything new
       requestRender();
     },
-    onStatus: (status) => current() && renderStatus(status),
+    onStatus: (status) => {
+      if (!current()) return;
+      renderStatus(status);
+      secondHalf.onStatus(status);
+    },
+    onRaw: (kind, data) => current() && secondHalf.onRaw(kind, data),
     onAuthError: () => {
       if (!current()) return;
       disconnect();
@@ -392,21 +407,28 @@ function exerciseInputs(state, kind) {
     kind, ranking.items, ranking.agreed, ranking.version, state.capacity,
     state.workshop && state.workshop.rankings_locked, consensus.version, consensus.agreed_tables,
     (state.principles || []).length, (state.tables || []).length,
+    scoringKey(state), // in-app scores (and the agreed scores the principles show)
   ]);
 }
 
 function renderExercise(state) {
   const segment = currentSegment(state);
   const kind = segment ? segment.kind : null;
+  if (secondHalf.render($("exercise"), state, segment)) {
+    exerciseKey = null; // whatever comes next is drawn afresh
+    return;
+  }
   const key = exerciseInputs(state, kind);
   if (key === exerciseKey) return; // e.g. a presence update: keep the buttons under the user's finger
   exerciseKey = key;
   const region = $("exercise");
   region.dataset.kind = kind || "none";
-  if (kind === "rank") region.replaceChildren(...rankView(state));
-  else if (kind === "share") region.replaceChildren(...shareView(state));
-  else if (kind === "consensus") region.replaceChildren(...consensusView(state));
-  else region.replaceChildren(...finalFiveIfConfirmed(state));
+  // While the facilitator has in-app scoring open, the scoring card comes first (phone-scoring.js).
+  const scoring = scoringOpen(state) ? scoringView(state, { send: sendScore, onError: (ack) => showMessage(scoreErrorText(ack)) }) : [];
+  if (kind === "rank") region.replaceChildren(...scoring, ...rankView(state));
+  else if (kind === "share") region.replaceChildren(...scoring, ...shareView(state));
+  else if (kind === "consensus") region.replaceChildren(...scoring, ...consensusView(state));
+  else region.replaceChildren(...scoring, ...finalFiveIfConfirmed(state));
   lastRenderedItems = myRanking(state).items.slice();
 }
 
@@ -433,7 +455,7 @@ function rankView(state) {
       full && editable
         ? el("p", { class: "muted" }, `Your top ${numberWord(capacity)} is full. Remove one to add another.`)
         : null,
-      principleList(state, ranking, editable)),
+      picker.view(state, ranking, editable)),
   ];
 }
 
@@ -581,36 +603,23 @@ function tablesAgreedLine(state) {
     `${consensus.agreed_tables} of ${total} ${plural(total, "table has", "tables have")} agreed.`);
 }
 
-function principleList(state, ranking, editable) {
-  return el("ul", { class: "principles", role: "list" },
-    (state.principles || []).map((p) => principleEntry(p, ranking, editable)));
+// Choosing among many principles: grouped by level, filtered, searched, each opening to its statement and
+// descriptions (principle-picker.js). One picker for the page, so its search box survives re-renders.
+const picker = createPicker({
+  onAdd: (principle) => edit({ op: "add", principle_id: principle.id }, `${principle.name} added.`),
+});
+
+/** In-app scoring (phone-scoring.js): one principle's score for this table or person. */
+function sendScore(payload) {
+  if (!live) return Promise.resolve(null);
+  showMessage("");
+  return live.send("scores.set", payload);
 }
 
-function principleEntry(principle, ranking, editable) {
-  const position = ranking.items.indexOf(principle.id);
-  const chosen = position >= 0;
-  return el("li", { class: ["principle", chosen ? "principle-chosen" : ""], "data-principle-id": principle.id },
-    el("div", { class: "principle-text" },
-      el("h4", { class: "principle-name" }, principle.name),
-      principle.summary ? el("p", { class: "principle-summary" }, principle.summary) : null,
-      principleMarkers(principle)),
-    chosen
-      ? el("p", { class: "principle-chosen-text" },
-        el("span", { "aria-hidden": "true" }, "✓ "), `In your top five at ${position + 1}`)
-      : editButton({
-        testid: "add-principle", id: principle.id, label: `Add ${principle.name} to your top five`,
-        text: "+ Add", disabled: !editable,
-        action: () => edit({ op: "add", principle_id: principle.id }, `${principle.name} added.`),
-      }));
-}
-
-function principleMarkers(principle) {
-  const score = principle.baseline_score;
-  const thriveLike = principle.thrive_like || (typeof score === "number" && score >= 3);
-  if (typeof score !== "number" && !thriveLike) return null;
-  return el("p", { class: "principle-markers" },
-    typeof score === "number" ? el("span", { class: "badge" }, `Score ${score} of 4`) : null,
-    thriveLike ? el("span", { class: "badge badge-info" }, el("span", { "aria-hidden": "true" }, "★ "), "THRIVE-like") : null);
+function scoreErrorText(ack) {
+  const code = ack && ack.error && ack.error.code;
+  if (code === "invalid_state") return "Scoring isn't open just now: the facilitator has closed it.";
+  return errorText(ack);
 }
 
 // --- Other segments ----------------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ import {
   plural, principleName, rankText, rankingFor, segmentLabel, settledByText, shortUrl, joinUrl, tokenFromHash,
   warningText,
 } from "./shared.js";
+import { createGapPanel } from "./worksheets.js";
+import { createPlanPanel, createReportPanel } from "./plan.js";
+import { scoresRegion } from "./scores-panel.js";
 
 const TICK_MS = 250;
 const PLANNED_MINUTES = { min: 1, max: 240 };
@@ -535,7 +538,7 @@ function segmentRow(segment, current, at) {
   el("p", { class: "seg-meta" },
     `${KIND_LABELS[segment.kind] || segment.kind} · ${STATUS_WORDS[segment.status] || segment.status}`),
   segmentTimes(segment, at),
-  el("div", { class: "seg-actions" }, plannedForm(segment), goToButton(segment, current)));
+  el("div", { class: "seg-actions" }, plannedForm(segment), goToButton(segment, current), skipButton(segment, current)));
 }
 
 function segmentTimes(segment, at) {
@@ -699,6 +702,7 @@ const DISPLAY_CHOICES = {
   table: { label: "One table at a time", says: "one table's five" },
   tally: { label: "Results (tally)", says: "the results" },
   final: { label: "Final five", says: "the confirmed final five" },
+  heatmap: { label: "Scores heat map", says: "the heat map of the scores by level" },
 };
 
 function renderDisplay(state) {
@@ -1241,6 +1245,9 @@ const REGIONS = [
   },
 ];
 
+// Baseline scores and the heat map (scores-panel.js): in-app scoring and the agreed scores.
+REGIONS.push(scoresRegion({ run }));
+
 function renderAll(state) {
   for (const region of REGIONS) {
     const key = region.key(state);
@@ -1399,6 +1406,44 @@ function onChange(state) {
   $("loading").hidden = true;
   $("app").setAttribute("aria-busy", "false");
   renderAll(state);
+  renderSecondHalf(state);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The second half (worksheets.js, plan.js): gap analysis, next steps, the report
+
+const secondHalf = {
+  gap: createGapPanel({ send: (e, p) => ui.live.send(e, p), sync: () => ui.live.sync(), showError, announce }),
+  plan: createPlanPanel({ send: (e, p) => ui.live.send(e, p), showError, announce }),
+  report: createReportPanel({ send: (e, p) => ui.live.send(e, p), showError }),
+};
+
+function renderSecondHalf(state) {
+  secondHalf.gap.render($("gap-body"), state);
+  secondHalf.plan.render($("plan-body"), state);
+  secondHalf.report.render($("report-body"));
+  const current = currentSegment(state);
+  for (const [id, kind] of [["gap", "gap"], ["plan-section", "next_steps"]]) {
+    const isNow = Boolean(current && current.kind === kind);
+    $(id).classList.toggle("is-now", isNow);
+    $(id).querySelector(".now-badge").hidden = !isNow;
+  }
+}
+
+function skipButton(segment, current) {
+  if (segment.status !== "pending" || (current && current.id === segment.id)) return null;
+  return button({
+    label: "Skip", focus: `skip:${segment.id}`, testid: "segment-skip", variant: "small",
+    attrs: { "aria-label": `Skip: ${segmentLabel(segment)}` },
+    onClick: async () => {
+      const yes = await ask({
+        title: `Skip “${segmentLabel(segment)}”?`,
+        body: "It is marked as skipped and Next segment passes over it. You can still go to it later.",
+        confirmLabel: "Skip it",
+      });
+      if (yes) run("agenda.skip", { segment_id: segment.id }, `skip-${segment.id}`);
+    },
+  });
 }
 
 function showFatal(message) {
@@ -1408,8 +1453,14 @@ function showFatal(message) {
   $("connection-banner").hidden = true;
 }
 
-function onAuthError() {
+function onAuthError(error) {
   if (ui.live) ui.live.close();
+  if (error && (error.code === "password_required" || error.code === "wrong_password")) {
+    // The workshop has a password (Access panel): ask, then connect again with it.
+    import("./access.js").then(({ askPassword }) => askPassword(error))
+      .then((password) => { ui.live = connectLive({ ...ui.liveOptions, password }); });
+    return;
+  }
   showFatal("The server doesn't recognise this console link. The workshop may have been removed, or the link was copied only in part.");
 }
 
@@ -1419,10 +1470,23 @@ function start() {
     showFatal("This link is missing its secret key (the part after #k=).");
     return;
   }
-  ui.live = connectLive({ token, onChange, onStatus, onAuthError });
+  ui.liveOptions = {
+    token, onChange, onAuthError,
+    onStatus: (status) => {
+      onStatus(status);
+      secondHalf.gap.onStatus(status);
+    },
+    onRaw: (kind, data) => secondHalf.gap.onRaw(kind, data),
+  };
+  ui.live = connectLive(ui.liveOptions);
   setInterval(tick, TICK_MS);
   // Someone may paste a different console link into the same tab: start again with the new token.
   window.addEventListener("hashchange", () => location.reload());
 }
 
 start();
+
+// ---------------------------------------------------------------------------------------------------------
+// Access: who has joined, new links, the co-facilitator link, the password, deleting the workshop.
+// All of it lives in access.js (services/access.py on the server); this only mounts it.
+import("./access.js").then(({ mountAccess }) => mountAccess({ live: () => ui.live }));

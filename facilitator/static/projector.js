@@ -7,9 +7,15 @@ import {
   agreedCount, timeLeft, baselineSpoken, baselineText, displayedTable, effectiveDisplayMode, joinUrl, listInWords, ordinal,
   orderedTables, plural, principleName, rankText, rankingFor, segmentLabel, shortUrl, tokenFromHash,
 } from "./shared.js";
+import { SECOND_HALF_VIEWS, secondHalfKey } from "./projector-gap.js";
+import { SCORE_FITS, SCORE_VIEWS, scoresKey } from "./projector-scores.js";
 
 const TICK_MS = 250;
-const TALLY_ROWS_SHOWN = 10; // more would be too small to read; the top and any tie at the cut always show
+const TALLY_ROWS_SHOWN = 10; // up to this many rows show at once; longer tallies page (below)
+// A long tally (20–30 principles) keeps the top five and any tie at the cut in view, and pages through the
+// other rows, this many at a time, turning every TALLY_PAGE_MS.
+const TALLY_PAGE_ROWS = 8;
+const TALLY_PAGE_MS = 8000;
 const IDLE_MS = 4000; // hide the pointer and the small controls after this long without the mouse moving
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +26,8 @@ const view = {
   mainKey: null,
   lastRemaining: null, // {segmentId, seconds}: to notice the moment time runs out
   audio: null, // AudioContext once the sound is switched on (browsers need a click first)
+  tallyPage: 0, // which page of a long tally's other rows is showing
+  tallyPages: 1,
   soundOn: false,
 };
 
@@ -146,26 +154,54 @@ function renderTally(state) {
     return message("No results yet", "Results appear once tables have agreed their top five.", "projector-tally-empty");
   }
   const capacity = state.capacity || 5;
-  const { shown, hidden } = visibleTallyRows(tally, capacity);
+  const { pinned, paged, page } = visibleTallyRows(tally, capacity);
+  const shown = pinned.length + paged.length;
   const maxPoints = Math.max(0, ...tally.rows.map((r) => r.points || 0)) || 1;
   const top = new Set((tally.top || []).slice(0, capacity));
   const tie = new Set((tally.cut_tie && tally.cut_tie.principle_ids) || []);
-  const list = el("ol", { class: "tally-list" }, shown.map((row) => tallyRow(state, row, { maxPoints, top, tie })));
-  list.style.setProperty("--fs", String(shown.length <= 8 ? 40 : shown.length <= 11 ? 34 : 28));
+  const row = (r) => tallyRow(state, r, { maxPoints, top, tie });
+  const list = el("ol", { class: "tally-list" },
+    pinned.map(row),
+    page ? el("li", { class: "tally-page", "data-testid": "projector-tally-page" },
+      `Also ranked: ${page.from}–${page.to} of ${tally.rows.length}`,
+      page.pages > 1 ? ` · page ${page.index + 1} of ${page.pages}, turning by itself` : "") : null,
+    paged.map(row));
+  list.style.setProperty("--fs", String(shown <= 8 ? 40 : shown <= 11 ? 34 : 28));
   return el("div", { class: "tally-view", "data-testid": "projector-tally" },
     el("p", { class: "tally-caption" },
       `${tally.method_label || tally.method || "Tally"} · ${plural(tally.ballot_count || consensus.agreed_tables, "table", "tables")} counted · ★ = top ${capacity}`),
     tally.cut_tie ? cutTieFlag(state, tally.cut_tie, capacity) : null,
-    list,
-    hidden ? el("p", { class: "more" }, `+${hidden} more`) : null);
+    list);
 }
 
-/** The first rows, plus every top-five row and every row tied at the cut, in tally order. */
+/**
+ * The rows to show: all of a short tally; for a long one, every top-five row and every row tied at the cut
+ * (pinned, always in view) and one page of the others (`page`: which rows of the tally, and which page).
+ */
 function visibleTallyRows(tally, capacity) {
   const keep = new Set((tally.top || []).slice(0, capacity));
   for (const id of (tally.cut_tie && tally.cut_tie.principle_ids) || []) keep.add(id);
-  const shown = tally.rows.filter((row, i) => i < TALLY_ROWS_SHOWN || keep.has(row.principle_id));
-  return { shown, hidden: tally.rows.length - shown.length };
+  if (tally.rows.length <= TALLY_ROWS_SHOWN) {
+    view.tallyPages = 1;
+    return { pinned: tally.rows, paged: [], page: null };
+  }
+  const pinned = tally.rows.filter((row) => keep.has(row.principle_id));
+  const others = tally.rows.filter((row) => !keep.has(row.principle_id));
+  const pages = Math.max(1, Math.ceil(others.length / TALLY_PAGE_ROWS));
+  view.tallyPages = pages;
+  const index = view.tallyPage % pages;
+  const paged = others.slice(index * TALLY_PAGE_ROWS, (index + 1) * TALLY_PAGE_ROWS);
+  if (!paged.length) return { pinned, paged, page: null };
+  const from = tally.rows.indexOf(paged[0]) + 1;
+  const to = tally.rows.indexOf(paged[paged.length - 1]) + 1;
+  return { pinned, paged, page: { index, pages, from, to } };
+}
+
+/** Turn a long tally's page (only while the tally is on screen and has more than one page). */
+function turnTallyPage() {
+  if (!view.state || effectiveDisplayMode(view.state) !== "tally" || view.tallyPages <= 1) return;
+  view.tallyPage = (view.tallyPage + 1) % view.tallyPages;
+  render(view.state);
 }
 
 function tallyRow(state, row, { maxPoints, top, tie }) {
@@ -205,7 +241,11 @@ function renderFinal(state) {
     rankedList(state, confirmed.items || [], "ranked-final"));
 }
 
-const VIEWS = { join: renderJoin, rankings: renderRankings, table: renderOneTable, tally: renderTally, final: renderFinal };
+const VIEWS = {
+  join: renderJoin, rankings: renderRankings, table: renderOneTable, tally: renderTally, final: renderFinal,
+  ...SECOND_HALF_VIEWS,
+  ...SCORE_VIEWS,
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Rendering
@@ -217,7 +257,7 @@ function rankingsKey(state) {
 function mainKey(state) {
   return [effectiveDisplayMode(state), state.display && state.display.version, state.display && state.display.table_id,
     state.consensus && state.consensus.version, rankingsKey(state), state.agenda && state.agenda.version,
-    state.workshop && state.workshop.version, (state.tables || []).length].join("|");
+    state.workshop && state.workshop.version, (state.tables || []).length, secondHalfKey(state), scoresKey(state), view.tallyPage].join("|");
 }
 
 function render(state) {
@@ -246,6 +286,7 @@ const FITS = [
   { selector: ".one-table", property: "--fs", min: 36, step: 4 },
   { selector: ".final-view", property: "--fs", min: 40, step: 4 },
   { selector: ".join-view", property: "--k", min: 0.6, step: 0.05 },
+  ...SCORE_FITS,
 ];
 
 function fitView(main) {
@@ -411,6 +452,7 @@ function start() {
     },
   });
   setInterval(tick, TICK_MS);
+  setInterval(turnTallyPage, TALLY_PAGE_MS);
   window.addEventListener("hashchange", () => location.reload());
   window.addEventListener("resize", () => {
     view.mainKey = null; // re-fit the type to the new size

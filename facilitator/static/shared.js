@@ -39,7 +39,7 @@ export const METHOD_LABELS = {
 
 export const METHOD_SHORT = { borda: "Borda", dowdall: "Dowdall", count: "Count", schulze: "Schulze" };
 
-export const DISPLAY_MODES = ["auto", "join", "rankings", "table", "tally", "final"];
+export const DISPLAY_MODES = ["auto", "join", "rankings", "table", "tally", "final", "heatmap"];
 
 /** Tables in their set-up order. */
 export function orderedTables(state) {
@@ -110,6 +110,9 @@ export function effectiveDisplayMode(state) {
   const kind = segment ? segment.kind : null;
   if (kind === "share") return "rankings";
   if (kind === "consensus") return confirmed ? "final" : "tally";
+  // The second half: the consolidated worksheet of the priority in hand, then the action plan.
+  if (kind === "gap" && state.worksheets && Object.keys(state.worksheets).length) return "worksheet";
+  if (kind === "next_steps") return "plan";
   if ((kind === "gap" || kind === "next_steps" || kind === null) && confirmed) return "final";
   return "join";
 }

@@ -429,3 +429,9 @@ def edit_planned(agenda: Agenda, segment_id: str, planned_seconds: int, now: flo
         raise DomainError("invalid_segment", "Each agenda item must last between 1 minute and 4 hours.")
     segment = get_segment(agenda, segment_id)
     return _with_timer(agenda, segment_id, set_planned(segment.timer, planned_seconds))
+
+
+def skip_segment(agenda: Agenda, segment_id: str, now: float) -> Agenda:
+    """Mark a segment that has not started as skipped (the room will not do it); the room stays where it is."""
+    segment = get_segment(agenda, segment_id)
+    return _with_timer(agenda, segment_id, skip(segment.timer, now))

@@ -123,8 +123,8 @@ async def finish(ctx: Context, actor: Actor, p: NoArguments):
 def _projector_follows_the_agenda(ctx: Context) -> None:
     """A view the facilitator picked for one part (say one table's five) must not stick into the next part."""
     ws = ctx.workshop
-    if (ws.display_mode, ws.display_table_id) != ("auto", None):
-        ws.display_mode, ws.display_table_id = "auto", None
+    if (ws.display_mode, ws.display_table_id, ws.display_cell) != ("auto", None, None):
+        ws.display_mode, ws.display_table_id, ws.display_cell = "auto", None, None
         ws.display_version = ctx.version
         ctx.emit_to_everyone({"type": "display", "version": ctx.version, "display": display_section(ws)})
 
@@ -155,6 +155,15 @@ async def set_planned(ctx: Context, actor: Actor, p: SetPlanned):
     def edit(agenda: rules.Agenda) -> rules.Agenda:
         _known(agenda, p.segment_id)
         return rules.edit_planned(agenda, p.segment_id, p.planned_seconds, ctx.now)
+
+    await _change(ctx, edit)
+
+
+@command("agenda.skip", roles={"facilitator"}, payload=GoTo)
+async def skip(ctx: Context, actor: Actor, p: GoTo):
+    def edit(agenda: rules.Agenda) -> rules.Agenda:
+        _known(agenda, p.segment_id)
+        return rules.skip_segment(agenda, p.segment_id, ctx.now)
 
     await _change(ctx, edit)
 

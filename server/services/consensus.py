@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -13,6 +13,7 @@ from .commands import Actor, Context, Payload, command
 from .errors import invalid_payload, invalid_state, not_found
 from .sections import consensus_sections
 from .state import load_rows
+from .worksheets import prepare_gap_analysis
 
 
 async def publish_consensus(ctx: Context) -> None:
@@ -60,7 +61,7 @@ async def reveal(ctx: Context, actor: Actor, p: Reveal):
 
 
 class Confirm(Payload):
-    items: list[str] = Field(min_length=1, max_length=5)
+    items: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=5)
     note: str = Field(default="", max_length=1000)
 
 
@@ -90,6 +91,8 @@ async def confirm(ctx: Context, actor: Actor, p: Confirm):
         "confirmed_at": ctx.now,
     }
     await publish_consensus(ctx)
+    # The second half follows: a gap-analysis segment and worksheets per agreed priority (services.worksheets).
+    await prepare_gap_analysis(ctx, list(p.items))
     return {"confirmed": ws.confirmed}
 
 

@@ -6,33 +6,41 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..domain.worksheet import CELLS
 from ..models import WorkshopTable
 from .commands import Actor, Context, Payload, command
 from .errors import invalid_payload, not_found
 from .sections import display_section
 
-DISPLAY_MODES = ("auto", "join", "rankings", "table", "tally", "final")
+# worksheet: one table's gap-analysis worksheet (table_id), or the consolidated one (table_id null);
+# answers: every table's answer in one worksheet column (cell) side by side; plan: the action plan.
+# heatmap: the baseline scores by level (services.scores).
+DISPLAY_MODES = ("auto", "join", "rankings", "table", "tally", "final", "worksheet", "answers", "plan", "heatmap")
 
 
 class SetDisplay(Payload):
     mode: Literal[DISPLAY_MODES]  # type: ignore[valid-type]
     table_id: str | None = Field(default=None, max_length=32)
+    cell: Literal[CELLS] | None = None  # type: ignore[valid-type]
 
 
 @command("display.set", roles={"facilitator"}, payload=SetDisplay)
 async def set_display(ctx: Context, actor: Actor, p: SetDisplay):
     ws = ctx.workshop
     table_id = None
-    if p.mode == "table":
-        if p.table_id is None:
-            raise invalid_payload("table_id: required when mode is 'table'")
+    cell = None
+    if p.mode == "table" and p.table_id is None:
+        raise invalid_payload("table_id: required when mode is 'table'")
+    if p.mode in ("table", "worksheet") and p.table_id is not None:
         table = await ctx.session.get(WorkshopTable, p.table_id)
         if table is None or table.workshop_id != ws.id:
             raise not_found("That table")
         table_id = p.table_id
-    if (ws.display_mode, ws.display_table_id) == (p.mode, table_id):
+    if p.mode == "answers":
+        cell = p.cell or "gaps"
+    if (ws.display_mode, ws.display_table_id, ws.display_cell) == (p.mode, table_id, cell):
         return None
-    ws.display_mode, ws.display_table_id = p.mode, table_id
+    ws.display_mode, ws.display_table_id, ws.display_cell = p.mode, table_id, cell
     ws.display_version = ctx.version
     ctx.emit_to_everyone({"type": "display", "version": ctx.version, "display": display_section(ws)})
     return None

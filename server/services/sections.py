@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import tally as tally_rules
-from ..models import Principle, Ranking, Segment, Workshop, WorkshopTable
+from ..domain.worksheet import b64encode
+from ..models import PlanAction, Principle, Ranking, Segment, Worksheet, Workshop, WorkshopPlan, WorkshopTable
 
 THRIVE_LIKE_AT_LEAST = 3
 PRIVILEGED_ROLES = frozenset({"facilitator"})
@@ -35,6 +36,12 @@ def principle_item(p: Principle) -> dict[str, Any]:
         "level": p.level,
         "baseline_score": p.baseline_score,
         "thrive_like": p.baseline_score is not None and p.baseline_score >= THRIVE_LIKE_AT_LEAST,
+        "statement": p.statement or "",
+        "descriptors": list(p.descriptors or []),
+        "notes": p.notes or "",
+        "key_principles": list(p.key_principles or []),
+        # When the snapshot was read; the live value is in the scores section (services.scores).
+        "agreed_score": p.agreed_score,
     }
 
 
@@ -71,6 +78,8 @@ def segment_item(s: Segment) -> dict[str, Any]:
         "run_started_at": s.run_started_at,
         "started_at": s.started_at,
         "ended_at": s.ended_at,
+        # For a "gap" segment, the agreed priority (principle id) it works on; else null.
+        "subject": s.subject,
     }
 
 
@@ -84,7 +93,53 @@ def agenda_section(ws: Workshop, segments: list[Segment]) -> dict[str, Any]:
 
 
 def display_section(ws: Workshop) -> dict[str, Any]:
-    return {"version": ws.display_version, "mode": ws.display_mode, "table_id": ws.display_table_id}
+    return {
+        "version": ws.display_version,
+        "mode": ws.display_mode,
+        "table_id": ws.display_table_id,
+        "cell": ws.display_cell,
+    }
+
+
+def worksheet_section(w: Worksheet) -> dict[str, Any]:
+    """A worksheet without its Yjs state (what every update carries)."""
+    return {
+        "id": w.id,
+        "priority_id": w.priority_id,
+        "table_id": w.table_id,
+        "version": w.version,
+        "text": dict(w.text),
+        "updated_at": w.updated_at,
+    }
+
+
+def worksheet_with_state(w: Worksheet, with_state: bool) -> dict[str, Any]:
+    """In a snapshot: plus ``state``, the whole Yjs document (base64), for the clients that edit it."""
+    return {**worksheet_section(w), "state": b64encode(w.doc) if with_state else None}
+
+
+def plan_action_item(a: PlanAction) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "action": a.action,
+        "priority_id": a.priority_id,
+        "owner": a.owner,
+        "due": a.due,
+        "status": a.status,
+        "position": a.position,
+    }
+
+
+def plan_section(plan: WorkshopPlan | None, actions: list[PlanAction]) -> dict[str, Any]:
+    """The next-steps plan; removed rows are left out (they can be restored)."""
+    kept = sorted((a for a in actions if not a.removed), key=lambda a: a.position)
+    return {
+        "version": plan.version if plan else 0,
+        "actions": [plan_action_item(a) for a in kept],
+        "engagement_notes": plan.engagement_notes if plan else "",
+        "redesign_date": plan.redesign_date if plan else "",
+        "tables_may_edit": bool(plan and plan.tables_may_edit),
+    }
 
 
 def agreed_ballots(

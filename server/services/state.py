@@ -9,8 +9,19 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain.ranking import capacity_for
-from ..models import Participant, Presence, Principle, Ranking, Segment, Workshop, WorkshopTable
-from . import sections
+from ..models import (
+    Participant,
+    PlanAction,
+    Presence,
+    Principle,
+    Ranking,
+    Segment,
+    Worksheet,
+    Workshop,
+    WorkshopPlan,
+    WorkshopTable,
+)
+from . import score_sections, sections
 from .commands import Actor
 from .errors import not_found
 
@@ -48,6 +59,34 @@ async def load_segments(session: AsyncSession, workshop_id: str) -> list[Segment
         select(Segment).where(Segment.workshop_id == workshop_id).order_by(Segment.position)
     )
     return list(rows)
+
+
+async def load_worksheets(session: AsyncSession, workshop_id: str) -> list[Worksheet]:
+    rows = await session.exec(select(Worksheet).where(Worksheet.workshop_id == workshop_id))
+    return sorted(rows, key=lambda w: (w.priority_id, w.table_id or "", w.id))
+
+
+async def load_plan(session: AsyncSession, workshop_id: str) -> tuple[WorkshopPlan | None, list[PlanAction]]:
+    plan = await session.get(WorkshopPlan, workshop_id)
+    rows = await session.exec(
+        select(PlanAction).where(PlanAction.workshop_id == workshop_id).order_by(PlanAction.position)
+    )
+    return plan, list(rows)
+
+
+def worksheets_for(actor: Actor, worksheets: list[Worksheet]) -> dict[str, Any]:
+    """Who sees which worksheet (docs/protocol.md, "Worksheets"): a phone its own table's, with the Yjs state,
+    and the consolidated ones as text; the projector every one as text; facilitators every one with state."""
+    shown: dict[str, Any] = {}
+    for w in worksheets:
+        if actor.role == "participant":
+            if w.table_id == actor.table_id:
+                shown[w.id] = sections.worksheet_with_state(w, True)
+            elif w.table_id is None:
+                shown[w.id] = sections.worksheet_with_state(w, False)
+        else:
+            shown[w.id] = sections.worksheet_with_state(w, actor.role == "facilitator")
+    return shown
 
 
 async def load_rows(session: AsyncSession, workshop: Workshop) -> WorkshopRows:
@@ -96,6 +135,8 @@ async def build_snapshot(session: AsyncSession, actor: Actor, now: float) -> dic
         "version": workshop.version,
         "server_now": now,
         "role": actor.role,
+        # Which link this connection uses: a co-facilitator has the facilitator's role, not every power.
+        "link": actor.principal,
         "me": me,
         "workshop": sections.workshop_section(workshop),
         "principles": [sections.principle_item(p) for p in rows.principles],
@@ -107,6 +148,13 @@ async def build_snapshot(session: AsyncSession, actor: Actor, now: float) -> dic
             workshop, rows.principles, rows.tables, rows.rankings, actor.role
         ),
         "display": sections.display_section(workshop),
+        # In-app baseline scores (services.scores): the room's spread, or a phone's own table's scores.
+        "scores": score_sections.scores_for(
+            workshop, rows.principles, await score_sections.load_scores(session, workshop.id), actor.role,
+            actor.table_id,
+        ),
+        "worksheets": worksheets_for(actor, await load_worksheets(session, workshop.id)),
+        "plan": sections.plan_section(*(await load_plan(session, workshop.id))),
         # Phones do not show presence (and are not sent its updates).
         "presence": None if actor.role == "participant" else await presence_counts(session, workshop.id),
     }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..catalogue import default_principles
 from ..domain import agenda as agenda_rules
 from ..models import Credential, Participant, Principle, Ranking, Segment, Workshop, WorkshopTable
-from . import tokens
+from . import access, tokens
 from .commands import Actor
 from .errors import CommandError, invalid_payload, not_found, unauthenticated
 from .state import load_tables
@@ -33,6 +34,22 @@ class PrincipleSpec(_Strict):
     summary: str = Field(default="", max_length=500)
     level: Level | None = None
     baseline_score: int | None = Field(default=None, ge=1, le=4)
+    # A site's own THRIVE Assessment Tool texts (docs/import.md): the statement, the four descriptions from
+    # 1 (not yet met) to 4 (fully THRIVE-like), notes or evidence, and the key principles it links to.
+    statement: str = Field(default="", max_length=2000)
+    descriptors: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list, max_length=4)
+    notes: str = Field(default="", max_length=2000)
+    key_principles: list[Annotated[str, Field(pattern=PRINCIPLE_ID_PATTERN)]] = Field(
+        default_factory=list, max_length=8
+    )
+
+    @model_validator(mode="after")
+    def _four_or_none(self):
+        if self.descriptors and len(self.descriptors) != 4:
+            raise ValueError("descriptors: give all four descriptions (1 to 4), or none")
+        if len(set(self.key_principles)) != len(self.key_principles):
+            raise ValueError("key_principles: each once")
+        return self
 
 
 class SegmentSpec(_Strict):
@@ -90,7 +107,8 @@ FIELD_HELP = {
     "table_count": "Choose between 1 and 30 tables.",
     "baseline_scores": "Baseline scores are whole numbers from 1 to 4, for the workshop's principles.",
     "durations_minutes": "Each exercise lasts between 1 and 240 minutes.",
-    "principles": "Each principle needs an id (letters, digits, '-', '_' or '.'), a name, and ids must differ.",
+    "principles": "Each principle needs an id (letters, digits, '-', '_' or '.'), a name, and ids must differ; "
+    "statements and notes are at most 2000 characters, each of the four descriptions at most 1000.",
     "agenda": "Each agenda part needs a kind, a title and 1 to 240 minutes.",
 }
 
@@ -184,6 +202,10 @@ async def create_workshop(
                 level=p.get("level"),
                 baseline_score=p.get("baseline_score"),
                 position=position,
+                statement=p.get("statement", ""),
+                descriptors=list(p.get("descriptors") or []),
+                notes=p.get("notes", ""),
+                key_principles=list(p.get("key_principles") or []),
             )
         )
     for position, seg in enumerate(_segments(spec)):
@@ -270,15 +292,27 @@ async def join_table(session: AsyncSession, raw_code: str, raw: object, now: flo
     return Joined(token, participant.id, table.id)
 
 
-async def authenticate(session: AsyncSession, token: object) -> Actor:
-    """Who holds this token. Raises ``unauthenticated`` for anything else."""
+async def authenticate(session: AsyncSession, token: object, password: object = None) -> Actor:
+    """Who holds this token. Raises ``unauthenticated`` for anything else, and ``password_required`` or
+    ``wrong_password`` for a facilitator link whose workshop has a password and a missing or wrong one.
+
+    The token is looked up by its SHA-256 hash (the hash of a 256-bit random token leaks nothing through the
+    index's timing), then the stored hash is compared in constant time all the same.
+    """
     if not isinstance(token, str) or not (16 <= len(token) <= 256):
         raise unauthenticated()
-    credential = await session.get(Credential, tokens.hash_token(token))
-    if credential is None or credential.revoked:
+    token_hash = tokens.hash_token(token)
+    credential = await session.get(Credential, token_hash)
+    if credential is None or credential.revoked or not hmac.compare_digest(credential.token_hash, token_hash):
         raise unauthenticated()
     if credential.role != "participant":
-        return Actor(workshop_id=credential.workshop_id, role=credential.role)
+        if credential.role == "facilitator":
+            workshop = await session.get(Workshop, credential.workshop_id)
+            if workshop is None:
+                raise unauthenticated()
+            await access.check_password(workshop, password)
+        role, link = ("facilitator", "cofacilitator") if credential.role == "cofacilitator" else (credential.role, None)
+        return Actor(workshop_id=credential.workshop_id, role=role, link=link, credential_hash=token_hash)
     participant = await session.get(Participant, credential.participant_id)
     if participant is None:
         raise unauthenticated()
@@ -287,4 +321,5 @@ async def authenticate(session: AsyncSession, token: object) -> Actor:
         role="participant",
         participant_id=participant.id,
         table_id=participant.table_id,
+        credential_hash=token_hash,
     )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import logging
 import secrets
 from typing import Any
 
 import segno
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -15,11 +20,19 @@ from starlette.staticfiles import StaticFiles
 
 from ..catalogue import default_principles
 from ..services import workshops
-from ..services.errors import CommandError, invalid_payload
+from ..services.commands import is_database_outage
+from ..services.errors import CommandError, invalid_payload, unavailable
 from ..services.tokens import normalise_join_code
 from .assets import front_end_dir
+from .catalogue_routes import catalogue_routes
+from .guards import NO_STORE, check_join_rate, client_ip, creation_limit
+from .report_routes import report_routes
+
+log = logging.getLogger(__name__)
 
 MAX_JSON_BYTES = 64 * 1024
+# Creating a workshop may carry an imported catalogue: 20–30 principles with their statements and descriptions.
+MAX_CREATE_BYTES = 1024 * 1024
 CSRF_COOKIE = "thrive_csrf"
 
 
@@ -28,17 +41,21 @@ def _services(request: Request):
 
 
 def _error(exc: CommandError) -> JSONResponse:
-    return JSONResponse({"error": exc.to_payload()}, status_code=exc.status)
+    headers = {"retry-after": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+    return JSONResponse({"error": exc.to_payload()}, status_code=exc.status, headers=headers)
 
 
-async def _json_body(request: Request) -> Any:
+async def _json_body(request: Request, limit: int = MAX_JSON_BYTES) -> Any:
+    # JSON only: a cross-site form cannot send application/json without the browser asking first (CORS).
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise CommandError("unsupported_media_type", "Send JSON (Content-Type: application/json).", status=415)
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+    if declared is not None and declared.isdigit() and int(declared) > limit:
         raise CommandError("too_large", "The request is too large.", status=413)
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_JSON_BYTES:
+        if len(body) > limit:
             raise CommandError("too_large", "The request is too large.", status=413)
     try:
         return json.loads(body or b"null")
@@ -78,16 +95,19 @@ async def api_default_catalogue(request: Request) -> JSONResponse:
 
 async def api_create_workshop(request: Request) -> JSONResponse:
     try:
-        spec = workshops.parse_create(await _json_body(request))
+        spec = workshops.parse_create(await _json_body(request, MAX_CREATE_BYTES))
         async with _services(request).sessions() as session:
+            await creation_limit(request).check(session, client_ip(request))
             created = await workshops.create_workshop(session, spec)
+            await creation_limit(request).record(session, client_ip(request))
     except CommandError as exc:
         return _error(exc)
-    return JSONResponse(created_links(request, created), status_code=201)
+    return JSONResponse(created_links(request, created), status_code=201, headers=NO_STORE)
 
 
 async def api_join_info(request: Request) -> JSONResponse:
     try:
+        check_join_rate(request)
         async with _services(request).sessions() as session:
             return JSONResponse(await workshops.public_join_info(session, request.path_params["code"]))
     except CommandError as exc:
@@ -96,6 +116,7 @@ async def api_join_info(request: Request) -> JSONResponse:
 
 async def api_join(request: Request) -> JSONResponse:
     try:
+        check_join_rate(request)
         body = await _json_body(request)
         async with _services(request).sessions() as session:
             joined = await workshops.join_table(session, request.path_params["code"], body)
@@ -108,11 +129,13 @@ async def api_join(request: Request) -> JSONResponse:
             "table_id": joined.table_id,
         },
         status_code=201,
+        headers=NO_STORE,
     )
 
 
 async def qr_code(request: Request) -> Response:
     try:
+        check_join_rate(request)
         async with _services(request).sessions() as session:
             workshop = await workshops.workshop_by_code(session, request.path_params["code"])
     except CommandError as exc:
@@ -125,7 +148,41 @@ async def qr_code(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers. (Whether it can serve is ``/readyz``.)"""
     return JSONResponse({"ok": True})
+
+
+READY_TIMEOUT = 3.0
+READY = ("ok", "not configured")
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: this worker can serve: not shutting down, its database answers, and Redis when configured."""
+    services = _services(request)
+    checks: dict[str, str] = {"worker": "draining" if services.draining else "ok"}
+    try:
+        async with services.sessions() as session:
+            await asyncio.wait_for(session.execute(text("SELECT 1")), READY_TIMEOUT)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unavailable ({exc.__class__.__name__})"
+    manager = services.sio.manager
+    if services.settings.redis_url and hasattr(manager, "ping"):
+        try:
+            await manager.ping(timeout=READY_TIMEOUT)
+            checks["redis"] = "ok" if manager.listening else "reconnecting"
+        except Exception as exc:
+            checks["redis"] = f"unavailable ({exc.__class__.__name__})"
+    else:
+        checks["redis"] = "not configured"
+    body: dict[str, Any] = {"worker_id": services.worker_id, "checks": checks}
+    if all(value in READY for value in checks.values()):
+        return JSONResponse({"ok": True, **body})
+    failing = ", ".join(f"{name} {value}" for name, value in checks.items() if value not in READY)
+    error = CommandError("unavailable", f"This worker cannot serve just now: {failing}.")
+    return JSONResponse(
+        {"ok": False, "error": error.to_payload(), **body}, status_code=503, headers={"retry-after": "2"}
+    )
 
 
 # --- Pages ----------------------------------------------------------------------------------------------
@@ -151,8 +208,9 @@ def _new_form(request: Request, form: dict, errors: list[str], status: int = 200
         status=status,
     )
     # Double-submit cookie: a cross-site form cannot read it to copy it into the form.
+    public_https = (_services(request).settings.public_url or "").startswith("https:")
     response.set_cookie(
-        CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https" or public_https
     )
     return response
 
@@ -169,6 +227,14 @@ def _spec_from_form(form) -> dict[str, Any]:
     else:
         count = str(form.get("table_count", "")).strip()
         spec["table_count"] = int(count) if count.isdigit() else 0
+    imported = str(form.get("principles_json", "")).strip()
+    if imported:
+        # An imported catalogue (the set-up page's import step): its principles carry their own baseline scores.
+        try:
+            spec["principles"] = json.loads(imported)
+        except ValueError:
+            spec["principles"] = "not valid JSON"
+        return _durations_from_form(form, spec)
     scores = {}
     for key, value in form.items():
         if key.startswith("baseline_") and str(value).strip():
@@ -176,6 +242,10 @@ def _spec_from_form(form) -> dict[str, Any]:
             scores[key.removeprefix("baseline_")] = int(raw) if raw.isdigit() else 0
     if scores:
         spec["baseline_scores"] = scores
+    return _durations_from_form(form, spec)
+
+
+def _durations_from_form(form, spec: dict[str, Any]) -> dict[str, Any]:
     minutes = {}
     for kind in ("rank", "share", "consensus"):
         raw = str(form.get(f"minutes_{kind}", "")).strip()
@@ -187,7 +257,11 @@ def _spec_from_form(form) -> dict[str, Any]:
 
 
 async def create_from_form(request: Request) -> HTMLResponse:
-    form = await request.form(max_files=0, max_fields=200, max_part_size=MAX_JSON_BYTES)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_CREATE_BYTES + MAX_JSON_BYTES:
+        return _new_form(request, {}, ["The form is too large to send."], 413)
+    # principles_json (an imported catalogue) may be large; the other fields are small.
+    form = await request.form(max_files=0, max_fields=200, max_part_size=MAX_CREATE_BYTES)
     values = {k: str(v) for k, v in form.items()}
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, values.get("csrf", "")):
@@ -197,22 +271,33 @@ async def create_from_form(request: Request) -> HTMLResponse:
     try:
         spec = workshops.parse_create(_spec_from_form(values))
         async with _services(request).sessions() as session:
+            await creation_limit(request).check(session, client_ip(request))
             created = await workshops.create_workshop(session, spec)
+            await creation_limit(request).record(session, client_ip(request))
     except CommandError as exc:
-        return _new_form(request, values, [exc.message], exc.status)
+        response = _new_form(request, values, [exc.message], exc.status)
+        if "retry_after" in exc.extra:
+            response.headers["retry-after"] = str(exc.extra["retry_after"])
+        return response
     result = created_links(request, created)
-    return render(
+    response = render(
         request, "created.html", {"result": result, "qr_url": f"/qr/{result['workshop']['join_code']}.svg"}
     )
+    response.headers.update(NO_STORE)  # it holds the secret links
+    return response
 
 
 async def phone_page(request: Request) -> HTMLResponse:
     code = normalise_join_code(request.path_params["code"])
     try:
+        check_join_rate(request)
         async with _services(request).sessions() as session:
             await workshops.workshop_by_code(session, code)
     except CommandError as exc:
-        return render(request, "join.html", {"error": exc.message, "code": code}, status=404)
+        page = render(request, "join.html", {"error": exc.message, "code": code}, status=exc.status)
+        if "retry_after" in exc.extra:
+            page.headers["retry-after"] = str(exc.extra["retry_after"])
+        return page
     return render(request, "phone.html", {"join_code": code})
 
 
@@ -254,9 +339,12 @@ def routes() -> list:
         Route("/projector", projector_page),
         Route("/qr/{code}.svg", qr_code),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
         Route("/api/config", api_config),
         Route("/api/catalogue/default", api_default_catalogue),
         Route("/api/workshops", api_create_workshop, methods=["POST"]),
+        *catalogue_routes(),
+        *report_routes(),
         Route("/api/join/{code}", api_join_info, methods=["GET"]),
         Route("/api/join/{code}", api_join, methods=["POST"]),
         Mount(
@@ -270,3 +358,32 @@ def routes() -> list:
             name="facilitator",
         ),
     ]
+
+
+# --- The database is down -------------------------------------------------------------------------------
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """A request that could not reach the database: 503 and the protocol's retryable ``unavailable`` error
+    (JSON for the API, a short page otherwise), not a 500."""
+    if not (is_database_outage(exc) or isinstance(exc, PoolTimeout)):
+        raise exc
+    log.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc)
+    error = unavailable()
+    headers = {"retry-after": "2"}
+    if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"error": error.to_payload()}, status_code=503, headers=headers)
+    return HTMLResponse(
+        "<!doctype html><title>Back in a moment</title><p>" + error.message + "</p>",
+        status_code=503,
+        headers=headers,
+    )
+
+
+def exception_handlers() -> dict:
+    """For Starlette(exception_handlers=...): database outages answer 503 everywhere."""
+    return {
+        DBAPIError: _database_unavailable,
+        OSError: _database_unavailable,
+        PoolTimeout: _database_unavailable,
+    }

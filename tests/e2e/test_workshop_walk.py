@@ -141,5 +141,8 @@ async def test_a_facilitator_runs_exercises_one_to_three_with_four_phones(browse
     await expect(final.locator("li")).to_have_count(5)
     for place, name in enumerate(CONSENSUS):
         await expect(final.locator("li").nth(place)).to_contain_text(name)
-    await projector.screenshot(path=str(server.log_path.parent / "projector-final.png"))
+    shots = server.log_path.parent
+    await projector.screenshot(path=str(shots / "projector-final.png"))
+    await console.screenshot(path=str(shots / "console-final.png"), full_page=True)
+    await red[0].screenshot(path=str(shots / "phone-final.png"), full_page=True)
     assert errors == []

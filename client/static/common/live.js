@@ -17,9 +17,11 @@ const READ_ONLY_EVENTS = new Set(["sync", "clock"]);
 const NO_SYNC_CODES = new Set([
   "forbidden", "invalid_payload", "ranking_full", "ranking_agreed", "ranking_incomplete", "rankings_locked",
   "unknown_event", "unavailable", "server_error", "timeout", "offline", "unauthenticated",
+  "rate_limited", "too_large", // limits (protocol.md, "Limits"): nothing changed, and a sync would only add load
+  "cell_too_long", "invalid_update", "worksheet_too_large", "plan_full",
 ]);
 const RETRYABLE_CODES = new Set(["unavailable", "server_error"]);
-const VERSIONED_SECTIONS = new Set(["agenda", "consensus", "display", "workshop"]);
+const VERSIONED_SECTIONS = new Set(["agenda", "consensus", "display", "workshop", "plan", "scores"]);
 
 // ---------------------------------------------------------------------------------------------------------
 // Pure helpers
@@ -34,15 +36,30 @@ export function applyUpdate(state, update) {
   if (type === "ranking") {
     return applyRankingUpdate(state, update);
   }
+  if (type === "worksheet") {
+    return applyWorksheetUpdate(state, update);
+  }
   if (VERSIONED_SECTIONS.has(type)) {
     const section = update[type];
     if (!section) return state;
     const current = state[type];
     const version = sectionVersion(section, update);
     if (current && typeof current.version === "number" && !(version > current.version)) return state;
-    return { ...state, [type]: { ...section, version }, version: Math.max(state.version || 0, version || 0) };
+    const next = { ...state, [type]: { ...section, version }, version: Math.max(state.version || 0, version || 0) };
+    return type === "scores" ? withAgreedScores(next) : next;
   }
   return state; // an unknown update type: ignore it rather than break
+}
+
+/** The scores section is the live source of each principle's agreed_score (protocol.md, "Scores section"). */
+function withAgreedScores(state) {
+  const agreed = state.scores && state.scores.agreed;
+  if (!agreed || !Array.isArray(state.principles)) return state;
+  const principles = state.principles.map((p) => {
+    const score = Object.prototype.hasOwnProperty.call(agreed, p.id) ? agreed[p.id] : null;
+    return p.agreed_score === score ? p : { ...p, agreed_score: score };
+  });
+  return { ...state, principles };
 }
 
 function applyRankingUpdate(state, update) {
@@ -55,6 +72,22 @@ function applyRankingUpdate(state, update) {
   return {
     ...state,
     rankings: { ...rankings, [ranking.table_id]: { ...ranking, version } },
+    version: Math.max(state.version || 0, version || 0),
+  };
+}
+
+// A worksheet's texts and version (its Yjs bytes are the business of common/worksheet-sync.js).
+function applyWorksheetUpdate(state, update) {
+  const sheet = update.worksheet;
+  if (!sheet || !sheet.id) return state;
+  const sheets = state.worksheets || {};
+  const current = sheets[sheet.id];
+  const version = sectionVersion(sheet, update);
+  if (current && typeof current.version === "number" && !(version > current.version)) return state;
+  const kept = current ? current.state : null;
+  return {
+    ...state,
+    worksheets: { ...sheets, [sheet.id]: { ...sheet, version, state: kept === undefined ? null : kept } },
     version: Math.max(state.version || 0, version || 0),
   };
 }
@@ -77,8 +110,16 @@ export function mergeSnapshot(state, snapshot) {
     if (rankings[tableId] && mine.version > rankings[tableId].version) rankings[tableId] = mine;
   });
   merged.rankings = rankings;
+  if (snapshot.worksheets) {
+    const sheets = { ...snapshot.worksheets };
+    Object.keys(state.worksheets || {}).forEach((id) => {
+      const mine = state.worksheets[id];
+      if (sheets[id] && mine.version > sheets[id].version) sheets[id] = { ...mine, state: sheets[id].state };
+    });
+    merged.worksheets = sheets;
+  }
   merged.version = Math.max(snapshot.version || 0, state.version || 0);
-  return merged;
+  return merged.scores && merged.scores !== snapshot.scores ? withAgreedScores(merged) : merged;
 }
 
 function sectionVersion(section, update) {
@@ -253,9 +294,10 @@ function sleep(ms) {
 /**
  * Connect to the workshop with a token. Returns `live`:
  *   live.state, live.status, live.send(event, payload) -> Promise<ack>, live.sync(), live.serverNow(), live.close()
- * Callbacks: onChange(state, {type}), onStatus("connecting"|"online"|"offline"|"reconnecting"), onAuthError(error).
+ * Callbacks: onChange(state, {type}), onStatus("connecting"|"online"|"offline"|"reconnecting"), onAuthError(error),
+ * onRaw("snapshot"|"update", data): every snapshot, and every worksheet update, as received (for the Yjs layer).
  */
-export function connectLive({ token, onChange, onStatus, onAuthError } = {}) {
+export function connectLive({ token, password, onChange, onStatus, onAuthError, onRaw } = {}) {
   let socket = null;
   let state = null;
   let status = null;
@@ -322,6 +364,8 @@ export function connectLive({ token, onChange, onStatus, onAuthError } = {}) {
   function replaceState(snapshot, type) {
     if (!snapshot || typeof snapshot !== "object") return;
     clearTimeout(snapshotTimer);
+    // Raw data first, for layers that keep more than sections (the worksheets' Yjs documents).
+    if (onRaw) onRaw("snapshot", snapshot);
     state = mergeSnapshot(state, snapshot);
     // Updates that arrived before the first snapshot: the version check drops what it already has.
     earlyUpdates.splice(0).forEach((update) => { state = applyUpdate(state, update); });
@@ -331,6 +375,7 @@ export function connectLive({ token, onChange, onStatus, onAuthError } = {}) {
   }
 
   function handleUpdate(update) {
+    if (onRaw && update && update.type === "worksheet") onRaw("update", update);
     if (!state) {
       earlyUpdates.push(update); // applied on top of the first snapshot
       return;
@@ -477,7 +522,8 @@ export function connectLive({ token, onChange, onStatus, onAuthError } = {}) {
 
   function onConnectError(err) {
     const data = err && err.data;
-    if (data && data.code === "unauthenticated") {
+    // The token (or the facilitator's password) is not accepted: retrying the same would not help.
+    if (data && (data.code === "unauthenticated" || data.code === "password_required" || data.code === "wrong_password")) {
       authFailed = true;
       stopEverything();
       setStatus("offline");
@@ -486,7 +532,11 @@ export function connectLive({ token, onChange, onStatus, onAuthError } = {}) {
     }
     if (navigator.onLine === false) setStatus("offline");
     else setStatus(hasConnectedOnce ? "reconnecting" : "connecting");
-    // A refusal by the server (not a network error) leaves the socket inactive: retry ourselves.
+    // A refusal by the server (not a network error) leaves the socket inactive: retry ourselves, no sooner
+    // than a limit's retry_after (too_many_connections, rate_limited).
+    if (data && typeof data.retry_after === "number") {
+      manualReconnectDelay = Math.max(manualReconnectDelay, data.retry_after * 1000);
+    }
     if (socket && !socket.active) scheduleManualReconnect();
   }
 
@@ -564,7 +614,7 @@ export function connectLive({ token, onChange, onStatus, onAuthError } = {}) {
     if (closed || !transports) return;
     socket = io({
       transports,
-      auth: (cb) => cb({ token }),
+      auth: (cb) => cb(password ? { token, password } : { token }),
       forceNew: true, // never share a manager with an earlier connection made with another token
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000,

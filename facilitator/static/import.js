@@ -1,0 +1,470 @@
+// The set-up page's "Import your THRIVE Assessment Tool" step (docs/import.md).
+// Upload a file -> preview (which column is which, which rows are imported or refused and why) -> accept; the
+// principles then go with the create request in the hidden `principles_json` field. Saved catalogues of the
+// locality can be used instead, and a catalogue in use can be saved or exported.
+// Without JavaScript this step stays hidden and the form creates a workshop with the built-in principles.
+import { el } from "/static/client/common/live.js";
+
+const $ = (id) => document.getElementById(id);
+const LEVEL_WORDS = { macro: "macro", meso: "meso", micro: "micro", none: "no level" };
+const EXPORTS = [["xlsx", "Excel"], ["csv", "CSV"], ["docx", "Word"], ["json", "JSON"]];
+const ACCEPT = ".csv,.tsv,.txt,.xlsx,.json,.docx,text/csv,application/json,"
+  + "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+  + "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+const ui = {
+  file: null, // the File chosen
+  preview: null, // the server's preview of it
+  mapping: null, // field -> header, as shown in the selects
+  skip: false, // leave out refused rows
+  busy: false,
+  error: "",
+  used: null, // {principles, source}: the catalogue the workshop will use
+  saved: [], // the locality's saved catalogues
+  savedFor: null,
+  message: "", // polite status
+  title: null, // the name typed for saving the catalogue in use
+  focus: null, // id to focus after the next render
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Talking to the server
+
+async function call(url, options) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { Accept: "application/json" }, ...options });
+  } catch (_) {
+    return { ok: false, error: { message: "The server couldn't be reached. Check the connection and try again." } };
+  }
+  const body = await response.json().catch(() => ({}));
+  if (response.ok) return { ok: true, body };
+  const error = (body && body.error) || { message: `The server answered ${response.status}.` };
+  return { ok: false, error, status: response.status };
+}
+
+function formWith(extra) {
+  const form = new FormData();
+  form.append("file", ui.file, ui.file.name);
+  for (const [key, value] of Object.entries(extra)) form.append(key, value);
+  return form;
+}
+
+async function preview(mapping) {
+  if (!ui.file) return;
+  setBusy(true);
+  const extra = mapping ? { mapping: JSON.stringify(mapping) } : {};
+  const result = await call("/api/catalogue/preview", { method: "POST", body: formWith(extra) });
+  setBusy(false);
+  if (!result.ok) {
+    ui.error = result.error.message;
+    if (!mapping) ui.preview = null;
+    ui.focus = "import-error";
+    render();
+    return;
+  }
+  ui.error = "";
+  ui.preview = result.body;
+  ui.mapping = { ...result.body.mapping };
+  const c = result.body.counts;
+  ui.message = `${c.accepted} ${c.accepted === 1 ? "row" : "rows"} will be imported, ${c.refused} refused.`;
+  if (!mapping) ui.focus = "import-summary"; // a changed mapping keeps the keyboard on its select
+  render();
+}
+
+async function accept() {
+  setBusy(true);
+  const result = await call("/api/catalogue/import", {
+    method: "POST",
+    body: formWith({ mapping: JSON.stringify(ui.mapping), skip_refused: ui.skip ? "true" : "false" }),
+  });
+  setBusy(false);
+  if (!result.ok) {
+    ui.error = result.error.message;
+    ui.focus = "import-error";
+    render();
+    return;
+  }
+  use(result.body.principles, ui.file.name);
+}
+
+function use(principles, source) {
+  ui.used = { principles, source };
+  ui.title = null;
+  ui.preview = null;
+  ui.file = null;
+  ui.error = "";
+  ui.message = `The workshop will use ${principles.length} imported principles.`;
+  ui.focus = "import-in-use";
+  render();
+}
+
+function stopUsing() {
+  ui.used = null;
+  ui.message = "The workshop will use the eight key principles.";
+  ui.focus = "import-file";
+  render();
+}
+
+async function loadSaved() {
+  const locality = localityValue();
+  if (locality === ui.savedFor) return;
+  ui.savedFor = locality;
+  if (!locality) {
+    ui.saved = [];
+    render();
+    return;
+  }
+  const result = await call(`/api/catalogues?locality=${encodeURIComponent(locality)}`, {});
+  if (ui.savedFor !== locality) return; // typed on meanwhile
+  ui.saved = result.ok ? result.body.catalogues : [];
+  render();
+}
+
+async function useSaved(item) {
+  setBusy(true);
+  const result = await call(`/api/catalogues/${encodeURIComponent(item.id)}`, {});
+  setBusy(false);
+  if (!result.ok) {
+    ui.error = result.error.message;
+    render();
+    return;
+  }
+  use(result.body.catalogue.principles, `“${item.title}”, saved for ${item.locality}`);
+}
+
+async function save(title) {
+  const locality = localityValue();
+  setBusy(true);
+  const result = await call("/api/catalogues", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ locality, title, principles: ui.used.principles }),
+  });
+  setBusy(false);
+  if (!result.ok) {
+    ui.error = result.error.message;
+    ui.focus = "import-error";
+  } else {
+    ui.error = "";
+    ui.message = `Saved as “${title}” for ${locality}. It will be offered for this locality's next workshops.`;
+    ui.savedFor = null; // list again
+    loadSaved();
+  }
+  render();
+}
+
+async function exportAs(kind) {
+  setBusy(true);
+  let response;
+  try {
+    response = await fetch("/api/catalogue/export", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        format: kind, principles: ui.used.principles, locality: localityValue(),
+        title: $("f-title") ? $("f-title").value.trim().slice(0, 200) : "",
+      }),
+    });
+  } catch (_) {
+    response = null;
+  }
+  setBusy(false);
+  if (!response || !response.ok) {
+    ui.error = "The export didn't work. Please try again.";
+    render();
+    return;
+  }
+  const blob = await response.blob();
+  const match = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+  const link = el("a", { href: URL.createObjectURL(blob), download: match ? match[1] : `catalogue.${kind}` });
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+function localityValue() {
+  const input = $("f-locality");
+  return input ? input.value.trim().slice(0, 200) : "";
+}
+
+function setBusy(busy) {
+  ui.busy = busy;
+  const app = $("import-app");
+  app.setAttribute("aria-busy", String(busy));
+  for (const button of app.querySelectorAll("button")) button.disabled = busy;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rendering
+
+function render() {
+  const app = $("import-app");
+  // Whatever redraws (a preview, the locality's saved list), the keyboard stays on the same control.
+  const active = document.activeElement;
+  if (!ui.focus && active && active.id && app.contains(active)) ui.focus = active.id;
+  const hidden = $("principles-json");
+  hidden.value = ui.used ? JSON.stringify(ui.used.principles) : "";
+  toggleBaseline(Boolean(ui.used));
+  app.replaceChildren(...[
+    el("p", { class: "sr-only", role: "status", "data-testid": "import-status" }, ui.message),
+    ui.error ? el("div", { class: "import-error", id: "import-error", role: "alert", tabindex: "-1", "data-testid": "import-error" },
+      el("strong", {}, "Not imported: "), ui.error) : null,
+    ui.used ? inUse() : chooser(),
+  ].filter(Boolean)); // replaceChildren would write "null" for a missing part
+  if (ui.focus && $(ui.focus)) $(ui.focus).focus();
+  ui.focus = null;
+}
+
+/** The built-in principles' baseline scores don't apply to an imported catalogue (it has its own). */
+function toggleBaseline(imported) {
+  const fieldset = $("baseline-fieldset");
+  if (!fieldset) return;
+  fieldset.hidden = imported;
+  for (const select of fieldset.querySelectorAll("select")) select.disabled = imported;
+}
+
+function chooser() {
+  return el("div", {},
+    savedList(),
+    el("div", { class: "field" },
+      el("label", { for: "import-file" }, "Your Assessment Tool file"),
+      el("p", { class: "hint", id: "import-file-hint" }, "Excel (.xlsx), CSV (UTF-8), JSON or Word (.docx), up to 2 MiB."),
+      el("input", {
+        type: "file", id: "import-file", accept: ACCEPT, "aria-describedby": "import-file-hint",
+        "data-testid": "import-file",
+        onchange: (event) => {
+          ui.file = event.target.files && event.target.files[0] ? event.target.files[0] : null;
+          ui.preview = null;
+          ui.skip = false;
+          if (ui.file) preview(null);
+          else render();
+        },
+      })),
+    ui.preview ? previewView(ui.preview) : null);
+}
+
+function savedList() {
+  const locality = localityValue();
+  if (!locality) {
+    return el("p", { class: "hint" }, "Type the locality above to see catalogues saved for it.");
+  }
+  if (!ui.saved.length) {
+    return el("p", { class: "hint", "data-testid": "saved-none" }, `No catalogue is saved for ${locality} yet.`);
+  }
+  return el("div", { class: "saved-list" },
+    el("h3", {}, `Saved for ${locality}`),
+    el("ul", { "data-testid": "saved-catalogues" }, ui.saved.map((item) => el("li", {},
+      el("span", {}, `${item.title} · ${item.principle_count} principles · saved ${new Date(item.created_at * 1000).toLocaleDateString()}`),
+      " ",
+      el("button", {
+        type: "button", class: "btn btn-small", "data-testid": "use-saved", "data-catalogue-id": item.id,
+        "aria-label": `Use ${item.title}`, onclick: () => useSaved(item),
+      }, "Use"),
+      " ",
+      el("a", { href: `/api/catalogues/${encodeURIComponent(item.id)}/export/xlsx`, download: "" }, "Excel")))));
+}
+
+function previewView(p) {
+  const c = p.counts;
+  const levels = Object.entries(c.by_level).filter(([, n]) => n).map(([level, n]) => `${n} ${LEVEL_WORDS[level]}`);
+  return el("section", { class: "import-preview", "aria-labelledby": "import-summary", "data-testid": "import-preview" },
+    el("h3", { id: "import-summary", tabindex: "-1" },
+      `${p.format_name}: ${c.accepted} ${c.accepted === 1 ? "row" : "rows"} will be imported`,
+      c.refused ? `, ${c.refused} refused` : "", "."),
+    levels.length ? el("p", { class: "hint" }, `By level: ${levels.join(", ")}.`) : null,
+    p.blank_rows ? el("p", { class: "hint" }, `${p.blank_rows} empty ${p.blank_rows === 1 ? "row was" : "rows were"} skipped.`) : null,
+    p.notes.length ? el("ul", { class: "import-notes" }, p.notes.map((n) => el("li", {}, n))) : null,
+    p.problems.length ? el("ul", { class: "import-problems", "data-testid": "import-problems" },
+      p.problems.map((n) => el("li", {}, n))) : null,
+    mappingView(p),
+    acceptedTable(p),
+    p.refused.length ? refusedTable(p) : null,
+    actions(p));
+}
+
+function mappingView(p) {
+  return el("fieldset", { class: "mapping" },
+    el("legend", {}, "Which column holds what"),
+    el("p", { class: "hint" }, "Guessed from the column headings. Change any choice and the preview updates."),
+    el("div", { class: "mapping-grid" }, p.fields.map((f) => {
+      const id = `map-${f.field}`;
+      return el("div", { class: "mapping-row" },
+        el("label", { for: id }, f.label),
+        el("select", {
+          id, "data-testid": id, "data-field": f.field,
+          onchange: (event) => {
+            ui.mapping = { ...ui.mapping, [f.field]: event.target.value || null };
+            ui.focus = id;
+            preview(ui.mapping);
+          },
+        },
+        el("option", { value: "", selected: !ui.mapping[f.field] }, "— not in the file —"),
+        p.headers.map((h) => el("option", { value: h, selected: ui.mapping[f.field] === h },
+          p.examples[h] ? `${h} (e.g. ${p.examples[h].slice(0, 40)})` : h))));
+    })));
+}
+
+function clip(text, n) {
+  const t = String(text || "");
+  return t.length > n ? `${t.slice(0, n - 1)}…` : t;
+}
+
+function acceptedTable(p) {
+  if (!p.accepted.length) return null;
+  return el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-labelledby": "import-accepted-caption" },
+    el("table", { class: "import-table", "data-testid": "import-accepted" },
+      el("caption", { id: "import-accepted-caption" }, `Rows that will be imported (${p.accepted.length})`),
+      el("thead", {}, el("tr", {}, ["Row", "Id", "Level", "Name", "Score", "Statement", "Descriptions", "Notes", "Key principles", "Remarks"]
+        .map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, p.accepted.map((a) => el("tr", { "data-testid": "import-accepted-row" },
+        el("td", {}, a.label),
+        el("td", {}, a.principle.id),
+        el("td", {}, a.principle.level || "—"),
+        el("th", { scope: "row" }, a.principle.name),
+        el("td", {}, a.principle.baseline_score === null ? "—" : `${a.principle.baseline_score}/4`),
+        el("td", {}, clip(a.principle.statement, 90)),
+        el("td", {}, `${a.principle.descriptors.filter(Boolean).length} of 4`),
+        el("td", {}, clip(a.principle.notes, 60)),
+        el("td", {}, a.principle.key_principles.join(", ")),
+        el("td", {}, a.warnings.join("; ")))))));
+}
+
+function refusedTable(p) {
+  return el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-labelledby": "import-refused-caption" },
+    el("table", { class: "import-table import-refused", "data-testid": "import-refused" },
+      el("caption", { id: "import-refused-caption" }, `Rows refused (${p.refused.length}): they are not imported`),
+      el("thead", {}, el("tr", {}, ["Row", "Name", "Why"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, p.refused.map((r) => el("tr", { "data-testid": "import-refused-row" },
+        el("td", {}, r.label),
+        el("th", { scope: "row" }, r.name || "—"),
+        el("td", {}, el("span", { "aria-hidden": "true" }, "✕ "), r.reasons.join("; ")))))));
+}
+
+function actions(p) {
+  const count = p.counts.accepted;
+  const blocked = p.problems.length > 0 || count === 0 || (p.refused.length > 0 && !ui.skip);
+  return el("div", { class: "import-actions" },
+    p.refused.length ? el("label", { class: "check" },
+      el("input", {
+        type: "checkbox", id: "import-skip", checked: ui.skip, "data-testid": "import-skip",
+        onchange: (event) => {
+          ui.skip = event.target.checked;
+          ui.focus = "import-skip";
+          render();
+        },
+      }),
+      ` Leave out the ${p.refused.length} refused ${p.refused.length === 1 ? "row" : "rows"} and import the rest`) : null,
+    el("div", { class: "button-row" },
+      el("button", {
+        type: "button", class: "btn btn-primary", id: "import-accept", "data-testid": "import-accept",
+        "aria-disabled": blocked ? "true" : null,
+        onclick: () => {
+          if (!blocked) accept();
+        },
+      }, `Use these ${count} principles`),
+      el("button", {
+        type: "button", class: "btn", "data-testid": "import-cancel",
+        onclick: () => {
+          ui.file = null;
+          ui.preview = null;
+          ui.focus = "import-file";
+          render();
+        },
+      }, "Cancel")),
+    blocked && !p.problems.length && p.refused.length
+      ? el("p", { class: "hint" }, "Fix the file or the columns above, or tick the box to leave the refused rows out.")
+      : null);
+}
+
+/** "Tool 2026.docx" -> "Tool 2026"; "“Tool”, saved for X" -> "Tool". */
+function defaultTitle(source) {
+  return String(source || "").replace(/\.[a-z]+$/i, "").replace(/^“([^”]*)”.*$/, "$1").slice(0, 200);
+}
+
+function inUse() {
+  const principles = ui.used.principles;
+  const byLevel = {};
+  let scored = 0;
+  for (const p of principles) {
+    const level = p.level || "none";
+    byLevel[level] = (byLevel[level] || 0) + 1;
+    if (p.baseline_score !== null && p.baseline_score !== undefined) scored += 1;
+  }
+  const levels = Object.entries(byLevel).map(([level, n]) => `${n} ${LEVEL_WORDS[level] || level}`);
+  const locality = localityValue();
+  const titleInput = el("input", {
+    type: "text", id: "save-title", maxlength: 200, "data-testid": "save-title",
+    value: ui.title !== null ? ui.title : defaultTitle(ui.used.source),
+    oninput: (event) => { ui.title = event.target.value; },
+  });
+  return el("section", { class: "import-in-use", "aria-labelledby": "import-in-use", "data-testid": "import-in-use" },
+    el("h3", { id: "import-in-use", tabindex: "-1" },
+      el("span", { "aria-hidden": "true" }, "✓ "), `The workshop will use ${principles.length} imported principles`),
+    el("p", {}, `From ${ui.used.source}. ${levels.join(", ")}; ${scored} with a baseline score.`),
+    el("details", {}, el("summary", {}, "See the principles"),
+      el("ol", { class: "in-use-list" }, principles.map((p) => el("li", {},
+        `${p.name}`, p.level ? ` (${p.level})` : "",
+        p.baseline_score ? ` · score ${p.baseline_score}/4` : "")))),
+    el("div", { class: "save-row" },
+      el("label", { for: "save-title" }, "Save it for this locality's next workshops, as"),
+      el("div", { class: "inline-field" }, titleInput,
+        el("button", {
+          type: "button", class: "btn", "data-testid": "save-catalogue", "aria-disabled": locality ? null : "true",
+          onclick: () => {
+            const title = titleInput.value.trim();
+            if (!locality) {
+              ui.error = "Type the locality above first: catalogues are saved under the locality's name.";
+              render();
+              return;
+            }
+            if (!title) {
+              ui.error = "Give the saved catalogue a name.";
+              ui.focus = "save-title";
+              render();
+              return;
+            }
+            save(title);
+          },
+        }, locality ? `Save for ${locality}` : "Save (type the locality first)")),
+      el("p", { class: "hint" }, "Anyone who sets up a workshop for the same locality can see and use saved catalogues.")),
+    ui.saved.length ? savedList() : null,
+    el("p", { class: "button-row" },
+      "Export: ",
+      EXPORTS.map(([kind, label]) => el("button", {
+        type: "button", class: "btn btn-small", "data-testid": `export-${kind}`, onclick: () => exportAs(kind),
+      }, label)),
+      el("button", { type: "button", class: "btn btn-small", "data-testid": "import-remove", onclick: stopUsing },
+        "Use the key principles instead")));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Start
+
+function init() {
+  const app = $("import-app");
+  if (!app) return;
+  app.hidden = false;
+  const kept = $("principles-json").value;
+  if (kept) {
+    try {
+      const principles = JSON.parse(kept);
+      if (Array.isArray(principles) && principles.length) ui.used = { principles, source: "your import" };
+    } catch (_) {
+      // a damaged hidden field: start again
+    }
+  }
+  const locality = $("f-locality");
+  if (locality) {
+    let timer = null;
+    locality.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(loadSaved, 400);
+    });
+  }
+  render();
+  loadSaved();
+}
+
+init();

@@ -1,0 +1,217 @@
+"""Next steps: the action plan (action, linked priority, owner, by when, status), the notes on wider engagement
+and the date of the redesign workshop. The facilitator edits it; tables too when the facilitator allows it.
+
+Removing an action is a soft delete, so ``plan.restore_action`` can undo it (the console offers "Undo").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, field_validator
+from sqlalchemy import func
+from sqlmodel import select
+
+from ..models import PlanAction, Principle, WorkshopPlan
+from . import tokens
+from .commands import Actor, Context, Payload, command
+from .errors import CommandError, forbidden, invalid_payload, not_found
+from .sections import plan_action_item, plan_section
+from .state import load_plan
+
+STATUSES = ("not_started", "in_progress", "done")
+STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
+MAX_ACTIONS = 200
+Status = Literal["not_started", "in_progress", "done"]
+
+
+async def plan_row(ctx: Context) -> WorkshopPlan:
+    plan = await ctx.session.get(WorkshopPlan, ctx.workshop.id)
+    if plan is None:
+        plan = WorkshopPlan(workshop_id=ctx.workshop.id)
+        ctx.session.add(plan)
+    return plan
+
+
+async def publish_plan(ctx: Context) -> None:
+    plan = await plan_row(ctx)
+    plan.version = ctx.version
+    await ctx.session.flush()
+    stored, actions = await load_plan(ctx.session, ctx.workshop.id)
+    ctx.emit_to_everyone({"type": "plan", "version": ctx.version, "plan": plan_section(stored, actions)})
+
+
+async def _may_edit(ctx: Context, actor: Actor) -> None:
+    if actor.role == "participant":
+        plan = await ctx.session.get(WorkshopPlan, ctx.workshop.id)
+        if plan is None or not plan.tables_may_edit:
+            raise forbidden("Only the facilitator can change the action plan just now.")
+
+
+async def _known_priority(ctx: Context, priority_id: str | None) -> None:
+    if priority_id is None:
+        return
+    found = await ctx.session.exec(
+        select(Principle.pk).where(Principle.workshop_id == ctx.workshop.id, Principle.principle_id == priority_id)
+    )
+    if found.first() is None:
+        raise not_found(f"The principle {priority_id[:64]!r}")
+
+
+async def _action(ctx: Context, action_id: str) -> PlanAction:
+    row = await ctx.session.get(PlanAction, action_id)
+    if row is None or row.workshop_id != ctx.workshop.id:
+        raise not_found("That action")
+    return row
+
+
+def _due(value: str) -> str:
+    return value.strip()
+
+
+class AddAction(Payload):
+    action: str = Field(min_length=1, max_length=500)
+    priority_id: str | None = Field(default=None, min_length=1, max_length=64)
+    owner: str = Field(default="", max_length=120)
+    due: str = Field(default="", max_length=40)
+    status: Status = "not_started"
+
+
+@command("plan.add_action", roles={"participant", "facilitator"}, payload=AddAction)
+async def add_action(ctx: Context, actor: Actor, p: AddAction):
+    await _may_edit(ctx, actor)
+    await _known_priority(ctx, p.priority_id)
+    count, last = (
+        await ctx.session.exec(
+            select(func.count(), func.max(PlanAction.position)).where(PlanAction.workshop_id == ctx.workshop.id)
+        )
+    ).one()
+    if count >= MAX_ACTIONS:
+        raise CommandError("plan_full", f"The plan can hold {MAX_ACTIONS} actions.", status=409)
+    row = PlanAction(
+        id=tokens.new_id(),
+        workshop_id=ctx.workshop.id,
+        position=(last if last is not None else -1) + 1,
+        action=p.action,
+        priority_id=p.priority_id,
+        owner=p.owner,
+        due=_due(p.due),
+        status=p.status,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(row)
+    await publish_plan(ctx)
+    return {"action": plan_action_item(row)}
+
+
+class UpdateAction(Payload):
+    action_id: str = Field(min_length=1, max_length=32)
+    action: str | None = Field(default=None, min_length=1, max_length=500)
+    priority_id: str | None = Field(default=None, min_length=1, max_length=64)  # null clears the link
+    owner: str | None = Field(default=None, max_length=120)
+    due: str | None = Field(default=None, max_length=40)
+    status: Status | None = None
+
+
+@command("plan.update_action", roles={"participant", "facilitator"}, payload=UpdateAction)
+async def update_action(ctx: Context, actor: Actor, p: UpdateAction):
+    await _may_edit(ctx, actor)
+    row = await _action(ctx, p.action_id)
+    if row.removed:
+        raise CommandError("invalid_state", "That action was removed. Restore it first.", status=409)
+    given = p.model_fields_set - {"command_id", "action_id"}
+    if "priority_id" in given:
+        await _known_priority(ctx, p.priority_id)
+    changes = {}
+    for name in given:
+        value = getattr(p, name)
+        if value is None and name != "priority_id":
+            raise invalid_payload(f"{name}: may not be null")
+        if name == "due":
+            value = _due(value)
+        if getattr(row, name) != value:
+            changes[name] = value
+    if changes:
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.updated_at = ctx.now
+        await publish_plan(ctx)
+    return {"action": plan_action_item(row)}
+
+
+class ActionRef(Payload):
+    action_id: str = Field(min_length=1, max_length=32)
+
+
+@command("plan.remove_action", roles={"participant", "facilitator"}, payload=ActionRef)
+async def remove_action(ctx: Context, actor: Actor, p: ActionRef):
+    await _may_edit(ctx, actor)
+    row = await _action(ctx, p.action_id)
+    if not row.removed:
+        row.removed = True
+        row.updated_at = ctx.now
+        await publish_plan(ctx)
+    return {"action_id": row.id}
+
+
+@command("plan.restore_action", roles={"participant", "facilitator"}, payload=ActionRef)
+async def restore_action(ctx: Context, actor: Actor, p: ActionRef):
+    await _may_edit(ctx, actor)
+    row = await _action(ctx, p.action_id)
+    if row.removed:
+        row.removed = False
+        row.updated_at = ctx.now
+        await publish_plan(ctx)
+    return {"action": plan_action_item(row)}
+
+
+class SetNotes(Payload):
+    engagement_notes: str = Field(max_length=4000)
+
+
+@command("plan.set_notes", roles={"participant", "facilitator"}, payload=SetNotes)
+async def set_notes(ctx: Context, actor: Actor, p: SetNotes):
+    await _may_edit(ctx, actor)
+    plan = await plan_row(ctx)
+    if plan.engagement_notes != p.engagement_notes:
+        plan.engagement_notes = p.engagement_notes
+        await publish_plan(ctx)
+
+
+class SetRedesignDate(Payload):
+    redesign_date: str = Field(max_length=10)  # YYYY-MM-DD, or "" for none
+
+    @field_validator("redesign_date")
+    @classmethod
+    def _iso(cls, value: str) -> str:
+        if value:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("a date as YYYY-MM-DD, or empty") from None
+            if len(value) != 10:
+                raise ValueError("a date as YYYY-MM-DD, or empty")
+        return value
+
+
+@command("plan.set_redesign_date", roles={"participant", "facilitator"}, payload=SetRedesignDate)
+async def set_redesign_date(ctx: Context, actor: Actor, p: SetRedesignDate):
+    await _may_edit(ctx, actor)
+    plan = await plan_row(ctx)
+    if plan.redesign_date != p.redesign_date:
+        plan.redesign_date = p.redesign_date
+        await publish_plan(ctx)
+
+
+class SetTablesMayEdit(Payload):
+    enabled: bool
+
+
+@command("plan.set_tables_may_edit", roles={"facilitator"}, payload=SetTablesMayEdit)
+async def set_tables_may_edit(ctx: Context, actor: Actor, p: SetTablesMayEdit):
+    plan = await plan_row(ctx)
+    if plan.tables_may_edit != p.enabled:
+        plan.tables_may_edit = p.enabled
+        await publish_plan(ctx)

@@ -1,0 +1,111 @@
+"""HTTP for the Phase 1 report (docs/protocol.md, "The Phase 1 report and implementation plan"):
+``GET /api/workshops/{id}/report.{docx,xlsx,zip,json,html}`` and ``POST /api/workshops/import``."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..models import Workshop
+from ..reports import FORMATS
+from ..reports import csv as csv_report
+from ..reports import docx as docx_report
+from ..reports import html as html_report
+from ..reports import links as report_links
+from ..reports import xlsx as xlsx_report
+from ..reports.data import assemble, load_report_rows
+from ..reports.json_export import MAX_IMPORT_BYTES, export, import_workshop
+from ..services.errors import CommandError, not_found, unauthenticated
+from ..services.report_links import facilitator_key_hashes
+from ..services.workshops import authenticate
+from .guards import NO_STORE, client_ip, creation_limit
+
+RENDERERS = {
+    "docx": docx_report.render,
+    "xlsx": xlsx_report.render,
+    "zip": csv_report.render,
+    "html": html_report.render,
+}
+
+
+def _error(exc: CommandError) -> JSONResponse:
+    return JSONResponse({"error": exc.to_payload()}, status_code=exc.status, headers=NO_STORE)
+
+
+def _file_name(title: str, fmt: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-")[:60] or "workshop"
+    suffix = FORMATS[fmt][1]
+    return f"{stem}-{suffix}"
+
+
+async def _authorised(request: Request, session, workshop_id: str, fmt: str) -> None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        actor = await authenticate(session, header[7:].strip(), request.headers.get("x-facilitator-password"))
+        if actor.role != "facilitator" or actor.workshop_id != workshop_id:
+            raise unauthenticated()
+        return
+    expires, sig = request.query_params.get("exp", ""), request.query_params.get("sig", "")
+    if not expires.isdigit() or not sig:
+        raise unauthenticated("This download link is missing its signature. Get a new one from the console.")
+    keys = await facilitator_key_hashes(session, workshop_id)
+    if not report_links.valid(keys, workshop_id, fmt, int(expires), sig, time.time()):
+        raise unauthenticated("This download link has expired. Get a new one from the console.")
+
+
+async def report(request: Request) -> Response:
+    workshop_id = request.path_params["workshop_id"]
+    fmt = request.path_params["fmt"]
+    if fmt not in FORMATS:
+        return _error(not_found("That report format"))
+    services = request.app.state.services
+    try:
+        async with services.sessions() as session:
+            workshop = await session.get(Workshop, workshop_id)
+            if workshop is None:
+                raise unauthenticated()  # not "not found": the id alone must not tell a workshop exists
+            await _authorised(request, session, workshop_id, fmt)
+            rows = await load_report_rows(session, workshop, time.time())
+    except CommandError as exc:
+        return _error(exc)
+    media_type, _suffix = FORMATS[fmt]
+    if fmt == "json":
+        body = json.dumps(export(rows), ensure_ascii=False, indent=1).encode("utf-8")
+    else:
+        data = assemble(rows)
+        body = await run_in_threadpool(RENDERERS[fmt], data)
+    headers = {
+        "content-disposition": f'attachment; filename="{_file_name(workshop.title, fmt)}"',
+        "cache-control": "no-store",
+    }
+    if fmt == "html":
+        headers["content-security-policy"] = html_report.CONTENT_SECURITY_POLICY
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def import_export(request: Request) -> Response:
+    from .routes import _json_body, created_links
+
+    services = request.app.state.services
+    try:
+        raw = await _json_body(request, MAX_IMPORT_BYTES)
+        async with services.sessions() as session:
+            await creation_limit(request).check(session, client_ip(request))
+            created = await import_workshop(session, raw)
+            await creation_limit(request).record(session, client_ip(request))
+    except CommandError as exc:
+        return _error(exc)
+    return JSONResponse(created_links(request, created), status_code=201, headers=NO_STORE)
+
+
+def report_routes() -> list[Route]:
+    return [
+        Route("/api/workshops/import", import_export, methods=["POST"]),
+        Route("/api/workshops/{workshop_id}/report.{fmt}", report, methods=["GET"]),
+    ]

@@ -1,0 +1,21 @@
+"""The browser's worksheet binding (client/static/common/worksheet-sync.js) under node, without a browser:
+the caret and text rules that keep two people's words whole when they type at one place at once."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from tests.conftest import require_service
+from tests.live import ROOT
+
+
+def test_the_browser_worksheet_binding_keeps_concurrent_typing_whole():
+    node = shutil.which("node")
+    require_service("node", node is not None)
+    result = subprocess.run(
+        [node, "--experimental-default-type=module", "--test", "tests/js/worksheet_binding.test.mjs"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "# fail 0" in result.stdout

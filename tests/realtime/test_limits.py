@@ -1,0 +1,209 @@
+"""The limits on a live server, each set low through its environment variable: going over one is answered with a
+clear error (an ack, a connect_error or an HTTP 429 with Retry-After), never with a disconnect.
+
+One server for all of them; each test comes from an address of its own (uvicorn trusts X-Forwarded-For from
+127.0.0.1, as behind a local proxy), so the per-address limits of one test do not touch the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import httpx
+import pytest
+import socketio
+
+from server.client import WorkshopClient
+from tests.live import LiveServer, eventually
+from tests.realtime.conftest import migrate
+
+pytestmark = pytest.mark.asyncio
+
+LIMITS = {
+    "EVENTS_PER_SECOND": 2,
+    "EVENTS_BURST": 5,
+    "EVENTS_PER_SECOND_PER_IP": 0.5,
+    "EVENTS_BURST_PER_IP": 16,
+    "MAX_MESSAGE_BYTES": 2000,
+    "MAX_CONNECTIONS_PER_TABLE": 2,
+    "MAX_CONNECTIONS_PER_WORKSHOP": 4,
+    "CONNECTS_PER_SECOND_PER_IP": 0.2,
+    "CONNECTS_BURST_PER_IP": 8,
+    "JOINS_PER_SECOND_PER_IP": 0.2,
+    "JOINS_BURST_PER_IP": 12,
+    "WORKSHOPS_PER_IP_PER_HOUR": 2,
+}
+_addresses = (f"203.0.113.{n}" for n in itertools.count(1))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("limits")
+    url = f"sqlite+aiosqlite:///{folder}/thrive.db"
+    migrate(url)
+    live = LiveServer(url, env={k: str(v) for k, v in LIMITS.items()}).start(folder)
+    yield live
+    live.stop()
+
+
+class Visitor:
+    """Everything one client address does: HTTP and socket.io, all with its X-Forwarded-For."""
+
+    def __init__(self, server: LiveServer):
+        self.server = server
+        self.headers = {"x-forwarded-for": next(_addresses)}
+        self.http = httpx.AsyncClient(base_url=server.url, headers=self.headers)
+        self.clients: list[WorkshopClient] = []
+
+    async def workshop(self, tables: int = 2) -> dict:
+        response = await self.http.post("/api/workshops", json={"title": "T", "table_count": tables})
+        assert response.status_code == 201, response.text
+        created = response.json()
+        code = created["workshop"]["join_code"]
+        created["tables"] = [t["id"] for t in (await self.http.get(f"/api/join/{code}")).json()["tables"]]
+        return created
+
+    async def join(self, created: dict, table: int) -> str:
+        response = await self.http.post(
+            f"/api/join/{created['workshop']['join_code']}", json={"table_id": created["tables"][table]}
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["participant_token"]
+
+    async def connect(self, token: str) -> WorkshopClient:
+        client = WorkshopClient(self.server.url, token, reconnection=False, headers=self.headers)
+        self.clients.append(client)
+        return await client.connect()
+
+    async def refused(self, token: str) -> dict:
+        client = WorkshopClient(self.server.url, token, reconnection=False, headers=self.headers)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(timeout=5)
+        return client.connect_error["data"]
+
+    async def close(self) -> None:
+        for client in self.clients:
+            if client.sio.connected:
+                await client.close()
+        await self.http.aclose()
+
+
+@pytest.fixture
+async def visitor(server):
+    v = Visitor(server)
+    yield v
+    await v.close()
+
+
+EDIT = {"base_revision": 0, "op": "add", "principle_id": "needs-led"}
+
+
+async def test_events_per_connection_are_rate_limited_with_a_retry_after(visitor):
+    created = await visitor.workshop(1)
+    phone = await visitor.connect(await visitor.join(created, 0))
+    other = await visitor.connect(await visitor.join(created, 0))
+    acks = [await phone.call("clock") for _ in range(7)]
+    assert [a["ok"] for a in acks] == [True] * 5 + [False] * 2
+    refused = acks[-1]["error"]
+    assert refused["code"] == "rate_limited" and refused["retry_after"] >= 1 and refused["message"]
+    # Not disconnected; the other phone is not slowed down; after the wait it works again.
+    assert phone.sio.connected
+    assert (await other.call("clock"))["ok"]
+    await asyncio.sleep(refused["retry_after"])
+    assert (await phone.call("ranking.edit", EDIT))["ok"]
+
+
+async def test_events_per_address_are_shared_by_its_connections(visitor):
+    created = await visitor.workshop(1)
+    phones = [await visitor.connect(await visitor.join(created, 0)) for _ in range(2)]
+    clients = [
+        *phones,
+        await visitor.connect(created["facilitator_token"]),
+        await visitor.connect(created["projector_token"]),
+    ]
+    acks = [await clients[i % 4].call("clock") for i in range(17)]
+    # Each connection stayed within its own 5, but together they used the address's 16.
+    assert [a["ok"] for a in acks] == [True] * 16 + [False]
+    assert acks[-1]["error"]["code"] == "rate_limited"
+    assert all(c.sio.connected for c in clients)
+
+
+async def test_a_message_over_the_size_limit_is_refused_not_disconnected(visitor):
+    created = await visitor.workshop(1)
+    phone = await visitor.connect(await visitor.join(created, 0))
+    ack = await phone.call("ranking.edit", {**EDIT, "note": "x" * 3000})
+    assert ack["error"]["code"] == "too_large" and "2000" in ack["error"]["message"]
+    assert phone.sio.connected
+    # Far over it, but under the transport's own cap (1 MiB): still an answer, not a dropped connection.
+    ack = await phone.call("ranking.edit", {**EDIT, "items": ["x" * 100_000] * 3})
+    assert ack["error"]["code"] == "too_large"
+    assert phone.sio.connected
+    assert (await phone.call("ranking.edit", EDIT))["ok"]
+
+
+async def test_connections_per_table_and_per_workshop_are_capped(visitor):
+    created = await visitor.workshop(2)
+    console = await visitor.connect(created["facilitator_token"])
+    for _ in range(2):
+        await visitor.connect(await visitor.join(created, 0))
+    table = created["tables"][0]
+    await eventually(lambda: console.state["presence"]["tables"].get(table) == 2)
+    error = await visitor.refused(await visitor.join(created, 0))
+    assert error["code"] == "too_many_connections" and error["retry_after"] > 0 and error["message"]
+    await visitor.connect(await visitor.join(created, 1))  # another table still has room
+    await eventually(lambda: sum(console.state["presence"]["tables"].values()) == 3)
+    # Four connections with the console: full for everyone but the workshop's own facilitator.
+    assert (await visitor.refused(created["projector_token"]))["code"] == "too_many_connections"
+    assert (await visitor.connect(created["facilitator_token"])).state["role"] == "facilitator"
+
+
+async def test_connects_per_address_are_rate_limited(visitor):
+    created = await visitor.workshop(1)
+    for _ in range(8):
+        await visitor.connect(created["facilitator_token"])
+    error = await visitor.refused(created["facilitator_token"])
+    assert error["code"] == "rate_limited" and error["retry_after"] >= 1
+
+
+async def test_workshops_per_address_per_hour(visitor):
+    for _ in range(2):
+        created = await visitor.http.post("/api/workshops", json={"title": "T", "table_count": 1})
+        assert created.status_code == 201 and created.headers["cache-control"] == "no-store"
+    refused = await visitor.http.post("/api/workshops", json={"title": "T", "table_count": 1})
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+    assert 3500 <= int(refused.headers["retry-after"]) <= 3600
+    form = await visitor.http.get("/new")
+    csrf = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    page = await visitor.http.post("/new", data={"csrf": csrf, "title": "T", "table_count": "2"})
+    assert page.status_code == 429 and "workshops in the last hour" in page.text
+    # Another address is not affected.
+    other = httpx.AsyncClient(base_url=visitor.server.url, headers={"x-forwarded-for": next(_addresses)})
+    async with other:
+        assert (await other.post("/api/workshops", json={"title": "T", "table_count": 1})).status_code == 201
+
+
+async def test_join_lookups_per_address(visitor):
+    statuses = [(await visitor.http.get("/api/join/ABCDEF")).status_code for _ in range(13)]
+    assert statuses == [404] * 12 + [429]
+    refused = await visitor.http.get("/j/ABCDEF")
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+
+
+async def test_wrong_passwords_are_rate_limited(shared_server):
+    http = httpx.AsyncClient(base_url=shared_server.url)
+    async with http:
+        created = (await http.post("/api/workshops", json={"title": "T", "table_count": 1})).json()
+    token = created["facilitator_token"]
+    console = await WorkshopClient(shared_server.url, token).connect()
+    try:
+        assert (await console.call("facilitator.set_password", {"password": "correct horse"}))["ok"]
+        codes = []
+        for _ in range(11):
+            client = WorkshopClient(shared_server.url, token, reconnection=False, password="guess-guess")
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await client.connect(timeout=5)
+            codes.append(client.connect_error["data"]["code"])
+        assert codes == ["wrong_password"] * 10 + ["rate_limited"]
+    finally:
+        await console.close()

@@ -1,0 +1,193 @@
+"""The catalogue endpoints through the real ASGI app: preview, import, templates, export, saved catalogues, and
+creating a workshop with an imported catalogue (JSON and the set-up form). Synthetic catalogues only."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from server.app import create_app
+from server.catalogue import formats, mapping
+from server.db import create_schema
+from server.services.state import load_principles
+from server.settings import Settings
+from tests.catalogue import synthetic as syn
+
+pytestmark = pytest.mark.asyncio
+ITEMS = syn.principles(24)
+
+
+@pytest_asyncio.fixture
+async def app(tmp_path):
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/web.db"))
+    await create_schema(app.services.engine)
+    yield app
+    await app.services.engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def http(app):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield client
+
+
+def upload(name: str, data: bytes, **fields):
+    return {"files": {"file": (name, data)}, "data": {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}}
+
+
+async def test_preview_guesses_the_columns_and_says_what_each_row_becomes(http):
+    response = await http.post("/api/catalogue/preview", **upload("Synthetic tool.docx", syn.docx_per_level(ITEMS)))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["format"] == "docx" and body["filename"] == "Synthetic tool.docx"
+    assert body["mapping"]["level"] == formats.SECTION_HEADING and body["mapping"]["notes"] is None
+    assert body["counts"] == {"accepted": 24, "refused": 0, "by_level": {"macro": 8, "meso": 8, "micro": 8, "none": 0}}
+    assert body["examples"]["Principle"] == "Synthetic principle 1"
+    assert body["accepted"][0]["label"] == "table 2, row 2" and body["problems"] == []
+    assert [f["field"] for f in body["fields"]] == list(mapping.FIELDS)
+    # The facilitator maps the evidence column: the preview follows.
+    changed = (await http.post("/api/catalogue/preview", **upload(
+        "Synthetic tool.docx", syn.docx_per_level(ITEMS), mapping={**body["mapping"], "notes": "What we saw"},
+    ))).json()
+    assert changed["accepted"][2]["principle"]["notes"] == "Synthetic evidence 3."
+
+
+async def test_preview_takes_json_bodies_too(http):
+    as_base64 = await http.post("/api/catalogue/preview", json={
+        "filename": "tool.xlsx", "content_base64": base64.b64encode(syn.site_xlsx(ITEMS)).decode()})
+    assert as_base64.status_code == 200 and as_base64.json()["counts"]["accepted"] == 24
+    as_text = await http.post("/api/catalogue/preview", json={
+        "format": "csv", "text": "Principle,Our score\nSynthetic one,3\nSynthetic two,9\n"})
+    body = as_text.json()
+    assert body["counts"]["accepted"] == 1 and body["refused"][0]["reasons"] == ["baseline score 9 is outside 1–4"]
+
+
+async def test_import_gives_the_principles_a_workshop_is_created_with(http, app):
+    long = [{**p, "descriptors": [d + " " + "x" * 900 for d in p["descriptors"]]} for p in ITEMS]
+    data = syn.site_xlsx(long)
+    guessed = (await http.post("/api/catalogue/preview", **upload("tool.xlsx", data))).json()["mapping"]
+    imported = await http.post("/api/catalogue/import", **upload("tool.xlsx", data, mapping=guessed))
+    assert imported.status_code == 200
+    principles = imported.json()["principles"]
+    assert principles == long and len(json.dumps(principles)) > 64 * 1024  # bigger than other JSON bodies
+    created = await http.post("/api/workshops", json={"title": "Synthetic", "table_count": 2, "principles": principles})
+    assert created.status_code == 201, created.text
+    async with app.services.sessions() as session:
+        rows = await load_principles(session, created.json()["workshop"]["id"])
+    assert [r.principle_id for r in rows] == [p["id"] for p in ITEMS] and rows[0].descriptors == long[0]["descriptors"]
+
+
+async def test_import_with_refused_rows_needs_the_facilitator_to_leave_them_out(http):
+    rows = [syn.SITE_HEADERS, *(syn.site_row(p) for p in ITEMS[:5])]
+    rows[3][0] = rows[1][0]  # a duplicate id
+    data = syn.csv_bytes(rows)
+    guessed = mapping.guess_mapping(syn.SITE_HEADERS)
+    refused = await http.post("/api/catalogue/import", **upload("tool.csv", data, mapping=guessed))
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "rows_refused" and error["preview"]["counts"]["refused"] == 2
+    kept = await http.post("/api/catalogue/import", **upload("tool.csv", data, mapping=guessed, skip_refused="true"))
+    assert [p["id"] for p in kept.json()["principles"]] == ["syn-2", "syn-4", "syn-5"]
+    missing = await http.post("/api/catalogue/import", **upload("tool.csv", data))
+    assert missing.status_code == 422 and "mapping" in missing.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "code"),
+    [
+        (upload("tool.csv", b"a" * (formats.MAX_BYTES + 1)), 413, "too_large"),
+        ({"json": {"filename": "t.csv", "content_base64": base64.b64encode(b"a" * (formats.MAX_BYTES + 1)).decode()}},
+         413, "too_large"),
+        ({"content": b"Principle\nA", "headers": {"content-type": "text/csv"}}, 415, "unsupported_media_type"),
+        ({"json": {"filename": "t.csv", "content_base64": "not base64!"}}, 422, "invalid_payload"),
+        ({"json": {"filename": "t.csv", "text": "Principle\nA", "colour": "red"}}, 422, "invalid_payload"),
+        ({"json": {"filename": "t.csv", "text": "Principle\nA", "format": "pdf"}}, 422, "invalid_payload"),
+        ({"json": {"filename": "t.csv"}}, 422, "empty"),
+        ({"json": ["not", "an", "object"]}, 422, "invalid_payload"),
+        ({"content": b"{broken", "headers": {"content-type": "application/json"}}, 422, "invalid_payload"),
+        ({"files": {"other": ("t.csv", b"Principle\nA")}}, 422, "empty"),
+        (upload("tool.csv", b"Principle\nA", mapping="{not json"), 422, "invalid_payload"),
+        (upload("tool.csv", b"Principle,Level\nA,macro", mapping={"name": "Nope"}), 422, "invalid_mapping"),
+        (upload("tool.csv", "Principle\nCaf\u00e9".encode("latin-1")), 422, "bad_encoding"),
+        (upload("tool.csv", b"Principle,Score\nA,=1+1"), 422, "formula"),
+        (upload("tool.xlsm", syn.site_xlsx(ITEMS[:2])), 422, "macros"),
+        (upload("tool.xlsx", syn.with_zip_member(syn.site_xlsx(ITEMS[:2]), "xl/vbaProject.bin")), 422, "macros"),
+        (upload("tool.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), 422, "unsupported_type"),
+        (upload("tool.docx", b"PK\x03\x04broken"), 422, "broken_file"),
+    ],
+)
+async def test_bad_uploads_get_a_clear_message(http, request_kwargs, status, code):
+    response = await http.post("/api/catalogue/preview", **request_kwargs)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+
+
+@pytest.mark.parametrize("kind", formats.FORMATS)
+async def test_templates_download_and_import_back(http, kind):
+    response = await http.get(f"/api/catalogue/templates/{kind}")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == f'attachment; filename="thrive-catalogue-template.{kind}"'
+    preview = (await http.post("/api/catalogue/preview", **upload(f"t.{kind}", response.content))).json()
+    assert preview["counts"]["accepted"] == 6 and not preview["refused"]
+    assert all(p["principle"]["name"].startswith("Synthetic principle") for p in preview["accepted"])
+
+
+async def test_unknown_template_and_export_formats(http):
+    assert (await http.get("/api/catalogue/templates/pdf")).status_code == 404
+    response = await http.post("/api/catalogue/export", json={"format": "pdf", "principles": ITEMS[:1]})
+    assert response.status_code == 422
+
+
+async def test_a_catalogue_in_use_exports_to_each_format(http):
+    for kind in formats.FORMATS:
+        response = await http.post("/api/catalogue/export", json={
+            "format": kind, "principles": ITEMS, "title": "Synthetic tool", "locality": "Synthetic shire"})
+        assert response.status_code == 200
+        assert response.headers["content-disposition"] == f'attachment; filename="synthetic-tool.{kind}"'
+        sheet = formats.read_file(f"x.{kind}", response.content)
+        assert mapping.validate(sheet, mapping.guess_mapping(sheet.headers)).principles == ITEMS
+
+
+async def test_saved_catalogues_are_listed_by_locality_and_reused(http):
+    saved = await http.post("/api/catalogues", json={"locality": "Synthetic shire", "title": "Tool 2026", "principles": ITEMS})
+    assert saved.status_code == 201
+    catalogue_id = saved.json()["catalogue"]["id"]
+    listed = (await http.get("/api/catalogues", params={"locality": "synthetic SHIRE"})).json()["catalogues"]
+    assert [c["id"] for c in listed] == [catalogue_id] and listed[0]["principle_count"] == 24
+    assert (await http.get("/api/catalogues", params={"locality": "elsewhere"})).json() == {"catalogues": []}
+    full = (await http.get(f"/api/catalogues/{catalogue_id}")).json()["catalogue"]
+    assert full["principles"] == ITEMS and full["title"] == "Tool 2026"
+    exported = await http.get(f"/api/catalogues/{catalogue_id}/export/csv")
+    assert exported.status_code == 200 and exported.content.startswith(b"\xef\xbb\xbfid,level,name")
+    assert (await http.get("/api/catalogues/nope")).status_code == 404
+    assert (await http.get(f"/api/catalogues/{catalogue_id}/export/pdf")).status_code == 404
+    form = await http.post("/api/catalogues", data={"locality": "x", "title": "t"})
+    assert form.status_code == 415  # a cross-site form cannot save one
+    bad = await http.post("/api/catalogues", json={"locality": "x", "title": "t", "principles": [{"id": "a"}]})
+    assert bad.status_code == 422
+
+
+async def test_the_set_up_form_creates_a_workshop_with_the_imported_principles(http, app):
+    page = await http.get("/new")
+    assert 'name="principles_json"' in page.text and "/api/catalogue/templates/docx" in page.text
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    fields = {"title": "Synthetic form", "locality": "Synthetic shire", "tables": "Red\nBlue", "csrf": token,
+              "principles_json": json.dumps(ITEMS), "baseline_needs-led": "2"}  # the hidden defaults' scores are ignored
+    created = await http.post("/new", data=fields)
+    assert created.status_code == 200 and "/console#k=" in created.text
+    code = re.search(r'data-testid="join-code">([A-Z0-9]{6})<', created.text).group(1)
+    async with app.services.sessions() as session:
+        from server.services.workshops import workshop_by_code
+
+        workshop = await workshop_by_code(session, code)
+        rows = await load_principles(session, workshop.id)
+    assert len(rows) == 24 and rows[3].baseline_score == 4
+    broken = await http.post("/new", data={**fields, "principles_json": "[{broken"})
+    assert broken.status_code == 422 and "Each principle needs an id" in broken.text
+    assert "[{broken" in broken.text  # kept in the form to fix, not lost
