@@ -13,27 +13,24 @@ import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.exc import IntegrityError
 
 from ..domain import worksheet as doc_rules
 from ..domain.agenda import SEGMENT_KINDS, TIMER_STATUSES
 from ..domain.errors import DomainError
 from ..domain.tally import METHODS
 from ..models import (
-    Credential,
     Participant,
     PlanAction,
     Principle,
     Ranking,
     Segment,
     Worksheet,
-    Workshop,
     WorkshopPlan,
     WorkshopTable,
 )
 from ..services import tokens
-from ..services.errors import CommandError, invalid_payload
-from ..services.workshops import CreatedWorkshop
+from ..services.errors import invalid_payload
+from ..services.workshops import CreatedWorkshop, insert_workshop
 from .data import ReportData, ReportRows, assemble
 
 FORMAT = "thrive-workshop-export"
@@ -72,7 +69,8 @@ def export(rows: ReportRows) -> dict[str, Any]:
             "current_segment": segment_place.get(ws.current_segment_id),
         },
         "principles": [
-            {f: getattr(p, f) for f in principle_fields} for p in sorted(rows.principles, key=lambda p: p.position)
+            {f: getattr(p, f) for f in principle_fields}
+            for p in sorted(rows.principles, key=lambda p: p.position)
         ],
         "tables": [{"name": t.name, "participants": rows.attendance.get(t.id, 0)} for t in tables],
         "rankings": [
@@ -216,7 +214,9 @@ class WorksheetIn(_M):
     @field_validator("text")
     @classmethod
     def _cells(cls, value: dict[str, str]) -> dict[str, str]:
-        if set(value) - set(doc_rules.CELLS) or any(len(v) > doc_rules.MAX_CELL_CHARS for v in value.values()):
+        if set(value) - set(doc_rules.CELLS) or any(
+            len(v) > doc_rules.MAX_CELL_CHARS for v in value.values()
+        ):
             raise ValueError("text: only the six cells, each at most 4000 characters")
         return value
 
@@ -258,7 +258,9 @@ def parse_export(raw: object) -> ExportIn:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))[:120]
-        raise invalid_payload(f"This is not a workshop export this server can read ({where}: {first.get('msg')}).") from None
+        raise invalid_payload(
+            f"This is not a workshop export this server can read ({where}: {first.get('msg')})."
+        ) from None
     ids = [p.principle_id for p in data.principles]
     if len(set(ids)) != len(ids):
         raise invalid_payload("principles: ids must be different")
@@ -281,7 +283,8 @@ def parse_export(raw: object) -> ExportIn:
             raise invalid_payload("plan: an action names an unknown principle")
     confirmed = data.workshop.confirmed
     if confirmed is not None and not (
-        isinstance(confirmed.get("items"), list) and set(confirmed["items"]) <= known
+        isinstance(confirmed.get("items"), list)
+        and set(confirmed["items"]) <= known
         and set(confirmed.get("tally_items") or []) <= known
     ):
         raise invalid_payload("workshop.confirmed: names an unknown principle")
@@ -306,32 +309,20 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
     data = parse_export(raw)
     now = time.time() if now is None else now
     w = data.workshop
-    for _attempt in range(5):
-        workshop = Workshop(
-            id=tokens.new_id(),
-            title=w.title,
-            locality=w.locality,
-            join_code=tokens.new_join_code(),
-            created_at=w.created_at,
-            rankings_locked=w.rankings_locked,
-            lock_on_timeout=w.lock_on_timeout,
-            tally_method=w.tally_method,
-            results_revealed=w.results_revealed,
-            confirmed=w.confirmed,
-            display_mode=w.display_mode,
-            display_cell=w.display_cell,
-        )
-        session.add(workshop)
-        try:
-            await session.flush()
-            break
-        except IntegrityError:
-            await session.rollback()
-    else:
-        raise CommandError("server_error", "Could not make a join code. Try again.", status=500)
-    facilitator_token, projector_token = tokens.new_token(), tokens.new_token()
-    for token, role in ((facilitator_token, "facilitator"), (projector_token, "projector")):
-        session.add(Credential(token_hash=tokens.hash_token(token), workshop_id=workshop.id, role=role, created_at=now))
+    workshop, facilitator_token, projector_token = await insert_workshop(
+        session,
+        now,
+        created_at=w.created_at,
+        title=w.title,
+        locality=w.locality,
+        rankings_locked=w.rankings_locked,
+        lock_on_timeout=w.lock_on_timeout,
+        tally_method=w.tally_method,
+        results_revealed=w.results_revealed,
+        confirmed=w.confirmed,
+        display_mode=w.display_mode,
+        display_cell=w.display_cell,
+    )
     table_ids = []
     for position, t in enumerate(data.tables):
         table = WorkshopTable(id=tokens.new_id(), workshop_id=workshop.id, name=t.name, position=position)
@@ -339,7 +330,9 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         session.add(table)
         for _ in range(t.participants):
             # A place at the table with no credential: attendance is kept, nobody can log in with it.
-            session.add(Participant(id=tokens.new_id(), workshop_id=workshop.id, table_id=table.id, created_at=now))
+            session.add(
+                Participant(id=tokens.new_id(), workshop_id=workshop.id, table_id=table.id, created_at=now)
+            )
     rankings = {r.table: r for r in data.rankings}
     for index, table_id in enumerate(table_ids):
         r = rankings.get(index)
@@ -403,6 +396,8 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         )
     )
     for position, a in enumerate(plan.actions):
-        session.add(PlanAction(id=tokens.new_id(), workshop_id=workshop.id, position=position, **a.model_dump()))
+        session.add(
+            PlanAction(id=tokens.new_id(), workshop_id=workshop.id, position=position, **a.model_dump())
+        )
     await session.commit()
     return CreatedWorkshop(workshop, facilitator_token, projector_token)

@@ -160,18 +160,18 @@ def _segments(spec: CreateWorkshop) -> list[SegmentSpec]:
     return segments
 
 
-async def create_workshop(
-    session: AsyncSession, spec: CreateWorkshop, now: float | None = None
-) -> CreatedWorkshop:
-    now = time.time() if now is None else now
-    principles = _principles(spec)
+async def insert_workshop(
+    session: AsyncSession, now: float, *, created_at: float | None = None, **fields
+) -> tuple[Workshop, str, str]:
+    """Add a workshop with a fresh join code, and its facilitator and projector links made at ``now``.
+
+    Returns the workshop and the two tokens (only their hashes are stored). Used by creation and by import
+    (which keeps the original ``created_at``).
+    """
+    created_at = now if created_at is None else created_at
     for _attempt in range(5):  # a join-code collision is rare; draw again
         workshop = Workshop(
-            id=tokens.new_id(),
-            title=spec.title,
-            locality=spec.locality,
-            join_code=tokens.new_join_code(),
-            created_at=now,
+            id=tokens.new_id(), join_code=tokens.new_join_code(), created_at=created_at, **fields
         )
         session.add(workshop)
         try:
@@ -188,6 +188,17 @@ async def create_workshop(
                 token_hash=tokens.hash_token(token), workshop_id=workshop.id, role=role, created_at=now
             )
         )
+    return workshop, facilitator_token, projector_token
+
+
+async def create_workshop(
+    session: AsyncSession, spec: CreateWorkshop, now: float | None = None
+) -> CreatedWorkshop:
+    now = time.time() if now is None else now
+    principles = _principles(spec)
+    workshop, facilitator_token, projector_token = await insert_workshop(
+        session, now, title=spec.title, locality=spec.locality
+    )
     for position, name in enumerate(spec.table_names()):
         table = WorkshopTable(id=tokens.new_id(), workshop_id=workshop.id, name=name, position=position)
         session.add(table)
@@ -311,7 +322,11 @@ async def authenticate(session: AsyncSession, token: object, password: object = 
             if workshop is None:
                 raise unauthenticated()
             await access.check_password(workshop, password)
-        role, link = ("facilitator", "cofacilitator") if credential.role == "cofacilitator" else (credential.role, None)
+        role, link = (
+            ("facilitator", "cofacilitator")
+            if credential.role == "cofacilitator"
+            else (credential.role, None)
+        )
         return Actor(workshop_id=credential.workshop_id, role=role, link=link, credential_hash=token_hash)
     participant = await session.get(Participant, credential.participant_id)
     if participant is None:
