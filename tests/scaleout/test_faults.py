@@ -103,6 +103,8 @@ async def test_kill_9_of_the_only_server_mid_exercise_loses_nothing_acknowledged
         await asyncio.wait_for(editing, 60)
 
         # The phones reconnected and resynced by themselves; every acknowledged change is there, once.
+        # The console reconnects on its own schedule: ask it only once it is back.
+        await eventually(lambda: facilitator.sio.connected, timeout=30)
         fresh = (await facilitator.call("sync"))["snapshot"]
         for t in range(3):
             table_id = room.table_ids[t]
