@@ -9,11 +9,19 @@ import re
 import zipfile
 
 from .data import ReportData, datasets
-from .xlsx import _safe
 
 
 def file_name(dataset: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", dataset.lower()).strip("-") + ".csv"
+
+
+def _safe(value):
+    """For CSV: a text cell that a spreadsheet would take for a formula starts with an apostrophe instead."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
+        return "'" + value
+    if isinstance(value, str) and value[:1] == "-" and not re.fullmatch(r"-[\d:.]+", value):
+        return "'" + value
+    return value
 
 
 def render(report: ReportData) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -11,15 +10,6 @@ from openpyxl.styles import Alignment, Font
 from .data import ReportData, datasets
 
 WIDE = {"Summary": [28, 60], "Gap analysis": [24, 16, 40, 40, 40, 40, 40, 40]}
-
-
-def _safe(value):
-    """For CSV: a text cell that a spreadsheet would take for a formula starts with an apostrophe instead."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
-        return "'" + value
-    if isinstance(value, str) and value[:1] == "-" and not re.fullmatch(r"-[\d:.]+", value):
-        return "'" + value
-    return value
 
 
 def render(report: ReportData) -> bytes:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import time
@@ -14,11 +15,8 @@ from starlette.routing import Route
 
 from ..models import Workshop
 from ..reports import FORMATS
-from ..reports import csv as csv_report
-from ..reports import docx as docx_report
 from ..reports import html as html_report
 from ..reports import links as report_links
-from ..reports import xlsx as xlsx_report
 from ..reports.data import assemble, load_report_rows
 from ..reports.json_export import MAX_IMPORT_BYTES, export, import_workshop
 from ..services.errors import CommandError, not_found, unauthenticated
@@ -26,12 +24,15 @@ from ..services.report_links import facilitator_key_hashes
 from ..services.workshops import authenticate
 from .guards import NO_STORE, client_ip, creation_limit
 
-RENDERERS = {
-    "docx": docx_report.render,
-    "xlsx": xlsx_report.render,
-    "zip": csv_report.render,
-    "html": html_report.render,
-}
+# The module in server/reports/ whose ``render`` makes each format. Imported on the first report asked for, not
+# at start-up: the .docx and .xlsx renderers load python-docx and openpyxl (and with them lxml, Pillow and numpy,
+# ~30 MB resident), which a server that never makes a report should not hold (tests/test_startup_imports.py).
+RENDERERS = {"docx": "docx", "xlsx": "xlsx", "zip": "csv", "html": "html"}
+
+
+def _render(fmt: str, data) -> bytes:
+    renderer = importlib.import_module(f"..reports.{RENDERERS[fmt]}", __package__)
+    return renderer.render(data)
 
 
 def _error(exc: CommandError) -> JSONResponse:
@@ -79,7 +80,7 @@ async def report(request: Request) -> Response:
         body = json.dumps(export(rows), ensure_ascii=False, indent=1).encode("utf-8")
     else:
         data = assemble(rows)
-        body = await run_in_threadpool(RENDERERS[fmt], data)
+        body = await run_in_threadpool(_render, fmt, data)  # the first import, too, off the event loop
     headers = {
         "content-disposition": f'attachment; filename="{_file_name(workshop.title, fmt)}"',
         "cache-control": "no-store",
