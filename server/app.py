@@ -65,6 +65,7 @@ def build_services(settings: Settings) -> Services:
         host=socket.gethostname(),
         pid=os.getpid(),
         heartbeat_interval=settings.heartbeat_interval,
+        publish_delay=settings.presence_publish_delay,
     )
     if isinstance(sio.manager, RedisManager):
         # Broadcasts lost while Redis was unreachable: send this worker's clients fresh snapshots.

@@ -46,6 +46,8 @@ class Settings:
     # How often each worker records that it is alive; the presence rows of a worker silent for three beats
     # are swept by the others (services.presence).
     heartbeat_interval: float = 5.0
+    # Presence counts go to the console and projector at most this often (seconds) per worker.
+    presence_publish_delay: float = 0.25
     max_text: int = 2000
     limits: Limits = field(default_factory=lambda: Limits())  # rates, caps and sizes (below)
 
@@ -64,6 +66,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "info"),
             scheduler_interval=float(env.get("SCHEDULER_INTERVAL", "1.0")),
             heartbeat_interval=float(env.get("HEARTBEAT_INTERVAL", "5.0")),
+            presence_publish_delay=float(env.get("PRESENCE_PUBLISH_DELAY", "0.25")),
             max_text=int(env.get("MAX_TEXT", "2000")),
             limits=Limits.from_env(env),
         )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import update
+from sqlalchemy import bindparam, exists, false, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -250,10 +250,14 @@ class CommandBus:
     async def _apply(self, spec: CommandSpec, actor: Actor, payload: Payload):
         async with self._locks.get(actor.workshop_id), self.sessions() as session:
             try:
-                version = await _lock_workshop(session, actor.workshop_id)
-                await check_credential(session, actor)
+                workshop = await _lock_workshop(session, actor)
                 if payload.command_id:
-                    record = await session.get(CommandRecord, (actor.workshop_id, payload.command_id))
+                    record = (
+                        await session.exec(
+                            _FIND_RECORD,
+                            params={"workshop_id": actor.workshop_id, "command_id": payload.command_id},
+                        )
+                    ).first()
                     if record is not None:
                         if (record.actor and record.actor != actor.key) or (
                             record.event and record.event != spec.name
@@ -262,11 +266,9 @@ class CommandBus:
                             raise invalid_payload(
                                 "command_id: already used for another command; make a new one."
                             )
-                        response = record.response  # read before the rollback expires it
                         await session.rollback()
-                        return response, []
-                workshop = await session.get(Workshop, actor.workshop_id)
-                ctx = Context(session, workshop, version, self.clock())
+                        return record.response, []
+                ctx = Context(session, workshop, workshop.version, self.clock())
                 try:
                     result = ok(await spec.handler(ctx, actor, payload))
                 except Conflict as exc:
@@ -280,15 +282,16 @@ class CommandBus:
                     await session.rollback()
                     return result, []
                 if payload.command_id and spec.keep_record:
-                    session.add(
-                        CommandRecord(
-                            workshop_id=actor.workshop_id,
-                            command_id=payload.command_id,
-                            response=_storable(spec, result),
-                            created_at=ctx.now,
-                            actor=actor.key[:48],
-                            event=spec.name,
-                        )
+                    await session.exec(
+                        _KEEP_RECORD,
+                        params={
+                            "workshop_id": actor.workshop_id,
+                            "command_id": payload.command_id,
+                            "response": _storable(spec, result),
+                            "created_at": ctx.now,
+                            "actor": actor.key[:48],
+                            "event": spec.name,
+                        },
                     )
                 await session.commit()
                 return result, ctx.events
@@ -346,14 +349,42 @@ async def check_credential(session: AsyncSession, actor: Actor) -> None:
         raise unauthenticated()
 
 
-async def _lock_workshop(session: AsyncSession, workshop_id: str) -> int:
-    result = await session.exec(
-        update(Workshop)
-        .where(Workshop.id == workshop_id)
-        .values(version=Workshop.version + 1)
-        .returning(Workshop.version)
+# Built once: building a statement costs more CPU than SQLite takes to run it, and every command runs these.
+_RECORDS = CommandRecord.__table__
+_FIND_RECORD = select(_RECORDS.c.response, _RECORDS.c.actor, _RECORDS.c.event).where(
+    _RECORDS.c.workshop_id == bindparam("workshop_id"), _RECORDS.c.command_id == bindparam("command_id")
+)
+_KEEP_RECORD = _RECORDS.insert()
+_BUMP_VERSION = (
+    update(Workshop)
+    .where(Workshop.id == bindparam("workshop_id"))
+    .values(version=Workshop.version + 1)
+    .returning(Workshop)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+_BUMP_VERSION_IF_TOKEN_VALID = _BUMP_VERSION.where(
+    exists().where(
+        Credential.token_hash == bindparam("token_hash"),
+        Credential.workshop_id == bindparam("workshop_id"),
+        Credential.revoked == false(),
     )
-    version = result.scalar_one_or_none()
-    if version is None:
+)
+
+
+async def _lock_workshop(session: AsyncSession, actor: Actor) -> Workshop:
+    """Bump the workshop's version (the row lock that orders writers), check the actor's token and load the
+    workshop, in one statement: every command pays for it, so it is one round trip, not three."""
+    if actor.credential_hash is None:  # the system, or a test driving the bus directly
+        result = await session.exec(_BUMP_VERSION, params={"workshop_id": actor.workshop_id})
+    else:
+        result = await session.exec(
+            _BUMP_VERSION_IF_TOKEN_VALID,
+            params={"workshop_id": actor.workshop_id, "token_hash": actor.credential_hash},
+        )
+    workshop = result.scalar_one_or_none()
+    if workshop is not None:
+        return workshop
+    # Rare: say why. A deleted workshop's tokens went with it, so look for the workshop first.
+    if await session.get(Workshop, actor.workshop_id) is None:
         raise not_found("The workshop")
-    return version
+    raise unauthenticated()

@@ -71,6 +71,7 @@ class PresenceTracker:
         host: str = "",
         pid: int = 0,
         heartbeat_interval: float = 5.0,
+        publish_delay: float = 0.0,
         clock: Callable[[], float] = time.time,
     ):
         self.sessions = sessions
@@ -79,6 +80,11 @@ class PresenceTracker:
         self.host = host
         self.pid = pid
         self.heartbeat_interval = heartbeat_interval
+        # Counts are published at most once per ``publish_delay`` seconds per worker (0: at every change): a
+        # room of phones joining at once is one update to the console and projector, not one per phone.
+        self.publish_delay = publish_delay
+        self._to_publish: set[str] = set()
+        self._publisher: asyncio.Task | None = None
         self.clock = clock
         self.started_at = clock()
         self._live: dict[str, _Connection] = {}
@@ -104,7 +110,7 @@ class PresenceTracker:
                     # The socket went while its row was being written: take the row back.
                     await session.exec(delete(Presence).where(Presence.sid == sid))
                     await session.commit()
-                await self._publish(session, [actor.workshop_id])
+                await self._announce(session, [actor.workshop_id])
         finally:
             connection.pending = False
 
@@ -118,7 +124,7 @@ class PresenceTracker:
             workshop_id = row.workshop_id
             await session.delete(row)
             await session.commit()
-            await self._publish(session, [workshop_id if connection is None else connection.workshop_id])
+            await self._announce(session, [workshop_id if connection is None else connection.workshop_id])
 
     # --- heartbeat ---------------------------------------------------------------------------------------
 
@@ -191,6 +197,8 @@ class PresenceTracker:
     async def leave(self) -> None:
         """This worker is stopping: drop its rows and its heartbeat, and publish the new counts."""
         self._live.clear()
+        if self._publisher is not None:
+            self._publisher.cancel()
         async with self.sessions() as session:
             workshops = set(
                 (
@@ -218,6 +226,25 @@ class PresenceTracker:
             await session.commit()
 
     # --- publishing ----------------------------------------------------------------------------------------
+
+    async def _announce(self, session, workshop_ids: Iterable[str]) -> None:
+        """Publish these workshops' counts now, or with the next coalesced publication."""
+        if self.publish_delay <= 0:
+            await self._publish(session, workshop_ids)
+            return
+        self._to_publish.update(workshop_ids)
+        self._dirty.update(workshop_ids)  # the heartbeat publishes them again if this publication fails
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.ensure_future(self._publish_later())
+
+    async def _publish_later(self) -> None:
+        await asyncio.sleep(self.publish_delay)
+        workshop_ids, self._to_publish = self._to_publish, set()
+        try:
+            async with self.sessions() as session:
+                await self._publish(session, workshop_ids)
+        except Exception as exc:
+            log.warning("presence: could not publish counts (%s); the heartbeat will", exc.__class__.__name__)
 
     async def _publish(self, session, workshop_ids: Iterable[str], *, mark_dirty: bool = True) -> None:
         events = []

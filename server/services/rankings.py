@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, model_validator
-from sqlmodel import select
 
 from ..broadcast import rooms
 from ..domain import ranking as rules
 from ..domain.errors import Conflict
-from ..models import Principle, Ranking, WorkshopTable
+from ..models import Ranking, WorkshopTable
 from .commands import Actor, Context, Payload, command
 from .consensus import publish_consensus
 from .errors import CommandError, forbidden, invalid_payload, not_found
 from .sections import ranking_section, workshop_section
+from .state import principle_ids
 
 PrincipleId = str
 
@@ -84,10 +84,7 @@ async def _ranking_for(ctx: Context, table_id: str) -> Ranking:
 
 
 async def _principle_ids(ctx: Context) -> frozenset[str]:
-    rows = await ctx.session.exec(
-        select(Principle.principle_id).where(Principle.workshop_id == ctx.workshop.id)
-    )
-    return frozenset(rows)
+    return await principle_ids(ctx.session, ctx.workshop.id)
 
 
 def _refuse_when_locked(ctx: Context) -> None:

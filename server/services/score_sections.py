@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,13 +19,16 @@ KIND_FOR = {"table": "table", "person": "participant"}
 PRIVILEGED_ROLES = frozenset({"facilitator", "projector"})
 
 
+# Built once: every snapshot runs it (see state.py).
+_SCORES = (
+    select(PrincipleScore)
+    .where(PrincipleScore.workshop_id == bindparam("workshop_id"))
+    .order_by(PrincipleScore.principle_id, PrincipleScore.scorer)
+)
+
+
 async def load_scores(session: AsyncSession, workshop_id: str) -> list[PrincipleScore]:
-    rows = await session.exec(
-        select(PrincipleScore)
-        .where(PrincipleScore.workshop_id == workshop_id)
-        .order_by(PrincipleScore.principle_id, PrincipleScore.scorer)
-    )
-    return list(rows)
+    return list(await session.exec(_SCORES, params={"workshop_id": workshop_id}))
 
 
 def _agreed(principles: list[Principle]) -> dict[str, int]:

@@ -160,28 +160,41 @@ def consensus_sections(
 
     Others see the tally only once revealed, so the room is not herded by early results.
     """
-    ids = [p.principle_id for p in sorted(principles, key=lambda p: p.position)]
     ballots = agreed_ballots(tables, rankings)
-    # Borda is 5…1 points whatever the number of principles (tables rank a top five).
-    result = tally_rules.tally(ids, ballots, method=ws.tally_method, cut=tally_rules.DEFAULT_CUT)
-    comparison = tally_rules.compare_methods(ids, ballots, cut=tally_rules.DEFAULT_CUT)
-    differs = [m for m, top in comparison.items() if m != "borda" and top != comparison["borda"]]
-    full = {
+    full = _with_tally(_consensus_without_tally(ws, ballots), ws, principles, ballots)
+    if ws.results_revealed:
+        return full, full
+    return full, _consensus_without_tally(ws, ballots)
+
+
+def _consensus_without_tally(ws: Workshop, ballots: list[tally_rules.TableBallot]) -> dict[str, Any]:
+    return {
         "version": ws.consensus_version,
         "method": ws.tally_method,
         "revealed": ws.results_revealed,
         "agreed_tables": len(ballots),
-        "tally": result.to_dict(),
-        "comparison": comparison,
-        "differs_from_borda": differs,
+        "tally": None,
+        "comparison": None,
+        "differs_from_borda": None,
         "confirmed": ws.confirmed,
     }
-    if ws.results_revealed:
-        return full, full
-    hidden = {**full, "tally": None, "comparison": None, "differs_from_borda": None}
-    return full, hidden
+
+
+def _with_tally(
+    section: dict[str, Any], ws: Workshop, principles: list[Principle], ballots: list[tally_rules.TableBallot]
+) -> dict[str, Any]:
+    ids = [p.principle_id for p in sorted(principles, key=lambda p: p.position)]
+    # Borda is 5…1 points whatever the number of principles (tables rank a top five).
+    result = tally_rules.tally(ids, ballots, method=ws.tally_method, cut=tally_rules.DEFAULT_CUT)
+    comparison = tally_rules.compare_methods(ids, ballots, cut=tally_rules.DEFAULT_CUT)
+    differs = [m for m, top in comparison.items() if m != "borda" and top != comparison["borda"]]
+    return {**section, "tally": result.to_dict(), "comparison": comparison, "differs_from_borda": differs}
 
 
 def consensus_for_role(ws, principles, tables, rankings, role: str) -> dict[str, Any]:
-    full, hidden = consensus_sections(ws, principles, tables, rankings)
-    return full if role in PRIVILEGED_ROLES else hidden
+    ballots = agreed_ballots(tables, rankings)
+    section = _consensus_without_tally(ws, ballots)
+    if role in PRIVILEGED_ROLES or ws.results_revealed:
+        # The tally (and Schulze's strongest paths) only for those who see it: a phone joining gets none.
+        return _with_tally(section, ws, principles, ballots)
+    return section

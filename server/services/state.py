@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,43 +37,68 @@ class WorkshopRows:
     segments: list[Segment]
 
 
+# The loaders' statements are built once (a statement costs more CPU to build than SQLite takes to run it, and
+# every connection's snapshot runs all of them); they take the workshop's id as a parameter.
+_WORKSHOP_ID = bindparam("workshop_id")
+_PRINCIPLES = select(Principle).where(Principle.workshop_id == _WORKSHOP_ID).order_by(Principle.position)
+_TABLES = select(WorkshopTable).where(WorkshopTable.workshop_id == _WORKSHOP_ID).order_by(WorkshopTable.position)
+_RANKINGS = select(Ranking).where(Ranking.workshop_id == _WORKSHOP_ID)
+_SEGMENTS = select(Segment).where(Segment.workshop_id == _WORKSHOP_ID).order_by(Segment.position)
+_WORKSHEETS = select(Worksheet).where(Worksheet.workshop_id == _WORKSHOP_ID)
+_PLAN_ACTIONS = select(PlanAction).where(PlanAction.workshop_id == _WORKSHOP_ID).order_by(PlanAction.position)
+_PRESENCE = select(Presence.role, Presence.table_id).where(Presence.workshop_id == _WORKSHOP_ID)
+
+
+async def _load(session: AsyncSession, statement, workshop_id: str) -> list:
+    return list(await session.exec(statement, params={"workshop_id": workshop_id}))
+
+
 async def load_principles(session: AsyncSession, workshop_id: str) -> list[Principle]:
-    rows = await session.exec(
-        select(Principle).where(Principle.workshop_id == workshop_id).order_by(Principle.position)
+    return await _load(session, _PRINCIPLES, workshop_id)
+
+
+# A workshop's principle ids are fixed when it is made (creation or a JSON import makes a new workshop; scoring
+# changes a principle's scores, never its id), so every worker may keep them: edits check ids against them
+# without a query. Bounded, oldest out; a deleted workshop's entry is never asked for again (ids are random).
+_PRINCIPLE_IDS: OrderedDict[str, frozenset[str]] = OrderedDict()
+PRINCIPLE_IDS_KEPT = 4096
+
+
+async def principle_ids(session: AsyncSession, workshop_id: str) -> frozenset[str]:
+    ids = _PRINCIPLE_IDS.get(workshop_id)
+    if ids is not None:
+        _PRINCIPLE_IDS.move_to_end(workshop_id)
+        return ids
+    ids = frozenset(
+        await session.exec(select(Principle.principle_id).where(Principle.workshop_id == workshop_id))
     )
-    return list(rows)
+    if ids:  # never remember a workshop that is not there (yet)
+        _PRINCIPLE_IDS[workshop_id] = ids
+        while len(_PRINCIPLE_IDS) > PRINCIPLE_IDS_KEPT:
+            _PRINCIPLE_IDS.popitem(last=False)
+    return ids
 
 
 async def load_tables(session: AsyncSession, workshop_id: str) -> list[WorkshopTable]:
-    rows = await session.exec(
-        select(WorkshopTable).where(WorkshopTable.workshop_id == workshop_id).order_by(WorkshopTable.position)
-    )
-    return list(rows)
+    return await _load(session, _TABLES, workshop_id)
 
 
 async def load_rankings(session: AsyncSession, workshop_id: str) -> dict[str, Ranking]:
-    rows = await session.exec(select(Ranking).where(Ranking.workshop_id == workshop_id))
-    return {r.table_id: r for r in rows}
+    return {r.table_id: r for r in await _load(session, _RANKINGS, workshop_id)}
 
 
 async def load_segments(session: AsyncSession, workshop_id: str) -> list[Segment]:
-    rows = await session.exec(
-        select(Segment).where(Segment.workshop_id == workshop_id).order_by(Segment.position)
-    )
-    return list(rows)
+    return await _load(session, _SEGMENTS, workshop_id)
 
 
 async def load_worksheets(session: AsyncSession, workshop_id: str) -> list[Worksheet]:
-    rows = await session.exec(select(Worksheet).where(Worksheet.workshop_id == workshop_id))
+    rows = await _load(session, _WORKSHEETS, workshop_id)
     return sorted(rows, key=lambda w: (w.priority_id, w.table_id or "", w.id))
 
 
 async def load_plan(session: AsyncSession, workshop_id: str) -> tuple[WorkshopPlan | None, list[PlanAction]]:
     plan = await session.get(WorkshopPlan, workshop_id)
-    rows = await session.exec(
-        select(PlanAction).where(PlanAction.workshop_id == workshop_id).order_by(PlanAction.position)
-    )
-    return plan, list(rows)
+    return plan, await _load(session, _PLAN_ACTIONS, workshop_id)
 
 
 def worksheets_for(actor: Actor, worksheets: list[Worksheet]) -> dict[str, Any]:
@@ -100,9 +127,7 @@ async def load_rows(session: AsyncSession, workshop: Workshop) -> WorkshopRows:
 
 
 async def presence_counts(session: AsyncSession, workshop_id: str) -> dict[str, Any]:
-    rows = await session.exec(
-        select(Presence.role, Presence.table_id).where(Presence.workshop_id == workshop_id)
-    )
+    rows = await _load(session, _PRESENCE, workshop_id)
     tables: dict[str, int] = {}
     facilitators = projectors = 0
     for role, table_id in rows:

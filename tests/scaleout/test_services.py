@@ -260,3 +260,19 @@ async def test_a_stopping_worker_removes_its_rows_and_publishes(engines):
     assert last_counts(one)["tables"] == {a.table_id: 1}
     async with engines[0]() as session:
         assert (await session.exec(select(Worker.id))).all() == ["worker-1"]
+
+
+async def test_a_join_storm_is_one_presence_update_per_publish_delay(engines):
+    clock = Clock()
+    tracker = PresenceTracker(engines[0], MemoryBroadcaster(), "worker-0", publish_delay=0.05, clock=clock)
+    workshop_id = await new_workshop(engines[0], clock)
+    actors = await phones(engines[0], clock, workshop_id, 6)
+    await tracker.beat()
+    await asyncio.gather(*(tracker.connected(f"sid-{i}", a, clock()) for i, a in enumerate(actors)))
+    assert tracker.broadcaster.events == []  # gathered, not yet sent
+    await asyncio.sleep(0.2)
+    assert [e.data["presence"]["tables"] for e in tracker.broadcaster.events] == [{actors[0].table_id: 6}]
+    await tracker.disconnected("sid-0")
+    await asyncio.sleep(0.2)
+    assert last_counts(tracker)["tables"] == {actors[0].table_id: 5}
+    assert len(tracker.broadcaster.events) == 2

@@ -1,0 +1,148 @@
+"""The app's own cost per command and per snapshot, in-process: no sockets, no load processes.
+
+The command bus over a recording broadcaster, on a fresh database (SQLite in a temporary folder unless
+``--database-url``), one workshop of five tables of five phones; commands one at a time. It prints, per kind of
+work, the CPU milliseconds (this process's, its database threads included), the wall milliseconds and the SQL
+statements each took. It is the quick loop for the figures behind docs/performance.md ("What limits them"):
+
+    .venv/bin/python -m bench.inprocess                 # SQLite
+    .venv/bin/python -m bench.inprocess --database-url postgresql+asyncpg://127.0.0.1/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+
+from server.broadcast import MemoryBroadcaster
+from server.db import create_schema, drop_schema, make_engine, make_session_factory
+from server.services import agenda, consensus, display, plan, rankings, worksheets  # noqa: F401  (commands)
+from server.services.commands import Actor, CommandBus
+from server.services.state import build_snapshot
+from server.services.workshops import CreateWorkshop, authenticate, create_workshop, join_table
+from server.settings import Settings
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.statements = 0
+
+    def __call__(self, *_args) -> None:
+        self.statements += 1
+
+
+async def measure(label: str, n: int, work, counter: Counter) -> dict:
+    await work(0)  # warm: first-use compilation of statements and models
+    s0, c0, w0 = counter.statements, time.process_time(), time.perf_counter()
+    for i in range(n):
+        await work(i)
+    cpu, wall, statements = time.process_time() - c0, time.perf_counter() - w0, counter.statements - s0
+    figures = {
+        "what": label,
+        "n": n,
+        "cpu_ms": round(cpu * 1000 / n, 3),
+        "wall_ms": round(wall * 1000 / n, 3),
+        "statements": round(statements / n, 2),
+    }
+    print(f"{label:<28} {figures['cpu_ms']:>8.3f} ms CPU {figures['wall_ms']:>8.3f} ms wall "
+          f"{figures['statements']:>6.2f} statements  (n={n})")
+    return figures
+
+
+async def run(args: argparse.Namespace) -> list[dict]:
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        settings = Settings(database_url=url)
+        engine = make_engine(settings)
+        counter = Counter()
+        event.listen(engine.sync_engine, "before_cursor_execute", counter)
+        if not settings.is_sqlite:
+            await drop_schema(engine)
+        await create_schema(engine)
+        sessions = make_session_factory(engine)
+        bus = CommandBus(sessions, MemoryBroadcaster(), one_writer=settings.is_sqlite)
+        async with sessions() as session:
+            created = await create_workshop(
+                session, CreateWorkshop(title="Bench", table_count=5), now=time.time()
+            )
+        workshop_id = created.workshop.id
+        async with sessions() as session:
+            facilitator = await authenticate(session, created.facilitator_token)
+        async with sessions() as session:
+            snap = await build_snapshot(session, facilitator, time.time())
+        tables = [t["id"] for t in snap["tables"]]
+        principle_ids = [p["id"] for p in snap["principles"]]
+        phones: list[Actor] = []
+        for table_id in tables:
+            for _ in range(5):
+                async with sessions() as session:
+                    joined = await join_table(session, created.workshop.join_code, {"table_id": table_id})
+                async with sessions() as session:
+                    phones.append(await authenticate(session, joined.participant_token))
+        revisions = dict.fromkeys(tables, 0)
+        items: dict[str, list[str]] = {t: [] for t in tables}
+        rng = random.Random(1)
+
+        async def edit(i: int) -> None:
+            phone = phones[i % len(phones)]
+            table = phone.table_id
+            current = items[table]
+            absent = [p for p in principle_ids if p not in current]
+            if len(current) < 5 and absent:
+                payload = {"op": "add", "principle_id": rng.choice(absent), "index": rng.randint(0, len(current))}
+            else:
+                payload = {"op": "move", "principle_id": rng.choice(current), "to_index": rng.randint(0, 4)}
+            payload |= {"base_revision": revisions[table], "command_id": f"bench-{i:08d}-{rng.getrandbits(40):x}"}
+            ack = await bus.execute("ranking.edit", phone, payload)
+            assert ack["ok"], ack
+            revisions[table] = ack["ranking"]["revision"]
+            items[table] = ack["ranking"]["items"]
+
+        async def agree_and_reopen(i: int) -> None:
+            phone = phones[(i * 5) % len(phones)]
+            for name in ("ranking.agree", "ranking.reopen"):
+                ack = await bus.execute(name, phone, {"base_revision": revisions[phone.table_id]})
+                assert ack["ok"], ack
+                revisions[phone.table_id] = ack["ranking"]["revision"]
+
+        async def snapshot_for(actor: Actor):
+            async def work(_i: int) -> None:
+                async with sessions() as session:
+                    await build_snapshot(session, actor, time.time())
+            return work
+
+        async def connect(i: int) -> None:
+            async with sessions() as session:
+                await authenticate(session, created.facilitator_token)
+
+        results = [
+            await measure("ranking.edit", args.n, edit, counter),
+            await measure("ranking.agree + reopen", max(args.n // 10, 5), agree_and_reopen, counter),
+            await measure("snapshot (phone)", max(args.n // 5, 5), await snapshot_for(phones[0]), counter),
+            await measure("snapshot (facilitator)", max(args.n // 5, 5), await snapshot_for(facilitator), counter),
+            await measure("authenticate", max(args.n // 5, 5), connect, counter),
+        ]
+        assert workshop_id
+        await engine.dispose()
+        return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=500, help="commands to time (default 500)")
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary folder")
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(args))
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
