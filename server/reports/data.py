@@ -28,7 +28,7 @@ from ..models import (
     WorkshopPlan,
     WorkshopTable,
 )
-from ..services.sections import consensus_sections
+from ..services.sections import consensus_sections, ordered_ids
 
 METHOD_NAMES = {"borda": "Borda count", "dowdall": "Dowdall", "count": "Count", "schulze": "Schulze"}
 STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
@@ -152,7 +152,7 @@ def assemble(rows: ReportRows) -> ReportData:
     tables = sorted(rows.tables, key=lambda t: t.position)
     table_names = {t.id: t.name for t in tables}
 
-    full, _hidden = consensus_sections(ws, rows.principles, rows.tables, rows.rankings)
+    full, _hidden = consensus_sections(ws, ordered_ids(rows.principles), rows.tables, rows.rankings)
     tally = full["tally"]
     tally_rows = [
         {

@@ -11,8 +11,8 @@ from ..domain.ranking import capacity_for
 from ..domain.tally import METHODS
 from .commands import Actor, Context, Payload, command
 from .errors import invalid_payload, invalid_state, not_found
-from .sections import consensus_sections
-from .state import load_rows
+from .sections import consensus_sections, ordered_ids
+from .state import load_rankings, load_rows, load_tables, principle_order
 from .worksheets import prepare_gap_analysis
 
 
@@ -20,8 +20,12 @@ async def publish_consensus(ctx: Context) -> None:
     """Mark the consensus section changed and send it: the full tally to facilitators, the rest per reveal."""
     ws = ctx.workshop
     ws.consensus_version = ctx.version
-    rows = await load_rows(ctx.session, ws)
-    full, others = consensus_sections(ws, rows.principles, rows.tables, rows.rankings)
+    full, others = consensus_sections(
+        ws,
+        await principle_order(ctx.session, ws.id),
+        await load_tables(ctx.session, ws.id),
+        await load_rankings(ctx.session, ws.id),
+    )
     if full is others:
         ctx.emit_to_everyone({"type": "consensus", "version": ctx.version, "consensus": full})
         return
@@ -78,7 +82,7 @@ async def confirm(ctx: Context, actor: Actor, p: Confirm):
     needed = capacity_for(len(known))
     if len(p.items) != needed:
         raise invalid_payload(f"items: the consensus needs exactly {needed} principles.")
-    full, _ = consensus_sections(ws, rows.principles, rows.tables, rows.rankings)
+    full, _ = consensus_sections(ws, ordered_ids(rows.principles), rows.tables, rows.rankings)
     tally_items = full["tally"]["top"][:needed]
     if full["agreed_tables"] == 0:
         raise invalid_state("No table has agreed its top five yet.")

@@ -6,6 +6,7 @@ fresh snapshot by construction; ``tests/services/test_snapshot.py`` checks it al
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..domain import tally as tally_rules
@@ -142,6 +143,10 @@ def plan_section(plan: WorkshopPlan | None, actions: list[PlanAction]) -> dict[s
     }
 
 
+def ordered_ids(principles: list[Principle]) -> list[str]:
+    return [p.principle_id for p in sorted(principles, key=lambda p: p.position)]
+
+
 def agreed_ballots(
     tables: list[WorkshopTable], rankings: dict[str, Ranking]
 ) -> list[tally_rules.TableBallot]:
@@ -154,14 +159,14 @@ def agreed_ballots(
 
 
 def consensus_sections(
-    ws: Workshop, principles: list[Principle], tables: list[WorkshopTable], rankings: dict[str, Ranking]
+    ws: Workshop, principle_ids: Sequence[str], tables: list[WorkshopTable], rankings: dict[str, Ranking]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The consensus section as (facilitator view, everyone else's view).
+    """The consensus section as (facilitator view, everyone else's view); ``principle_ids`` in catalogue order.
 
     Others see the tally only once revealed, so the room is not herded by early results.
     """
     ballots = agreed_ballots(tables, rankings)
-    full = _with_tally(_consensus_without_tally(ws, ballots), ws, principles, ballots)
+    full = _with_tally(_consensus_without_tally(ws, ballots), ws, principle_ids, ballots)
     if ws.results_revealed:
         return full, full
     return full, _consensus_without_tally(ws, ballots)
@@ -181,20 +186,20 @@ def _consensus_without_tally(ws: Workshop, ballots: list[tally_rules.TableBallot
 
 
 def _with_tally(
-    section: dict[str, Any], ws: Workshop, principles: list[Principle], ballots: list[tally_rules.TableBallot]
+    section: dict[str, Any], ws: Workshop, ids: Sequence[str], ballots: list[tally_rules.TableBallot]
 ) -> dict[str, Any]:
-    ids = [p.principle_id for p in sorted(principles, key=lambda p: p.position)]
     # Borda is 5…1 points whatever the number of principles (tables rank a top five).
-    result = tally_rules.tally(ids, ballots, method=ws.tally_method, cut=tally_rules.DEFAULT_CUT)
-    comparison = tally_rules.compare_methods(ids, ballots, cut=tally_rules.DEFAULT_CUT)
+    results = tally_rules.tally_all(ids, ballots, cut=tally_rules.DEFAULT_CUT)
+    result = results[ws.tally_method]
+    comparison = tally_rules.top_by_method(results)
     differs = [m for m, top in comparison.items() if m != "borda" and top != comparison["borda"]]
     return {**section, "tally": result.to_dict(), "comparison": comparison, "differs_from_borda": differs}
 
 
-def consensus_for_role(ws, principles, tables, rankings, role: str) -> dict[str, Any]:
+def consensus_for_role(ws, principle_ids, tables, rankings, role: str) -> dict[str, Any]:
     ballots = agreed_ballots(tables, rankings)
     section = _consensus_without_tally(ws, ballots)
     if role in PRIVILEGED_ROLES or ws.results_revealed:
         # The tally (and Schulze's strongest paths) only for those who see it: a phone joining gets none.
-        return _with_tally(section, ws, principles, ballots)
+        return _with_tally(section, ws, principle_ids, ballots)
     return section

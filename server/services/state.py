@@ -58,25 +58,38 @@ async def load_principles(session: AsyncSession, workshop_id: str) -> list[Princ
 
 
 # A workshop's principle ids are fixed when it is made (creation or a JSON import makes a new workshop; scoring
-# changes a principle's scores, never its id), so every worker may keep them: edits check ids against them
-# without a query. Bounded, oldest out; a deleted workshop's entry is never asked for again (ids are random).
-_PRINCIPLE_IDS: OrderedDict[str, frozenset[str]] = OrderedDict()
+# changes a principle's scores, never its id or place), so every worker may keep them: edits check ids against
+# them, and the consensus orders them, without a query. Bounded, oldest out; a deleted workshop's entry is never
+# asked for again (ids are random).
+_PRINCIPLE_IDS: OrderedDict[str, tuple[tuple[str, ...], frozenset[str]]] = OrderedDict()
 PRINCIPLE_IDS_KEPT = 4096
+_PRINCIPLE_ORDER = (
+    select(Principle.principle_id).where(Principle.workshop_id == _WORKSHOP_ID).order_by(Principle.position)
+)
+
+
+async def _kept_principles(session: AsyncSession, workshop_id: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    kept = _PRINCIPLE_IDS.get(workshop_id)
+    if kept is not None:
+        _PRINCIPLE_IDS.move_to_end(workshop_id)
+        return kept
+    order = tuple(await _load(session, _PRINCIPLE_ORDER, workshop_id))
+    kept = (order, frozenset(order))
+    if order:  # never remember a workshop that is not there (yet)
+        _PRINCIPLE_IDS[workshop_id] = kept
+        while len(_PRINCIPLE_IDS) > PRINCIPLE_IDS_KEPT:
+            _PRINCIPLE_IDS.popitem(last=False)
+    return kept
 
 
 async def principle_ids(session: AsyncSession, workshop_id: str) -> frozenset[str]:
-    ids = _PRINCIPLE_IDS.get(workshop_id)
-    if ids is not None:
-        _PRINCIPLE_IDS.move_to_end(workshop_id)
-        return ids
-    ids = frozenset(
-        await session.exec(select(Principle.principle_id).where(Principle.workshop_id == workshop_id))
-    )
-    if ids:  # never remember a workshop that is not there (yet)
-        _PRINCIPLE_IDS[workshop_id] = ids
-        while len(_PRINCIPLE_IDS) > PRINCIPLE_IDS_KEPT:
-            _PRINCIPLE_IDS.popitem(last=False)
-    return ids
+    """The workshop's principle ids (kept after the first read)."""
+    return (await _kept_principles(session, workshop_id))[1]
+
+
+async def principle_order(session: AsyncSession, workshop_id: str) -> tuple[str, ...]:
+    """The workshop's principle ids in catalogue order (kept after the first read)."""
+    return (await _kept_principles(session, workshop_id))[0]
 
 
 async def load_tables(session: AsyncSession, workshop_id: str) -> list[WorkshopTable]:
@@ -170,7 +183,7 @@ async def build_snapshot(session: AsyncSession, actor: Actor, now: float) -> dic
         "agenda": sections.agenda_section(workshop, rows.segments),
         "rankings": {t: sections.ranking_section(r) for t, r in rankings.items()},
         "consensus": sections.consensus_for_role(
-            workshop, rows.principles, rows.tables, rows.rankings, actor.role
+            workshop, sections.ordered_ids(rows.principles), rows.tables, rows.rankings, actor.role
         ),
         "display": sections.display_section(workshop),
         # In-app baseline scores (services.scores): the room's spread, or a phone's own table's scores.

@@ -21,6 +21,7 @@ from server.domain.tally import (
     TableBallot,
     compare_methods,
     tally,
+    tally_all,
 )
 
 CATALOGUE = ("a", "b", "c", "d", "e", "f", "g", "h")
@@ -755,3 +756,47 @@ def test_property_borda_total_is_fifteen_per_full_ranking(workshop):
     # A ranking of n items hands out 5 + 4 + ... + (6 - n) points.
     expected = sum(sum(6 - p for p in range(1, len(b.ranking) + 1)) for b in table_ballots)
     assert sum(r.points for r in result.rows) == expected
+
+
+@st.composite
+def large_workshops(draw):
+    """Up to 30 principles and 12 tables, as a locality's own Assessment Tool gives."""
+    size = draw(st.integers(min_value=1, max_value=30))
+    catalogue = tuple(f"p{i:02d}" for i in range(size))
+    tables = draw(st.integers(min_value=0, max_value=12))
+    table_ballots = []
+    for n in range(tables):
+        length = draw(st.integers(min_value=0, max_value=min(5, size)))
+        ranking = draw(st.permutations(catalogue))[:length]
+        table_ballots.append(TableBallot(f"T{n}", tuple(ranking)))
+    return catalogue, table_ballots
+
+
+def textbook_strongest_paths(catalogue, d):
+    """Floyd–Warshall widest paths exactly as Schulze describes it, with no shortcut."""
+    p = {a: {b: (d[a][b] if d[a][b] > d[b][a] else 0) for b in catalogue if b != a} for a in catalogue}
+    for via in catalogue:
+        for a in catalogue:
+            for b in catalogue:
+                if len({a, b, via}) == 3:
+                    p[a][b] = max(p[a][b], min(p[a][via], p[via][b]))
+    return p
+
+
+@settings(max_examples=150, deadline=None)
+@given(large_workshops())
+def test_property_schulze_strongest_paths_equal_the_textbook_computation(workshop):
+    catalogue, table_ballots = workshop
+    result = tally(catalogue, table_ballots, method="schulze")
+    assert result.strongest_paths == textbook_strongest_paths(catalogue, result.pairwise)
+
+
+@settings(max_examples=50, deadline=None)
+@given(large_workshops())
+def test_property_tally_all_is_each_method_alone(workshop):
+    catalogue, table_ballots = workshop
+    every = tally_all(catalogue, table_ballots)
+    assert list(every) == list(METHODS)
+    for method, result in every.items():
+        assert result == tally(catalogue, table_ballots, method=method)
+    assert compare_methods(catalogue, table_ballots) == {m: list(r.top) for m, r in every.items()}
