@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import Field, model_validator
+from sqlalchemy import bindparam, select
 
 from ..broadcast import rooms
 from ..domain import ranking as rules
@@ -76,11 +78,47 @@ async def _target_table(ctx: Context, actor: Actor, requested: str | None) -> st
     return requested
 
 
-async def _ranking_for(ctx: Context, table_id: str) -> Ranking:
-    ranking = await ctx.session.get(Ranking, table_id)
-    if ranking is None or ranking.workshop_id != ctx.workshop.id:
+# Rankings are read and written with prebuilt Core statements, not the ORM: edits are the commands a room sends
+# most, and loading, tracking and flushing an ORM object cost more than the statements themselves.
+_RANKINGS = Ranking.__table__
+_READ_RANKING = select(_RANKINGS).where(
+    _RANKINGS.c.table_id == bindparam("table_id"), _RANKINGS.c.workshop_id == bindparam("workshop_id")
+)
+_WRITE_RANKING = (
+    _RANKINGS.update()
+    .where(_RANKINGS.c.table_id == bindparam("row_table_id"))
+    .values(
+        items=bindparam("new_items"),
+        revision=bindparam("new_revision"),
+        agreed=bindparam("new_agreed"),
+        agreed_at=bindparam("new_agreed_at"),
+        updated_at=bindparam("new_updated_at"),
+        version=bindparam("new_version"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class _StoredRanking:
+    """A ranking row as stored (what ``ranking_section`` reads)."""
+
+    table_id: str
+    workshop_id: str
+    items: tuple[str, ...]
+    revision: int
+    agreed: bool
+    agreed_at: float | None
+    updated_at: float | None
+    version: int
+
+
+async def _ranking_for(ctx: Context, table_id: str) -> _StoredRanking:
+    row = (
+        await ctx.session.exec(_READ_RANKING, params={"table_id": table_id, "workshop_id": ctx.workshop.id})
+    ).first()
+    if row is None:
         raise not_found("That table")
-    return ranking
+    return _StoredRanking(**{**row._asdict(), "items": tuple(row.items)})
 
 
 async def _principle_ids(ctx: Context) -> frozenset[str]:
@@ -92,28 +130,46 @@ def _refuse_when_locked(ctx: Context) -> None:
         raise CommandError("rankings_locked", "The facilitator has locked the rankings for now.", status=409)
 
 
-def _as_domain(r: Ranking) -> rules.Ranking:
-    return rules.Ranking(items=tuple(r.items), revision=r.revision, agreed=r.agreed)
+def _as_domain(r: _StoredRanking) -> rules.Ranking:
+    return rules.Ranking(items=r.items, revision=r.revision, agreed=r.agreed)
 
 
-def _store(ctx: Context, row: Ranking, new: rules.Ranking) -> None:
-    row.items = list(new.items)
-    row.revision = new.revision
-    if new.agreed and not row.agreed:
-        row.agreed_at = ctx.now
-    if not new.agreed:
-        row.agreed_at = None
-    row.agreed = new.agreed
-    row.updated_at = ctx.now
-    row.version = ctx.version
+async def _store(ctx: Context, row: _StoredRanking, new: rules.Ranking) -> _StoredRanking:
+    if new.agreed:
+        agreed_at = row.agreed_at if row.agreed else ctx.now
+    else:
+        agreed_at = None
+    stored = replace(
+        row,
+        items=new.items,
+        revision=new.revision,
+        agreed=new.agreed,
+        agreed_at=agreed_at,
+        updated_at=ctx.now,
+        version=ctx.version,
+    )
+    await ctx.session.exec(
+        _WRITE_RANKING,
+        params={
+            "row_table_id": row.table_id,
+            "new_items": list(stored.items),
+            "new_revision": stored.revision,
+            "new_agreed": stored.agreed,
+            "new_agreed_at": stored.agreed_at,
+            "new_updated_at": stored.updated_at,
+            "new_version": stored.version,
+        },
+    )
+    ctx.mark_changed()
     ctx.emit(
-        {"type": "ranking", "version": ctx.version, "ranking": ranking_section(row)},
+        {"type": "ranking", "version": ctx.version, "ranking": ranking_section(stored)},
         [
             rooms.table(ctx.workshop.id, row.table_id),
             rooms.role(ctx.workshop.id, "facilitator"),
             rooms.role(ctx.workshop.id, "projector"),
         ],
     )
+    return stored
 
 
 @command("ranking.edit", roles={"participant", "facilitator"}, payload=EditRanking)
@@ -131,11 +187,11 @@ async def edit_ranking(ctx: Context, actor: Actor, p: EditRanking):
             "conflict", exc.message, status=409, extra={"ranking": ranking_section(row)}
         ) from None
     if outcome.changed:
-        _store(ctx, row, outcome.ranking)
+        row = await _store(ctx, row, outcome.ranking)
     return {"ranking": ranking_section(row), "changed": outcome.changed, "rebased": outcome.rebased}
 
 
-def _check_revision(row: Ranking, base_revision: int) -> None:
+def _check_revision(row: _StoredRanking, base_revision: int) -> None:
     if base_revision != row.revision:
         raise CommandError(
             "conflict",
@@ -155,7 +211,7 @@ async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
     # Agreeing is about the exact list people looked at: never agree a list that changed under them.
     _check_revision(row, p.base_revision)
     ids = await _principle_ids(ctx)
-    _store(ctx, row, rules.agree(_as_domain(row), rules.capacity_for(len(ids))))
+    row = await _store(ctx, row, rules.agree(_as_domain(row), rules.capacity_for(len(ids))))
     await publish_consensus(ctx)
     return {"ranking": ranking_section(row)}
 
@@ -167,7 +223,7 @@ async def reopen_ranking(ctx: Context, actor: Actor, p: ReopenRanking):
     row = await _ranking_for(ctx, table_id)
     if not row.agreed:
         return {"ranking": ranking_section(row)}
-    _store(ctx, row, rules.reopen(_as_domain(row)))
+    row = await _store(ctx, row, rules.reopen(_as_domain(row)))
     await publish_consensus(ctx)
     return {"ranking": ranking_section(row)}
 
