@@ -1,0 +1,47 @@
+"""server.gc_tuning: a serving process freezes what start-up made and collects the old generation rarely."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from server import gc_tuning
+from tests.live import ROOT
+
+# A fresh interpreter: the tuning is per process, and this test process must keep CPython's defaults.
+PROBE = """
+import gc, json
+freezes = []
+real_freeze = gc.freeze
+gc.freeze = lambda: (freezes.append(1), real_freeze())
+from starlette.testclient import TestClient
+from server.app import create_app
+from server.db import migrate
+from server.settings import Settings
+migrate(Settings.from_env())
+before = {"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()}
+with TestClient(create_app()) as client:  # runs the lifespan, as uvicorn does
+    assert client.get("/healthz").status_code == 200
+    serving = {"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()}
+with TestClient(create_app()):  # a second app in the same process: tuned once only
+    again = {"threshold": gc.get_threshold(), "freezes": len(freezes)}
+print(json.dumps({"before": before, "serving": serving, "again": again}))
+"""
+
+
+def test_serving_tunes_the_collector_once(tmp_path: Path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"}
+    env.pop("REDIS_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["before"]["threshold"] == [700, 10, 10]
+    assert seen["before"]["frozen"] == 0
+    assert seen["serving"]["threshold"] == list(gc_tuning.THRESHOLDS)
+    assert seen["serving"]["frozen"] > 10_000  # modules, classes and the app itself
+    assert seen["again"] == {"threshold": list(gc_tuning.THRESHOLDS), "freezes": 1}
