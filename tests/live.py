@@ -16,6 +16,20 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def fresh_python(code: str, tmp_path: Path, timeout: float = 120) -> object:
+    """Run ``code`` in a new interpreter on the embedded default (its own SQLite under ``tmp_path``, no Redis)
+    and return the JSON it prints last: for what only a fresh process shows (imports, process-wide settings)."""
+    import json
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"}
+    env.pop("REDIS_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

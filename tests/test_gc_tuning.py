@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from server import gc_tuning
-from tests.live import ROOT
+from tests.live import fresh_python
 
 # A fresh interpreter: the tuning is per process, and this test process must keep CPython's defaults.
 PROBE = """
@@ -33,13 +29,7 @@ print(json.dumps({"before": before, "serving": serving, "again": again}))
 
 
 def test_serving_tunes_the_collector_once(tmp_path: Path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"}
-    env.pop("REDIS_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout.splitlines()[-1])
+    seen = fresh_python(PROBE, tmp_path)
     assert seen["before"]["threshold"] == [700, 10, 10]
     assert seen["before"]["frozen"] == 0
     assert seen["serving"]["threshold"] == list(gc_tuning.THRESHOLDS)

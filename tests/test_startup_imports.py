@@ -7,13 +7,9 @@ downloads every format through the deferred imports.)"""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.live import ROOT
+from tests.live import fresh_python
 
 DEFERRED = ("docx", "openpyxl", "lxml", "PIL", "numpy", "alembic")
 
@@ -27,11 +23,4 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {DEFERRED!r
 
 def test_creating_the_app_loads_no_report_or_migration_library(tmp_path: Path):
     # A fresh interpreter: this test process may have imported them all already (tests/services/test_reports.py).
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"}
-    env.pop("REDIS_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1]) == []
-
+    assert fresh_python(PROBE, tmp_path, timeout=60) == []
