@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from . import gc_tuning
+from . import process_tuning
 from .db import SessionFactory, make_engine, make_session_factory
 from .realtime.handlers import SocketHandlers
 from .realtime.transport import (
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await _start(services)
-        gc_tuning.tune_for_serving()
+        process_tuning.tune_for_serving()
         tasks = [
             asyncio.create_task(run_scheduler(services.bus, settings.scheduler_interval)),
             asyncio.create_task(run_heartbeat(services.presence, settings.heartbeat_interval)),
