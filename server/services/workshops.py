@@ -141,7 +141,13 @@ def _principles(spec: CreateWorkshop) -> list[dict]:
     known = {p["id"] for p in items}
     for pid, score in (spec.baseline_scores or {}).items():
         if pid not in known:
-            raise invalid_payload(f"baseline_scores: {pid[:64]!r} is not one of the principles")
+            detail = f"{pid[:64]!r} is not one of the principles"
+            raise CommandError(
+                "invalid_payload",
+                f"baseline_scores: {detail}",
+                status=422,
+                extra={"field": f"baseline_scores.{pid[:64]}", "detail": detail},
+            )
         next(p for p in items if p["id"] == pid)["baseline_score"] = score
     return items
 

@@ -66,6 +66,16 @@ async def test_bad_workshop_requests_are_refused_clearly(http, body):
     assert response.json()["error"]["message"]
 
 
+async def test_a_refused_field_is_named_even_when_only_the_catalogue_can_tell(http):
+    response = await http.post(
+        "/api/workshops", json={"title": "T", "table_count": 2, "baseline_scores": {"not-a-principle": 2}}
+    )
+    error = response.json()["error"]
+    assert response.status_code == 422
+    assert error["field"] == "baseline_scores.not-a-principle"
+    assert "not one of the principles" in error["detail"]
+
+
 async def test_broken_or_oversized_bodies_are_refused(http):
     response = await http.post("/api/workshops", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422
