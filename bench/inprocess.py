@@ -72,7 +72,6 @@ async def run(args: argparse.Namespace) -> list[dict]:
             created = await create_workshop(
                 session, CreateWorkshop(title="Bench", table_count=5), now=time.time()
             )
-        workshop_id = created.workshop.id
         async with sessions() as session:
             facilitator = await authenticate(session, created.facilitator_token)
         async with sessions() as session:
@@ -129,7 +128,6 @@ async def run(args: argparse.Namespace) -> list[dict]:
             await measure("snapshot (facilitator)", max(args.n // 5, 5), await snapshot_for(facilitator), counter),
             await measure("authenticate", max(args.n // 5, 5), connect, counter),
         ]
-        assert workshop_id
         await engine.dispose()
         return results
 
