@@ -45,6 +45,13 @@ PER_ADDRESS_LIMITS_OFF = {
 
 
 class LiveServer:
+    """The app as a real process: ``uvicorn server.app:create_app --factory`` on its own port and database."""
+
+    name = "server"
+    ready_path = "/healthz"  # answered once the app serves
+    ready_timeout = 20.0  # seconds to wait for it
+    ready_request_timeout = 0.5
+
     def __init__(
         self,
         database_url: str,
@@ -53,12 +60,14 @@ class LiveServer:
         port: int | None = None,
         env: dict | None = None,
         log_level: str = "warning",
+        uvicorn_args: tuple[str, ...] = (),
     ):
         self.database_url = database_url
         self.redis_url = redis_url
         self.port = port or free_port()
         self.env = env or {}
         self.log_level = log_level
+        self.uvicorn_args = uvicorn_args
         self.process: subprocess.Popen | None = None
         self.log_path: Path | None = None
 
@@ -66,61 +75,45 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, log_dir: Path | None = None, *, wait: bool = True) -> LiveServer:
-        """Start the server; with ``wait=False`` call ``wait_ready()`` later (to start several at once)."""
+    def base_env(self) -> dict[str, str]:
         # Every test client comes from 127.0.0.1, so limits per address are off unless a test sets them
         # (tests/realtime/test_limits.py); the per-connection limits keep their defaults.
-        env = {
-            **os.environ,
-            "DATABASE_URL": self.database_url,
-            "SCHEDULER_INTERVAL": "0.2",
-            **PER_ADDRESS_LIMITS_OFF,
-            **self.env,
-        }
+        return {"SCHEDULER_INTERVAL": "0.2", **PER_ADDRESS_LIMITS_OFF}
+
+    def start(self, log_dir: Path | None = None, *, wait: bool = True) -> LiveServer:
+        """Start the server; with ``wait=False`` call ``wait_ready()`` later (to start several at once). A
+        restart appends to the same log, so what came before a crash stays readable."""
+        env = {**os.environ, "DATABASE_URL": self.database_url, **self.base_env(), **self.env}
         env.pop("REDIS_URL", None)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
-        self.log_path = log_dir / f"server-{self.port}.log"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                self.log_level,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=open(self.log_path, "wb"),
-            stderr=subprocess.STDOUT,
-        )
+        self.log_path = log_dir / f"{self.name}-{self.port}.log"
+        command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--log-level", self.log_level, *self.uvicorn_args]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         if wait:
             self._wait_ready()
         return self
 
-    def wait_ready(self, timeout: float = 20) -> LiveServer:
+    def wait_ready(self, timeout: float | None = None) -> LiveServer:
         self._wait_ready(timeout)
         return self
 
-    def _wait_ready(self, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
+    def _wait_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout or self.ready_timeout)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
+                raise RuntimeError(f"{self.name} exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                ready = httpx.get(f"{self.url}{self.ready_path}", timeout=self.ready_request_timeout)
+                if ready.status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
-        raise RuntimeError(f"server did not start:\n{self.log()}")
+        raise RuntimeError(f"{self.name} did not become ready:\n{self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""

@@ -13,15 +13,13 @@ import pwd
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import asyncpg
-import httpx
 
-from tests.live import ROOT, LiveServer, free_port
+from tests.live import LiveServer, free_port
 from tests.live import eventually as _eventually
 
 
@@ -43,7 +41,13 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.05) -> 
 
 
 class Worker(LiveServer):
-    """A server process (uvicorn, the app factory), optionally with uvicorn's own ``--workers N``."""
+    """A server process (uvicorn, the app factory), optionally with uvicorn's own ``--workers N``: ready when
+    /readyz says so (database and Redis reached), with fast heartbeats, and per-address limits as deployed."""
+
+    ready_path = "/readyz"
+    # Generous: on a busy 2-core machine, starting Python and its imports alone can take many seconds.
+    ready_timeout = 90.0
+    ready_request_timeout = 8.0
 
     def __init__(
         self,
@@ -55,61 +59,11 @@ class Worker(LiveServer):
         name: str = "worker",
         port: int | None = None,
     ):
-        super().__init__(database_url, redis_url=redis_url, port=port, env=env)
-        self.uvicorn_args = uvicorn_args
+        super().__init__(database_url, redis_url=redis_url, port=port, env=env, uvicorn_args=uvicorn_args)
         self.name = name
 
-    def start(self, log_dir: Path | None = None) -> Worker:
-        env = {
-            **os.environ,
-            "DATABASE_URL": self.database_url,
-            "SCHEDULER_INTERVAL": "0.2",
-            "HEARTBEAT_INTERVAL": "0.5",
-            "LOG_LEVEL": "warning",
-            **self.env,
-        }
-        env.pop("REDIS_URL", None)
-        if self.redis_url:
-            env["REDIS_URL"] = self.redis_url
-        log_dir = log_dir or Path(tempfile.gettempdir())
-        self.log_path = log_dir / f"{self.name}-{self.port}.log"
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "server.app:create_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--log-level",
-                    "warning",
-                    *self.uvicorn_args,
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self._wait_ready()
-        return self
-
-    def _wait_ready(self, timeout: float = 90) -> None:
-        # Generous: on a busy 2-core machine, starting Python and its imports alone can take many seconds.
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=8).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not become ready:\n{self.log()}")
+    def base_env(self) -> dict[str, str]:
+        return {"SCHEDULER_INTERVAL": "0.2", "HEARTBEAT_INTERVAL": "0.5", "LOG_LEVEL": "warning"}
 
     def terminate(self, timeout: float = 20) -> int:
         """SIGTERM, as a deploy or an orchestrator does: returns the exit code."""
