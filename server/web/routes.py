@@ -114,11 +114,25 @@ async def api_join_info(request: Request) -> JSONResponse:
         return _error(exc)
 
 
+# Joins written at once, per process. A room scanning the code together sends hundreds at the same moment; they
+# are CPU-bound anyway, so queueing them here costs no time, and keeps hundreds of requests from each holding a
+# session (and waiting for one of the pool's few connections) at once: the process keeps the memory of its
+# busiest moment (docs/performance.md). Same reasoning as realtime.handlers.WELCOME_CONCURRENCY.
+JOINS_AT_ONCE = 8
+
+
+def _join_gate(request: Request) -> asyncio.Semaphore:
+    state = request.app.state
+    if getattr(state, "join_gate", None) is None:
+        state.join_gate = asyncio.Semaphore(JOINS_AT_ONCE)  # made in the serving loop, one per app
+    return state.join_gate
+
+
 async def api_join(request: Request) -> JSONResponse:
     try:
         check_join_rate(request)
         body = await _json_body(request)
-        async with _services(request).sessions() as session:
+        async with _join_gate(request), _services(request).sessions() as session:
             joined = await workshops.join_table(session, request.path_params["code"], body)
     except CommandError as exc:
         return _error(exc)

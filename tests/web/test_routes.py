@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -152,3 +153,40 @@ async def test_static_files_are_revalidated_so_phones_never_run_old_code(http):
     response = await http.get("/static/client/common/live.js")
     assert response.status_code == 200 and response.headers["cache-control"] == "no-cache"
     assert "etag" in response.headers
+
+
+async def test_a_room_joining_at_once_is_written_a_few_at_a_time_and_everyone_gets_in(tmp_path, monkeypatch):
+    from server.services import workshops
+    from server.settings import Limits
+    from server.web import routes
+
+    app = create_app(
+        Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/web.db", limits=Limits(joins_per_second_per_ip=0))
+    )
+    await create_schema(app.services.engine)
+    writing, most = 0, 0
+    real_join = workshops.join_table
+
+    async def counted(*args, **kwargs):
+        nonlocal writing, most
+        writing += 1
+        most = max(most, writing)
+        try:
+            await asyncio.sleep(0.01)  # long enough for the others to pile up
+            return await real_join(*args, **kwargs)
+        finally:
+            writing -= 1
+
+    monkeypatch.setattr(workshops, "join_table", counted)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        created = (await client.post("/api/workshops", json={"title": "Room", "table_count": 5})).json()
+        code = created["workshop"]["join_code"]
+        tables = (await client.get(f"/api/join/{code}")).json()["tables"]
+        joins = [
+            client.post(f"/api/join/{code}", json={"table_id": tables[i % 5]["id"]}) for i in range(3 * routes.JOINS_AT_ONCE)
+        ]
+        answers = await asyncio.gather(*joins)
+    await app.services.engine.dispose()
+    assert [a.status_code for a in answers] == [201] * len(answers)
+    assert most == routes.JOINS_AT_ONCE
