@@ -160,6 +160,9 @@ class PresenceTracker:
         await session.commit()
 
     async def _reconcile(self, session) -> set[str]:
+        # Only sockets whose row was written before the read below can be missing from it: one that finishes
+        # connecting while the read runs has its row, which the read may not show.
+        settled = {sid for sid, c in self._live.items() if not c.pending}
         stored = dict(
             (
                 await session.exec(
@@ -169,7 +172,7 @@ class PresenceTracker:
         )
         live = dict(self._live)
         gone = [sid for sid in stored if sid not in live]
-        missing = [sid for sid, c in live.items() if sid not in stored and not c.pending]
+        missing = [sid for sid in settled if sid in live and sid not in stored]
         if not gone and not missing:
             return set()
         if gone:

@@ -4,6 +4,7 @@ tracker with its own engine (its own connection pool) on the same database. Runs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 import pytest_asyncio
@@ -244,6 +245,40 @@ async def test_a_disconnect_racing_the_connect_leaves_no_row(engines):
         await connecting
     assert await connections(engines[0]) == []
     assert last_counts(one)["tables"] == {}
+
+
+async def test_a_connect_finishing_while_the_beat_reads_the_rows_is_not_added_twice(engines):
+    # The beat reads this worker's stored rows; before it goes on, a connect (its row just too late for that
+    # read) finishes. The beat must neither add that row again (a duplicate key) nor take it for gone.
+    clock = Clock()
+    (one,) = trackers(engines[:1], clock)
+    workshop_id = await new_workshop(engines[0], clock)
+    first, late = await phones(engines[0], clock, workshop_id, 2)
+    await one.beat()
+    await one.connected("sid-first", first, clock())
+    real_sessions = one.sessions
+
+    @contextlib.asynccontextmanager
+    async def sessions_where_a_connect_finishes_after_the_read():
+        async with real_sessions() as session:
+            real_exec = session.exec
+
+            async def exec_then_connect(statement, *args, **kwargs):
+                result = await real_exec(statement, *args, **kwargs)
+                if "presence" in str(statement) and one.sessions is not real_sessions:
+                    one.sessions = real_sessions  # once
+                    await one.connected("sid-late", late, clock())
+                return result
+
+            session.exec = exec_then_connect
+            yield session
+
+    one.sessions = sessions_where_a_connect_finishes_after_the_read
+    clock.now += 5
+    await one.beat()
+    assert one.sessions is real_sessions  # the connect did run during the beat's read
+    assert await connections(engines[0]) == [("sid-first", "worker-0"), ("sid-late", "worker-0")]
+    assert last_counts(one)["tables"] == {first.table_id: 2}
 
 
 async def test_a_stopping_worker_removes_its_rows_and_publishes(engines):
