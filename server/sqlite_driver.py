@@ -7,7 +7,7 @@ runs several statements, so on the embedded default these trips were most of a c
 event loop is busy each trip also waits its turn there, which lengthens every write transaction (and on SQLite
 writes take turns). This cursor makes one trip per statement (make the cursor, execute, fetch every row) and
 leaves closing to the garbage collector: a sqlite3 cursor that was run to the end holds nothing. A rollback
-with no transaction open (the pool's, on every connection it takes back) makes no trip at all.
+or commit with no transaction open (the pool's rollback, on every connection it takes back) makes no trip at all.
 
 Only the default (non server-side) cursor changes; everything else is SQLAlchemy's ``sqlite+aiosqlite``.
 ``db.make_engine`` selects it for every ``sqlite+aiosqlite`` URL.
@@ -103,6 +103,11 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         # The pool rolls back every connection it takes back; after a commit there is nothing to roll back.
         if self._connection.in_transaction:
             super().rollback()
+
+    def commit(self) -> None:
+        # Nothing to commit (e.g. ``statements.in_database_thread`` committed in SQLite's thread): no trip.
+        if self._connection.in_transaction:
+            super().commit()
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):

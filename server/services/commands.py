@@ -9,6 +9,7 @@ workshop keeps writers of one process from queueing on the database.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import weakref
@@ -22,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .. import statements
 from ..broadcast import CLOSE_CONNECTIONS, Broadcaster, Event, rooms
 from ..db import SessionFactory
 from ..domain.errors import Conflict, DomainError
@@ -76,6 +78,8 @@ class Context:
     """What a command handler works with, inside the transaction."""
 
     session: AsyncSession
+    # The locked workshop: an ORM object, or, for a command registered ``statements_only``, a read-only row of
+    # the same columns. Either way ``update_workshop`` changes it.
     workshop: Workshop
     version: int
     now: float
@@ -90,6 +94,19 @@ class Context:
 
     def mark_changed(self) -> None:
         self.changed = True
+
+    async def update_workshop(self, **values: Any) -> None:
+        """Change columns of the locked workshop: on its ORM object, or, when it is a row, with an UPDATE."""
+        if isinstance(self.workshop, Workshop):
+            for name, value in values.items():
+                setattr(self.workshop, name, value)
+            return
+        await statements.execute(
+            self.session,
+            _update_workshop(tuple(sorted(values))),
+            {"workshop_id": self.workshop.id, **{f"new_{k}": v for k, v in values.items()}},
+        )
+        self.workshop = self.workshop._replace(**values)
 
     def close_connections(
         self,
@@ -128,6 +145,7 @@ class CommandSpec:
     handler: Handler
     secret: tuple[str, ...] = ()  # result keys never stored for a resend (new tokens)
     keep_record: bool = True  # False when the command deletes the workshop the record would belong to
+    statements_only: bool = False  # see ``command``
 
 
 REGISTRY: dict[str, CommandSpec] = {}
@@ -141,9 +159,14 @@ def command(
     owner_only: bool = False,
     secret: Iterable[str] = (),
     keep_record: bool = True,
+    statements_only: bool = False,
 ):
     """Register a command. ``roles`` are principals (``Actor.principal``); ``"facilitator"`` includes the
-    co-facilitator unless ``owner_only``."""
+    co-facilitator unless ``owner_only``.
+
+    ``statements_only``: every statement the handler runs goes through ``server.statements`` (no ORM), so on
+    SQLite the whole command runs as one call in SQLite's thread; its ``ctx.workshop`` is a read-only row, changed
+    with ``ctx.update_workshop``. For the commands a room sends most (ranking edits, agreeing)."""
     allowed = set(roles) | {SYSTEM}
     if "facilitator" in allowed and not owner_only:
         allowed.add("cofacilitator")
@@ -152,7 +175,7 @@ def command(
         if name in REGISTRY:
             raise RuntimeError(f"command {name!r} registered twice")
         REGISTRY[name] = CommandSpec(
-            name, frozenset(allowed), payload, handler, tuple(secret), keep_record
+            name, frozenset(allowed), payload, handler, tuple(secret), keep_record, statements_only
         )
         return handler
 
@@ -249,55 +272,65 @@ class CommandBus:
 
     async def _apply(self, spec: CommandSpec, actor: Actor, payload: Payload):
         async with self._locks.get(actor.workshop_id), self.sessions() as session:
-            try:
+            if not spec.statements_only:
+                return await self._transaction(session, spec, actor, payload)
+            # On SQLite the transaction runs as one call in SQLite's thread, so the writers' turn it holds is
+            # short (not one trip there and back per statement, each waiting for the busy event loop).
+            return await statements.in_database_thread(
+                session, self._transaction, session, spec, actor, payload
+            )
+
+    async def _transaction(self, session: AsyncSession, spec: CommandSpec, actor: Actor, payload: Payload):
+        try:
+            if spec.statements_only:
+                workshop = await _lock_workshop_row(session, actor)
+            else:
                 workshop = await _lock_workshop(session, actor)
-                if payload.command_id:
-                    record = (
-                        await session.exec(
-                            _FIND_RECORD,
-                            params={"workshop_id": actor.workshop_id, "command_id": payload.command_id},
-                        )
-                    ).first()
-                    if record is not None:
-                        if (record.actor and record.actor != actor.key) or (
-                            record.event and record.event != spec.name
-                        ):
-                            # Never answer someone else's command (it may hold another table's ranking).
-                            raise invalid_payload(
-                                "command_id: already used for another command; make a new one."
-                            )
-                        await session.rollback()
-                        return record.response, []
-                ctx = Context(session, workshop, workshop.version, self.clock())
-                try:
-                    result = ok(await spec.handler(ctx, actor, payload))
-                except Conflict as exc:
-                    raise CommandError(
-                        "conflict", exc.message, status=409, extra=getattr(exc, "extra", {})
-                    ) from None
-                except DomainError as exc:
-                    raise CommandError(exc.code, exc.message, status=409) from None
-                if not ctx.events and not ctx.changed:
-                    # Nothing changed: keep the version as it was.
-                    await session.rollback()
-                    return result, []
-                if payload.command_id and spec.keep_record:
-                    await session.exec(
-                        _KEEP_RECORD,
-                        params={
-                            "workshop_id": actor.workshop_id,
-                            "command_id": payload.command_id,
-                            "response": _storable(spec, result),
-                            "created_at": ctx.now,
-                            "actor": actor.key[:48],
-                            "event": spec.name,
-                        },
-                    )
-                await session.commit()
-                return result, ctx.events
-            except BaseException:
-                await session.rollback()
-                raise
+            if payload.command_id:
+                record = await statements.first(
+                    session,
+                    _FIND_RECORD,
+                    {"workshop_id": actor.workshop_id, "command_id": payload.command_id},
+                )
+                if record is not None:
+                    if (record.actor and record.actor != actor.key) or (
+                        record.event and record.event != spec.name
+                    ):
+                        # Never answer someone else's command (it may hold another table's ranking).
+                        raise invalid_payload("command_id: already used for another command; make a new one.")
+                    await statements.rollback(session)
+                    return record.response, []
+            ctx = Context(session, workshop, workshop.version, self.clock())
+            try:
+                result = ok(await spec.handler(ctx, actor, payload))
+            except Conflict as exc:
+                raise CommandError(
+                    "conflict", exc.message, status=409, extra=getattr(exc, "extra", {})
+                ) from None
+            except DomainError as exc:
+                raise CommandError(exc.code, exc.message, status=409) from None
+            if not ctx.events and not ctx.changed:
+                # Nothing changed: keep the version as it was.
+                await statements.rollback(session)
+                return result, []
+            if payload.command_id and spec.keep_record:
+                await statements.execute(
+                    session,
+                    _KEEP_RECORD,
+                    {
+                        "workshop_id": actor.workshop_id,
+                        "command_id": payload.command_id,
+                        "response": _storable(spec, result),
+                        "created_at": ctx.now,
+                        "actor": actor.key[:48],
+                        "event": spec.name,
+                    },
+                )
+            await statements.commit(session)
+            return result, ctx.events
+        except BaseException:
+            await statements.rollback(session)
+            raise
 
     async def _publish(self, events: list[Event]) -> None:
         # The change is committed: a failed broadcast must not turn it into an error; clients resync.
@@ -354,7 +387,7 @@ _RECORDS = CommandRecord.__table__
 _FIND_RECORD = select(_RECORDS.c.response, _RECORDS.c.actor, _RECORDS.c.event).where(
     _RECORDS.c.workshop_id == bindparam("workshop_id"), _RECORDS.c.command_id == bindparam("command_id")
 )
-_KEEP_RECORD = _RECORDS.insert()
+_KEEP_RECORD = _RECORDS.insert().values({c.name: bindparam(c.name) for c in _RECORDS.columns})
 _BUMP_VERSION = (
     update(Workshop)
     .where(Workshop.id == bindparam("workshop_id"))
@@ -369,6 +402,62 @@ _BUMP_VERSION_IF_TOKEN_VALID = _BUMP_VERSION.where(
         Credential.revoked == false(),
     )
 )
+
+
+_WORKSHOPS = Workshop.__table__
+_BUMP_VERSION_ROW = (
+    _WORKSHOPS.update()
+    .where(_WORKSHOPS.c.id == bindparam("workshop_id"))
+    .values(version=_WORKSHOPS.c.version + 1)
+    .returning(*_WORKSHOPS.columns)
+)
+_BUMP_VERSION_ROW_IF_TOKEN_VALID = _BUMP_VERSION_ROW.where(
+    exists().where(
+        Credential.token_hash == bindparam("token_hash"),
+        Credential.workshop_id == bindparam("workshop_id"),
+        Credential.revoked == false(),
+    )
+)
+_WORKSHOP_EXISTS = select(_WORKSHOPS.c.id).where(_WORKSHOPS.c.id == bindparam("workshop_id"))
+_CREDENTIALS = Credential.__table__
+_READ_CREDENTIAL = select(_CREDENTIALS.c.workshop_id, _CREDENTIALS.c.revoked).where(
+    _CREDENTIALS.c.token_hash == bindparam("token_hash")
+)
+
+
+@functools.cache
+def _update_workshop(names: tuple[str, ...]):
+    return (
+        _WORKSHOPS.update()
+        .where(_WORKSHOPS.c.id == bindparam("workshop_id"))
+        .values({name: bindparam(f"new_{name}") for name in names})
+    )
+
+
+async def _lock_workshop_row(session: AsyncSession, actor: Actor):
+    """``_lock_workshop`` for a command that only reads the workshop: the same lock and token check, with the
+    locked row (read-only) for an answer."""
+    sqlite = session.bind.dialect.name == "sqlite"
+    if actor.credential_hash is not None and sqlite:
+        workshop = await statements.first(
+            session,
+            _BUMP_VERSION_ROW_IF_TOKEN_VALID,
+            {"workshop_id": actor.workshop_id, "token_hash": actor.credential_hash},
+        )
+        if workshop is not None:
+            return workshop
+        if await statements.first(session, _WORKSHOP_EXISTS, {"workshop_id": actor.workshop_id}) is None:
+            raise not_found("The workshop")
+        raise unauthenticated()
+    # PostgreSQL: as in ``_lock_workshop``, the token is read after the row lock, by a statement of its own.
+    workshop = await statements.first(session, _BUMP_VERSION_ROW, {"workshop_id": actor.workshop_id})
+    if workshop is None:
+        raise not_found("The workshop")
+    if actor.credential_hash is not None:
+        credential = await statements.first(session, _READ_CREDENTIAL, {"token_hash": actor.credential_hash})
+        if credential is None or credential.revoked or credential.workshop_id != actor.workshop_id:
+            raise unauthenticated()
+    return workshop
 
 
 async def _lock_workshop(session: AsyncSession, actor: Actor) -> Workshop:

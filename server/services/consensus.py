@@ -12,19 +12,20 @@ from ..domain.tally import METHODS
 from .commands import Actor, Context, Payload, command
 from .errors import invalid_payload, invalid_state, not_found
 from .sections import consensus_sections, ordered_ids
-from .state import load_rankings, load_rows, load_tables, principle_order
+from .state import load_rows, principle_order, ranking_rows, table_rows
 from .worksheets import prepare_gap_analysis
 
 
 async def publish_consensus(ctx: Context) -> None:
     """Mark the consensus section changed and send it: the full tally to facilitators, the rest per reveal."""
+    await ctx.update_workshop(consensus_version=ctx.version)
     ws = ctx.workshop
-    ws.consensus_version = ctx.version
+    # Through ``statements``: agreeing runs in SQLite's thread (commands.command, ``statements_only``).
     full, others = consensus_sections(
         ws,
         await principle_order(ctx.session, ws.id),
-        await load_tables(ctx.session, ws.id),
-        await load_rankings(ctx.session, ws.id),
+        await table_rows(ctx.session, ws.id),
+        await ranking_rows(ctx.session, ws.id),
     )
     if full is others:
         ctx.emit_to_everyone({"type": "consensus", "version": ctx.version, "consensus": full})

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from sqlalchemy import bindparam, select
 
+from .. import statements
 from ..broadcast import rooms
 from ..domain import ranking as rules
 from ..domain.errors import Conflict
@@ -72,12 +73,15 @@ async def _target_table(ctx: Context, actor: Actor, requested: str | None) -> st
         return actor.table_id
     if requested is None:
         raise invalid_payload("table_id: required")
-    table = await ctx.session.get(WorkshopTable, requested)
+    table = await statements.first(ctx.session, _READ_TABLE, {"table_id": requested})
     if table is None or table.workshop_id != ctx.workshop.id:
         raise not_found("That table")
     return requested
 
 
+_READ_TABLE = select(WorkshopTable.__table__.c.workshop_id).where(
+    WorkshopTable.__table__.c.id == bindparam("table_id")
+)
 # Rankings are read and written with prebuilt Core statements, not the ORM: edits are the commands a room sends
 # most, and loading, tracking and flushing an ORM object cost more than the statements themselves.
 _RANKINGS = Ranking.__table__
@@ -113,9 +117,9 @@ class _StoredRanking:
 
 
 async def _ranking_for(ctx: Context, table_id: str) -> _StoredRanking:
-    row = (
-        await ctx.session.exec(_READ_RANKING, params={"table_id": table_id, "workshop_id": ctx.workshop.id})
-    ).first()
+    row = await statements.first(
+        ctx.session, _READ_RANKING, {"table_id": table_id, "workshop_id": ctx.workshop.id}
+    )
     if row is None:
         raise not_found("That table")
     return _StoredRanking(**{**row._asdict(), "items": tuple(row.items)})
@@ -148,9 +152,10 @@ async def _store(ctx: Context, row: _StoredRanking, new: rules.Ranking) -> _Stor
         updated_at=ctx.now,
         version=ctx.version,
     )
-    await ctx.session.exec(
+    await statements.execute(
+        ctx.session,
         _WRITE_RANKING,
-        params={
+        {
             "row_table_id": row.table_id,
             "new_items": list(stored.items),
             "new_revision": stored.revision,
@@ -172,7 +177,7 @@ async def _store(ctx: Context, row: _StoredRanking, new: rules.Ranking) -> _Stor
     return stored
 
 
-@command("ranking.edit", roles={"participant", "facilitator"}, payload=EditRanking)
+@command("ranking.edit", roles={"participant", "facilitator"}, payload=EditRanking, statements_only=True)
 async def edit_ranking(ctx: Context, actor: Actor, p: EditRanking):
     table_id = await _target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
@@ -201,7 +206,9 @@ def _check_revision(row: _StoredRanking, base_revision: int) -> None:
         )
 
 
-@command("ranking.agree", roles={"participant", "facilitator"}, payload=AgreeRanking)
+@command(
+    "ranking.agree", roles={"participant", "facilitator"}, payload=AgreeRanking, statements_only=True
+)
 async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
     table_id = await _target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
@@ -216,7 +223,9 @@ async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
     return {"ranking": ranking_section(row)}
 
 
-@command("ranking.reopen", roles={"participant", "facilitator"}, payload=ReopenRanking)
+@command(
+    "ranking.reopen", roles={"participant", "facilitator"}, payload=ReopenRanking, statements_only=True
+)
 async def reopen_ranking(ctx: Context, actor: Actor, p: ReopenRanking):
     table_id = await _target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .. import statements
 from ..domain.ranking import capacity_for
 from ..models import (
     Participant,
@@ -71,9 +73,11 @@ _PRINCIPLE_ORDER = (
 async def _kept_principles(session: AsyncSession, workshop_id: str) -> tuple[tuple[str, ...], frozenset[str]]:
     kept = _PRINCIPLE_IDS.get(workshop_id)
     if kept is not None:
-        _PRINCIPLE_IDS.move_to_end(workshop_id)
+        with contextlib.suppress(KeyError):  # another thread (SQLite's: statements) may have dropped it
+            _PRINCIPLE_IDS.move_to_end(workshop_id)
         return kept
-    order = tuple(await _load(session, _PRINCIPLE_ORDER, workshop_id))
+    # Through ``statements``: a command run in SQLite's thread may be the first to ask.
+    order = tuple(r[0] for r in await statements.all_rows(session, _PRINCIPLE_ORDER, {"workshop_id": workshop_id}))
     kept = (order, frozenset(order))
     if order:  # never remember a workshop that is not there (yet)
         _PRINCIPLE_IDS[workshop_id] = kept
@@ -98,6 +102,22 @@ async def load_tables(session: AsyncSession, workshop_id: str) -> list[WorkshopT
 
 async def load_rankings(session: AsyncSession, workshop_id: str) -> dict[str, Ranking]:
     return {r.table_id: r for r in await _load(session, _RANKINGS, workshop_id)}
+
+
+_TABLE_ROWS = select(*WorkshopTable.__table__.columns).where(WorkshopTable.workshop_id == _WORKSHOP_ID)
+_RANKING_ROWS = select(*Ranking.__table__.columns).where(Ranking.workshop_id == _WORKSHOP_ID)
+
+
+async def table_rows(session: AsyncSession, workshop_id: str) -> list:
+    """The workshop's tables as read-only rows (through ``statements``; the attributes of ``WorkshopTable``)."""
+    rows = await statements.all_rows(session, _TABLE_ROWS, {"workshop_id": workshop_id})
+    return sorted(rows, key=lambda t: t.position)
+
+
+async def ranking_rows(session: AsyncSession, workshop_id: str) -> dict[str, Any]:
+    """The workshop's rankings by table, as read-only rows (the attributes of ``Ranking``)."""
+    rows = await statements.all_rows(session, _RANKING_ROWS, {"workshop_id": workshop_id})
+    return {r.table_id: r for r in rows}
 
 
 async def load_segments(session: AsyncSession, workshop_id: str) -> list[Segment]:

@@ -1,0 +1,170 @@
+"""server.statements: prebuilt statements on a session's connection; whole transactions in SQLite's thread.
+
+Runs on SQLite (the short road) and PostgreSQL (SQLAlchemy's own), which must answer alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from server import sqlite_driver, statements
+from server.db import make_engine, make_session_factory
+from server.settings import Settings
+from tests.test_sqlite_driver import Trips
+
+metadata = sa.MetaData()
+things = sa.Table(
+    "statements_thing",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("note", sa.JSON, nullable=True),
+    sa.Column("done", sa.Boolean, nullable=False),
+    sa.Column("score", sa.Float, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+ID = sa.bindparam("thing_id")
+INSERT = things.insert().values({c.name: sa.bindparam(c.name) for c in things.columns})
+READ = sa.select(things).where(things.c.id == ID)
+READ_ALL = sa.select(things.c.id, things.c.done).order_by(things.c.id)
+BUMP = things.update().where(things.c.id == ID).values(version=things.c.version + 1).returning(*things.columns)
+MARK = things.update().where(things.c.id == ID).values(done=sa.bindparam("new_done"))
+
+
+@pytest.fixture
+async def sessions(database_url):
+    engine = make_engine(Settings(database_url=database_url))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+def row(i: str, **changes):
+    values = {"id": i, "items": ["a", "b"], "note": None, "done": False, "score": 2.5, "version": 1}
+    return values | changes
+
+
+async def test_rows_come_back_with_their_types_as_sqlalchemy_reads_them(sessions):
+    async with sessions() as session:
+        await statements.execute(session, INSERT, row("one", note={"k": [1, 2]}, done=True))
+        await statements.execute(session, INSERT, row("two", score=None))
+        await statements.commit(session)
+    async with sessions() as session:
+        one = await statements.first(session, READ, {"thing_id": "one"})
+        expected = (await session.exec(READ, params={"thing_id": "one"})).one()
+        assert tuple(one) == tuple(expected) == ("one", ["a", "b"], {"k": [1, 2]}, True, 2.5, 1)
+        assert one.items == ["a", "b"] and one.done is True and one._asdict()["note"] == {"k": [1, 2]}
+        two = await statements.first(session, READ, {"thing_id": "two"})
+        assert (two.note, two.done, two.score) == (None, False, None)
+        assert await statements.first(session, READ, {"thing_id": "none"}) is None
+        assert [tuple(r) for r in await statements.all_rows(session, READ_ALL, {})] == [("one", True), ("two", False)]
+
+
+async def test_values_the_statement_holds_and_returning_and_rowcounts(sessions):
+    async with sessions() as session:
+        await statements.execute(session, INSERT, row("one"))
+        bumped = await statements.first(session, BUMP, {"thing_id": "one"})  # version + 1: a value in the statement
+        assert bumped.version == 2 and bumped.items == ["a", "b"]
+        assert bumped._replace(version=9).version == 9  # the same kind of row on every database
+        assert await statements.execute(session, MARK, {"thing_id": "one", "new_done": True}) == 1
+        assert await statements.execute(session, MARK, {"thing_id": "none", "new_done": True}) == 0
+        await statements.rollback(session)
+    async with sessions() as session:
+        assert await statements.first(session, READ, {"thing_id": "one"}) is None  # rolled back
+
+
+async def test_cursor_listeners_see_each_statement(sessions):
+    seen = []
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    async with sessions() as session:
+        await statements.execute(session, INSERT, row("one"))
+        await statements.first(session, READ, {"thing_id": "one"})
+        await statements.commit(session)
+    assert [s.split()[0] for s in seen if "statements_thing" in s] == ["INSERT", "SELECT"]
+
+
+async def test_a_missing_parameter_is_an_error_not_a_null(sessions):
+    async with sessions() as session:
+        with pytest.raises(Exception, match="thing_id"):
+            await statements.first(session, READ, {})
+
+
+async def test_expanding_parameters_are_refused(sessions):
+    expanding = sa.select(things.c.id).where(things.c.id.in_(sa.bindparam("ids", expanding=True)))
+    async with sessions() as session:
+        with pytest.raises(ValueError, match="expanding"):
+            await statements.all_rows(session, expanding, {"ids": ["a"]})
+
+
+async def transaction(session, *, then: str = "commit"):
+    before = await statements.first(session, BUMP, {"thing_id": "one"})
+    await statements.execute(session, MARK, {"thing_id": "one", "new_done": True})
+    if then == "fail":
+        raise LookupError("refused")
+    if then == "commit":
+        await statements.commit(session)
+    elif then == "rollback":
+        await statements.rollback(session)
+    elif then == "wait":
+        await asyncio.sleep(0)  # not a statement: it needs the event loop
+    return before.version
+
+
+async def stored(sessions) -> tuple[int, bool]:
+    async with sessions() as session:
+        found = await statements.first(session, READ, {"thing_id": "one"})
+    return found.version, found.done
+
+
+@pytest.fixture
+async def one_thing(sessions):
+    async with sessions() as session:
+        await statements.execute(session, INSERT, row("one"))
+        await statements.commit(session)
+    return sessions
+
+
+async def test_a_transaction_runs_whole_and_commits(one_thing, monkeypatch, database_url):
+    sessions = one_thing
+    trips = Trips(monkeypatch)
+    async with sessions() as session:
+        assert await statements.in_database_thread(session, transaction, session) == 2
+    if database_url.startswith("sqlite"):
+        assert trips.count == 1  # the bump, the mark and the commit in one trip to SQLite's thread
+    assert await stored(sessions) == (2, True)
+
+
+@pytest.mark.parametrize("then", ["rollback", "leave open"])
+async def test_a_transaction_rolled_back_or_left_open_changes_nothing(one_thing, then):
+    async with one_thing() as session:
+        await statements.in_database_thread(session, functools.partial(transaction, session, then=then))
+    assert await stored(one_thing) == (1, False)
+
+
+async def test_an_error_rolls_back_and_reaches_the_caller(one_thing):
+    async with one_thing() as session:
+        with pytest.raises(LookupError, match="refused"):
+            await statements.in_database_thread(session, functools.partial(transaction, session, then="fail"))
+    assert await stored(one_thing) == (1, False)
+    async with one_thing() as session:  # the connection is fine afterwards
+        assert await statements.in_database_thread(session, transaction, session) == 2
+
+
+async def test_waiting_for_the_event_loop_in_sqlites_thread_is_refused_and_rolled_back(one_thing, database_url):
+    async with one_thing() as session:
+        if not database_url.startswith("sqlite"):
+            # Elsewhere the function is simply awaited: waiting is fine (and nothing committed it).
+            await statements.in_database_thread(session, functools.partial(transaction, session, then="wait"))
+            return
+        assert session.bind.dialect.driver == sqlite_driver.DRIVER
+        with pytest.raises(statements.WaitedInDatabaseThread):
+            await statements.in_database_thread(session, functools.partial(transaction, session, then="wait"))
+    assert await stored(one_thing) == (1, False)
