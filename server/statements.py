@@ -1,12 +1,13 @@
-"""Prebuilt Core statements, run on a session's connection by the shortest road its driver has.
+"""Prebuilt Core statements, run on a session's (or a connection's) by the shortest road its driver has.
 
 SQLAlchemy's execution machinery (a compiled-cache lookup, an execution context, a result object, a greenlet
 switch) costs ~165 µs of CPU per statement on this project's machine, where SQLite takes ~17 µs to run a small
 one; a ranking edit runs five, and edits are most of what a room sends, so on the embedded default that machinery
 was most of a command's cost. Here a statement is compiled once per dialect. On SQLite through ``sqlite_driver``
 it then runs as one call in SQLite's thread, its parameters and rows converted by the statement's own column
-types. On any other database it goes through ``session.execute``. Both roads run the same statements in the
-session's transaction, and the same tests (on SQLite and PostgreSQL) cover both.
+types. On any other database SQLAlchemy runs it. Both roads run the same statements in the session's (or the
+connection's) transaction, and the same tests (on SQLite and PostgreSQL) cover both. Every function takes an
+``Executor``: an ORM session, or a bare connection, which costs less to open where no ORM object is needed.
 
 Only plain statements: no expanding ``IN`` parameters, no ORM entities (use the table's columns).
 
@@ -82,9 +83,18 @@ def _in_sqlite_thread(connection, sql: str, parameters: tuple) -> tuple[list | N
 _CONNECTION = "statements.connection"
 
 
-async def _connection(session: AsyncSession) -> AsyncConnection:
+Executor = AsyncSession | AsyncConnection
+
+
+def dialect_name(executor: Executor) -> str:
+    return (executor if isinstance(executor, AsyncConnection) else executor.bind).dialect.name
+
+
+async def _connection(session: Executor) -> AsyncConnection:
     """The session's connection, kept for the rest of its transaction (asking the session for it each time
     costs as much as running a statement)."""
+    if isinstance(session, AsyncConnection):
+        return session
     transaction = session.sync_session.get_transaction()
     kept = session.info.get(_CONNECTION)
     if kept is not None and transaction is not None and kept[0] is transaction and transaction.is_active:
@@ -94,13 +104,19 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     return connection
 
 
-_IN_THREAD = "statements.in_thread"  # session.info: the aiosqlite connection whose thread runs the transaction
+# In the executor's ``info`` while a transaction runs in SQLite's thread: the aiosqlite connection it runs on.
+_IN_THREAD = "statements.in_thread"
 
 
-async def _run(session: AsyncSession, statement: Executable, params: Mapping[str, Any]):
+async def _run(session: Executor, statement: Executable, params: Mapping[str, Any]):
     """The rows (or None) and the row count."""
     in_thread = session.info.get(_IN_THREAD)
-    connection = session.info[_CONNECTION][1] if in_thread is not None else await _connection(session)
+    if in_thread is None:
+        connection = await _connection(session)
+    elif isinstance(session, AsyncConnection):
+        connection = session
+    else:
+        connection = session.info[_CONNECTION][1]
     dialect = connection.dialect
     compiled = _compile(statement, dialect)
     if dialect.driver != sqlite_driver.DRIVER:
@@ -140,33 +156,33 @@ async def _run(session: AsyncSession, statement: Executable, params: Mapping[str
     ], count
 
 
-async def first(session: AsyncSession, statement: Executable, params: Mapping[str, Any]):
+async def first(session: Executor, statement: Executable, params: Mapping[str, Any]):
     """The first row the statement returns, or None."""
     rows, _count = await _run(session, statement, params)
     return rows[0] if rows else None
 
 
-async def all_rows(session: AsyncSession, statement: Executable, params: Mapping[str, Any]) -> list:
+async def all_rows(session: Executor, statement: Executable, params: Mapping[str, Any]) -> list:
     rows, _count = await _run(session, statement, params)
     return rows or []
 
 
-async def execute(session: AsyncSession, statement: Executable, params: Mapping[str, Any]) -> int:
+async def execute(session: Executor, statement: Executable, params: Mapping[str, Any]) -> int:
     """Run a statement that returns no rows; the number of rows it changed."""
     _rows, count = await _run(session, statement, params)
     return count
 
 
-async def commit(session: AsyncSession) -> None:
+async def commit(session: Executor) -> None:
     """Commit the session's transaction (in SQLite's thread, when the transaction runs there)."""
     in_thread = session.info.get(_IN_THREAD)
     if in_thread is None:
-        await session.commit()
+        await session.commit()  # the session's, or the connection's
     else:
         in_thread._conn.commit()
 
 
-async def rollback(session: AsyncSession) -> None:
+async def rollback(session: Executor) -> None:
     in_thread = session.info.get(_IN_THREAD)
     if in_thread is None:
         await session.rollback()
@@ -178,7 +194,7 @@ class WaitedInDatabaseThread(RuntimeError):
     """A function run by ``in_database_thread`` waited for something other than this module's calls."""
 
 
-async def in_database_thread(session: AsyncSession, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+async def in_database_thread(session: Executor, function: Callable[..., Awaitable[T]], *args: Any) -> T:
     """``await function(*args)``; on SQLite through ``sqlite_driver``, as one call in SQLite's thread.
 
     There ``function`` may only await this module's calls (``first``, ``all_rows``, ``execute``, ``commit``,
@@ -193,7 +209,7 @@ async def in_database_thread(session: AsyncSession, function: Callable[..., Awai
         return await adapted._connection._execute(_drive, session, adapted._connection, function, args)
 
 
-def _drive(session: AsyncSession, aiosqlite_connection, function, args):
+def _drive(session: Executor, aiosqlite_connection, function, args):
     # In SQLite's thread: run the coroutine to its end. Every await in it completes at once, so one send does.
     session.info[_IN_THREAD] = aiosqlite_connection
     try:

@@ -77,6 +77,7 @@ class Payload(BaseModel):
 class Context:
     """What a command handler works with, inside the transaction."""
 
+    # An ORM session; for a ``statements_only`` command, a bare connection (``statements`` take either).
     session: AsyncSession
     # The locked workshop: an ORM object, or, for a command registered ``statements_only``, a read-only row of
     # the same columns. Either way ``update_workshop`` changes it.
@@ -244,6 +245,7 @@ class CommandBus:
         one_writer: bool = False,
     ):
         self.sessions = sessions
+        self._engine = sessions.kw["bind"]
         self.broadcaster = broadcaster
         self.clock = clock
         self._locks = _WorkshopLocks(one_writer)
@@ -271,16 +273,18 @@ class CommandBus:
         return result
 
     async def _apply(self, spec: CommandSpec, actor: Actor, payload: Payload):
-        async with self._locks.get(actor.workshop_id), self.sessions() as session:
-            if not spec.statements_only:
+        if not spec.statements_only:
+            async with self._locks.get(actor.workshop_id), self.sessions() as session:
                 return await self._transaction(session, spec, actor, payload)
-            # On SQLite the transaction runs as one call in SQLite's thread, so the writers' turn it holds is
-            # short (not one trip there and back per statement, each waiting for the busy event loop).
+        # No ORM session (opening one costs more than such a command's statements), and on SQLite the
+        # transaction runs as one call in SQLite's thread, so the writers' turn it holds is short (not a trip
+        # there and back per statement, each waiting for the busy event loop).
+        async with self._locks.get(actor.workshop_id), self._engine.connect() as connection:
             return await statements.in_database_thread(
-                session, self._transaction, session, spec, actor, payload
+                connection, self._transaction, connection, spec, actor, payload
             )
 
-    async def _transaction(self, session: AsyncSession, spec: CommandSpec, actor: Actor, payload: Payload):
+    async def _transaction(self, session: statements.Executor, spec: CommandSpec, actor: Actor, payload: Payload):
         try:
             if spec.statements_only:
                 workshop = await _lock_workshop_row(session, actor)
@@ -434,10 +438,10 @@ def _update_workshop(names: tuple[str, ...]):
     )
 
 
-async def _lock_workshop_row(session: AsyncSession, actor: Actor):
-    """``_lock_workshop`` for a command that only reads the workshop: the same lock and token check, with the
-    locked row (read-only) for an answer."""
-    sqlite = session.bind.dialect.name == "sqlite"
+async def _lock_workshop_row(session: statements.Executor, actor: Actor):
+    """``_lock_workshop`` for a ``statements_only`` command: the same lock and token check, with the locked row
+    (read-only) for an answer."""
+    sqlite = statements.dialect_name(session) == "sqlite"
     if actor.credential_hash is not None and sqlite:
         workshop = await statements.first(
             session,
