@@ -67,7 +67,7 @@ async def run(args: argparse.Namespace) -> list[dict]:
             await drop_schema(engine)
         await create_schema(engine)
         sessions = make_session_factory(engine)
-        bus = CommandBus(sessions, MemoryBroadcaster(), one_writer=settings.is_sqlite)
+        bus = CommandBus(sessions, MemoryBroadcaster())
         async with sessions() as session:
             created = await create_workshop(
                 session, CreateWorkshop(title="Bench", table_count=5), now=time.time()

@@ -57,7 +57,7 @@ def build_services(settings: Settings) -> Services:
     sessions = make_session_factory(engine)
     sio = create_socket_server(settings)
     broadcaster = SocketIOBroadcaster(sio)
-    bus = CommandBus(sessions, broadcaster, one_writer=settings.is_sqlite)
+    bus = CommandBus(sessions, broadcaster)
     worker_id = uuid.uuid4().hex
     presence = PresenceTracker(
         sessions,

@@ -21,13 +21,15 @@ is simply awaited.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -224,3 +226,72 @@ def _drive(session: Executor, aiosqlite_connection, function, args):
         session.info.pop(_IN_THREAD, None)
         if aiosqlite_connection._conn.in_transaction:
             aiosqlite_connection._conn.rollback()
+
+
+class TakingTurns:
+    """Transactions that take turns: on SQLite, as many per trip to SQLite's thread as are waiting.
+
+    ``run(function, *args)`` runs ``await function(connection, *args)`` on a fresh connection while holding
+    ``lock``. On SQLite through ``sqlite_driver`` the functions waiting meanwhile are run together: one holder of
+    the lock takes up to ``batch`` of them, in order of arrival, to SQLite's thread in one trip, where each runs
+    as in ``in_database_thread``, as its own transaction (one failing rolls back only itself); each caller gets
+    its answer as soon as its own transaction is done. Under load the lock then changes hands once per batch,
+    not once per transaction, and each change waits for the event loop. Elsewhere each runs by itself.
+    """
+
+    def __init__(self, engine: AsyncEngine, lock: asyncio.Lock, *, batch: int = 32) -> None:
+        self._engine = engine
+        self._lock = lock
+        self._batch = batch
+        self._waiting: collections.deque[tuple[Callable[..., Awaitable[Any]], tuple, asyncio.Future]] = (
+            collections.deque()
+        )
+        self._runner: asyncio.Task | None = None
+
+    async def run(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        if self._engine.dialect.driver != sqlite_driver.DRIVER:
+            async with self._lock, self._engine.connect() as connection:
+                return await function(connection, *args)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((function, args, future))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.ensure_future(self._run_waiting())
+        return await future
+
+    async def _run_waiting(self) -> None:
+        while self._waiting:
+            batch = [self._waiting.popleft() for _ in range(min(self._batch, len(self._waiting)))]
+            try:
+                async with self._lock, self._engine.connect() as connection:
+                    adapted = connection.sync_connection.connection.dbapi_connection
+                    loop = asyncio.get_running_loop()
+                    async with adapted._execute_mutex:
+                        await adapted._connection._execute(
+                            _drive_each, connection, adapted._connection, batch, loop
+                        )
+            except BaseException as exc:  # no connection, or SQLite's thread gone: every one left is told
+                for _function, _args, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+
+
+def _drive_each(connection: AsyncConnection, aiosqlite_connection, batch, loop) -> None:
+    # In SQLite's thread: one transaction after another, each answered the moment it is done.
+    for function, args, future in batch:
+        try:
+            outcome = (_settle_result, _drive(connection, aiosqlite_connection, function, (connection, *args)))
+        except BaseException as exc:
+            outcome = (_settle_exception, exc)
+        loop.call_soon_threadsafe(outcome[0], future, outcome[1])
+
+
+def _settle_result(future: asyncio.Future, value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _settle_exception(future: asyncio.Future, exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)

@@ -24,10 +24,12 @@ class Trips:
         import aiosqlite
 
         self.count = 0
+        self.functions: list[str] = []
         original = aiosqlite.Connection._execute
 
         async def counted(connection, fn, *args, **kwargs):
             self.count += 1
+            self.functions.append(getattr(fn, "__name__", repr(fn)))
             return await original(connection, fn, *args, **kwargs)
 
         monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)

@@ -168,3 +168,73 @@ async def test_waiting_for_the_event_loop_in_sqlites_thread_is_refused_and_rolle
         with pytest.raises(statements.WaitedInDatabaseThread):
             await statements.in_database_thread(session, functools.partial(transaction, session, then="wait"))
     assert await stored(one_thing) == (1, False)
+
+
+# --- TakingTurns ------------------------------------------------------------------------------------------------
+
+
+async def add_and_maybe_fail(connection, name: str, order: list[str]) -> str:
+    order.append(name)
+    await statements.execute(connection, INSERT, row(name))
+    if name.startswith("fail"):
+        raise LookupError(name)
+    await statements.commit(connection)
+    return name.upper()
+
+
+async def names_stored(sessions) -> list[str]:
+    async with sessions() as session:
+        return [r.id for r in await statements.all_rows(session, READ_ALL, {})]
+
+
+async def test_turns_waiting_together_run_in_one_trip_each_its_own_transaction(
+    sessions, monkeypatch, database_url
+):
+    lock = asyncio.Lock()
+    turns = statements.TakingTurns(sessions.kw["bind"], lock)
+    names = ["a", "b", "fail-c", "d", "e"]
+    order: list[str] = []
+    async with lock:  # someone else's turn: these wait, together
+        waiting = [asyncio.ensure_future(turns.run(add_and_maybe_fail, n, order)) for n in names]
+        await asyncio.sleep(0.05)
+        assert order == []  # nothing runs while the lock is held elsewhere
+        trips = Trips(monkeypatch)
+    answers = await asyncio.gather(*waiting, return_exceptions=True)
+    assert answers[:2] == ["A", "B"] and answers[3:] == ["D", "E"]
+    assert isinstance(answers[2], LookupError)  # its own failure, and only its own
+    assert order == names  # in order of arrival
+    if database_url.startswith("sqlite"):
+        assert trips.functions == ["_drive_each"]
+    assert await names_stored(sessions) == ["a", "b", "d", "e"]
+
+
+async def test_turns_in_batches_of_at_most_the_batch_size(tmp_path, monkeypatch):
+    # SQLite's alone: elsewhere each runs by itself (the test above).
+    engine = make_engine(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'batches.db'}"))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    lock = asyncio.Lock()
+    turns = statements.TakingTurns(engine, lock, batch=2)
+    order: list[str] = []
+    async with lock:
+        waiting = [asyncio.ensure_future(turns.run(add_and_maybe_fail, f"n{i}", order)) for i in range(5)]
+        await asyncio.sleep(0.01)
+        trips = Trips(monkeypatch)
+    assert await asyncio.gather(*waiting) == [f"N{i}" for i in range(5)]
+    assert trips.functions == ["_drive_each"] * 3
+    await engine.dispose()
+
+
+async def test_when_no_connection_can_be_had_every_waiting_turn_is_told(sessions, monkeypatch):
+    lock = asyncio.Lock()
+    engine = sessions.kw["bind"]
+    turns = statements.TakingTurns(engine, lock)
+
+    def refuse(*_args, **_kwargs):
+        raise ConnectionError("database unavailable")
+
+    monkeypatch.setattr(type(engine), "connect", refuse)
+    outcomes = await asyncio.gather(
+        *(turns.run(add_and_maybe_fail, n, []) for n in ("a", "b")), return_exceptions=True
+    )
+    assert all(isinstance(o, ConnectionError) for o in outcomes)

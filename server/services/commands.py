@@ -241,14 +241,15 @@ class CommandBus:
         sessions: SessionFactory,
         broadcaster: Broadcaster,
         clock: Callable[[], float] = time.time,
-        *,
-        one_writer: bool = False,
     ):
         self.sessions = sessions
         self._engine = sessions.kw["bind"]
         self.broadcaster = broadcaster
         self.clock = clock
-        self._locks = _WorkshopLocks(one_writer)
+        sqlite = self._engine.dialect.name == "sqlite"
+        self._locks = _WorkshopLocks(one_writer=sqlite)
+        # SQLite: the statements_only commands waiting for the one writer's turn run together (statements).
+        self._turns = statements.TakingTurns(self._engine, self._locks.get("*")) if sqlite else None
 
     async def execute(self, name: str, actor: Actor, raw: Any) -> dict[str, Any]:
         """Run one command and answer with an ack (docs/protocol.md). Never raises for bad input."""
@@ -276,13 +277,13 @@ class CommandBus:
         if not spec.statements_only:
             async with self._locks.get(actor.workshop_id), self.sessions() as session:
                 return await self._transaction(session, spec, actor, payload)
-        # No ORM session (opening one costs more than such a command's statements), and on SQLite the
-        # transaction runs as one call in SQLite's thread, so the writers' turn it holds is short (not a trip
-        # there and back per statement, each waiting for the busy event loop).
+        # No ORM session (opening one costs more than such a command's statements). On SQLite the transaction
+        # runs in SQLite's thread, with the others waiting for the writer's turn: one trip there and back for
+        # all of them, not one per statement, each waiting for the busy event loop while the turn is held.
+        if self._turns is not None:
+            return await self._turns.run(self._transaction, spec, actor, payload)
         async with self._locks.get(actor.workshop_id), self._engine.connect() as connection:
-            return await statements.in_database_thread(
-                connection, self._transaction, connection, spec, actor, payload
-            )
+            return await self._transaction(connection, spec, actor, payload)
 
     async def _transaction(self, session: statements.Executor, spec: CommandSpec, actor: Actor, payload: Payload):
         try:
