@@ -18,6 +18,7 @@ from ..models import (
     PlanAction,
     Presence,
     Principle,
+    PrincipleScore,
     Ranking,
     Segment,
     Worksheet,
@@ -160,7 +161,10 @@ async def load_rows(session: AsyncSession, workshop: Workshop) -> WorkshopRows:
 
 
 async def presence_counts(session: AsyncSession, workshop_id: str) -> dict[str, Any]:
-    rows = await _load(session, _PRESENCE, workshop_id)
+    return _count_presence(await _load(session, _PRESENCE, workshop_id))
+
+
+def _count_presence(rows) -> dict[str, Any]:
     tables: dict[str, int] = {}
     facilitators = projectors = 0
     for role, table_id in rows:
@@ -173,22 +177,65 @@ async def presence_counts(session: AsyncSession, workshop_id: str) -> dict[str, 
     return {"tables": tables, "facilitators": facilitators, "projectors": projectors}
 
 
-async def build_snapshot(session: AsyncSession, actor: Actor, now: float) -> dict[str, Any]:
-    workshop = await session.get(Workshop, actor.workshop_id)
+def _rows_of(model, *order_by):
+    """All of a model's columns, for one workshop: read-only rows with the model's attribute names."""
+    table = model.__table__
+    return select(*table.columns).where(table.c.workshop_id == _WORKSHOP_ID).order_by(*order_by)
+
+
+# A snapshot reads rows, not ORM objects, through ``statements``: on SQLite the whole snapshot is one trip to
+# SQLite's thread. Every connection gets one, so a room joining at once builds a thousand of them.
+_SNAPSHOT_WORKSHOP = select(*Workshop.__table__.columns).where(Workshop.__table__.c.id == _WORKSHOP_ID)
+_SNAPSHOT_PRINCIPLES = _rows_of(Principle, Principle.position)
+_SNAPSHOT_TABLES = _rows_of(WorkshopTable, WorkshopTable.position)
+_SNAPSHOT_RANKINGS = _rows_of(Ranking)
+_SNAPSHOT_SEGMENTS = _rows_of(Segment, Segment.position)
+_SNAPSHOT_SCORES = _rows_of(PrincipleScore, PrincipleScore.principle_id, PrincipleScore.scorer)
+_SNAPSHOT_WORKSHEETS = _rows_of(Worksheet)
+_SNAPSHOT_PLAN = _rows_of(WorkshopPlan)
+_SNAPSHOT_PLAN_ACTIONS = _rows_of(PlanAction, PlanAction.position)
+_SNAPSHOT_PARTICIPANT = select(Participant.__table__.c.display_name).where(
+    Participant.__table__.c.id == bindparam("participant_id")
+)
+
+
+async def build_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
+    """What a client holds (docs/protocol.md), read in one go (one trip to SQLite's thread)."""
+    return await statements.in_database_thread(session, _build_snapshot, session, actor, now)
+
+
+async def _build_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
+    ids = {"workshop_id": actor.workshop_id}
+    workshop = await statements.first(session, _SNAPSHOT_WORKSHOP, ids)
     if workshop is None:
         raise not_found("The workshop")
-    rows = await load_rows(session, workshop)
-    rankings = rows.rankings
-    if actor.role == "participant":
-        rankings = {k: v for k, v in rankings.items() if k == actor.table_id}
+    principles = await statements.all_rows(session, _SNAPSHOT_PRINCIPLES, ids)
+    tables = await statements.all_rows(session, _SNAPSHOT_TABLES, ids)
+    all_rankings = {r.table_id: r for r in await statements.all_rows(session, _SNAPSHOT_RANKINGS, ids)}
+    rankings = all_rankings
     me = None
     if actor.role == "participant":
-        participant = await session.get(Participant, actor.participant_id)
+        rankings = {k: v for k, v in all_rankings.items() if k == actor.table_id}
+        participant = await statements.first(
+            session, _SNAPSHOT_PARTICIPANT, {"participant_id": actor.participant_id}
+        )
         me = {
             "participant_id": actor.participant_id,
             "table_id": actor.table_id,
             "display_name": participant.display_name if participant else "",
         }
+    segments = await statements.all_rows(session, _SNAPSHOT_SEGMENTS, ids)
+    scores = await statements.all_rows(session, _SNAPSHOT_SCORES, ids)
+    worksheets = sorted(
+        await statements.all_rows(session, _SNAPSHOT_WORKSHEETS, ids),
+        key=lambda w: (w.priority_id, w.table_id or "", w.id),
+    )
+    plan = await statements.first(session, _SNAPSHOT_PLAN, ids)
+    actions = await statements.all_rows(session, _SNAPSHOT_PLAN_ACTIONS, ids)
+    # Phones do not show presence (and are not sent its updates).
+    presence = None
+    if actor.role != "participant":
+        presence = _count_presence(await statements.all_rows(session, _PRESENCE, ids))
     return {
         "version": workshop.version,
         "server_now": now,
@@ -197,22 +244,18 @@ async def build_snapshot(session: AsyncSession, actor: Actor, now: float) -> dic
         "link": actor.principal,
         "me": me,
         "workshop": sections.workshop_section(workshop),
-        "principles": [sections.principle_item(p) for p in rows.principles],
-        "tables": [sections.table_item(t) for t in rows.tables],
-        "capacity": capacity_for(len(rows.principles)),
-        "agenda": sections.agenda_section(workshop, rows.segments),
+        "principles": [sections.principle_item(p) for p in principles],
+        "tables": [sections.table_item(t) for t in tables],
+        "capacity": capacity_for(len(principles)),
+        "agenda": sections.agenda_section(workshop, segments),
         "rankings": {t: sections.ranking_section(r) for t, r in rankings.items()},
         "consensus": sections.consensus_for_role(
-            workshop, sections.ordered_ids(rows.principles), rows.tables, rows.rankings, actor.role
+            workshop, sections.ordered_ids(principles), tables, all_rankings, actor.role
         ),
         "display": sections.display_section(workshop),
         # In-app baseline scores (services.scores): the room's spread, or a phone's own table's scores.
-        "scores": score_sections.scores_for(
-            workshop, rows.principles, await score_sections.load_scores(session, workshop.id), actor.role,
-            actor.table_id,
-        ),
-        "worksheets": worksheets_for(actor, await load_worksheets(session, workshop.id)),
-        "plan": sections.plan_section(*(await load_plan(session, workshop.id))),
-        # Phones do not show presence (and are not sent its updates).
-        "presence": None if actor.role == "participant" else await presence_counts(session, workshop.id),
+        "scores": score_sections.scores_for(workshop, principles, scores, actor.role, actor.table_id),
+        "worksheets": worksheets_for(actor, worksheets),
+        "plan": sections.plan_section(plan, actions),
+        "presence": presence,
     }
