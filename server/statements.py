@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import sqlite3
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -77,9 +79,24 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
 
 def _in_sqlite_thread(connection, sql: str, parameters: tuple) -> tuple[list | None, int]:
     # Runs in aiosqlite's thread, as sqlite_driver's own calls do.
-    cursor = connection._conn.execute(sql, parameters)
-    rows = cursor.fetchall() if cursor.description else None
+    try:
+        cursor = connection._conn.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.description else None
+    except sqlite3.Error as exc:
+        raise _as_sqlalchemy_error(exc, sql, parameters) from exc
     return rows, cursor.rowcount
+
+
+def _as_sqlalchemy_error(exc: sqlite3.Error, sql: str, parameters: Any) -> DBAPIError:
+    """The error SQLAlchemy would raise (IntegrityError, OperationalError...), which callers already handle."""
+    return DBAPIError.instance(sql, parameters, exc, sqlite3.Error)
+
+
+def _end_in_thread(aiosqlite_connection, how: str) -> None:
+    try:
+        getattr(aiosqlite_connection._conn, how)()
+    except sqlite3.Error as exc:
+        raise _as_sqlalchemy_error(exc, how.upper(), ()) from exc
 
 
 _CONNECTION = "statements.connection"
@@ -181,7 +198,7 @@ async def commit(session: Executor) -> None:
     if in_thread is None:
         await session.commit()  # the session's, or the connection's
     else:
-        in_thread._conn.commit()
+        _end_in_thread(in_thread, "commit")
 
 
 async def rollback(session: Executor) -> None:
@@ -189,7 +206,7 @@ async def rollback(session: Executor) -> None:
     if in_thread is None:
         await session.rollback()
     elif in_thread._conn.in_transaction:
-        in_thread._conn.rollback()
+        _end_in_thread(in_thread, "rollback")
 
 
 class WaitedInDatabaseThread(RuntimeError):

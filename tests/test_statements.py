@@ -91,6 +91,22 @@ async def test_cursor_listeners_see_each_statement(sessions):
     assert [s.split()[0] for s in seen if "statements_thing" in s] == ["INSERT", "SELECT"]
 
 
+async def test_database_errors_are_sqlalchemys_as_on_every_other_road(sessions):
+    # Callers tell a broken rule from an outage by SQLAlchemy's classes (commands.is_database_outage).
+    async with sessions() as session:
+        await statements.execute(session, INSERT, row("one"))
+        with pytest.raises(sa.exc.IntegrityError):
+            await statements.execute(session, INSERT, row("one"))
+    async with sessions() as session:
+        with pytest.raises(sa.exc.IntegrityError):
+            await statements.in_database_thread(session, twice, session)
+
+
+async def twice(session):
+    await statements.execute(session, INSERT, row("two"))
+    await statements.execute(session, INSERT, row("two"))
+
+
 async def test_a_missing_parameter_is_an_error_not_a_null(sessions):
     async with sessions() as session:
         with pytest.raises(Exception, match="thing_id"):
