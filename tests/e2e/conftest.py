@@ -64,11 +64,22 @@ def server(tmp_path):
     live.stop()
 
 
+def _record_console_error(page, msg, errors: list[str]) -> None:
+    if msg.type != "error":
+        return
+    resource = (msg.location or {}).get("url", "")
+    if "/socket.io/" in resource and "status of 400" in msg.text:
+        # engine.io answers 400 to a poll still in flight for a session the server has just closed (a removed
+        # participant, a rotated link): the browser logs it, the client reconnects or shows why. Not an error.
+        return
+    errors.append(f"{page.url}: {msg.text} ({resource})" if resource else f"{page.url}: {msg.text}")
+
+
 async def new_page(browser, errors: list[str], **context_options):
     """A page in its own context (its own localStorage, like a separate device) that records script errors."""
     context = await browser.new_context(**context_options)
     page = await context.new_page()
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-    page.on("console", lambda msg: errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None)
+    page.on("console", lambda msg: _record_console_error(page, msg, errors))
     page.on("dialog", lambda dialog: dialog.accept())  # facilitators confirm what they asked for
     return page
