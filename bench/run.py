@@ -905,7 +905,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--duration", type=float, default=20.0, help="seconds of the main phase")
     p.add_argument("--step-duration", type=float, default=6.0, help="seconds of each capacity step")
-    p.add_argument("--max-steps", type=int, default=5, help="capacity steps per target (0: no search)")
+    p.add_argument("--max-steps", type=int, default=7, help="capacity steps per target (0: no search)")
     p.add_argument("--max-rate", type=float, default=3200.0, help="highest edit rate tried, per second")
     p.add_argument("--p99-limit-ms", type=float, default=250.0, help="capacity: p99 edit -> projector limit")
     p.add_argument("--procs", type=int, default=3, help="load processes")

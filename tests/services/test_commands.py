@@ -4,6 +4,7 @@ only after a commit, resends apply once, and snapshot + events equals a fresh sn
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -283,3 +284,22 @@ async def test_moving_on_returns_the_projector_to_following_the_agenda(world):
     assert (await world.run(f, "agenda.go_to", {"segment_id": segments[2]["id"]}))["ok"]
     snap = await world.snapshot(f)
     assert snap["display"] == {"version": snap["version"], "mode": "auto", "table_id": None, "cell": None}
+
+
+async def test_refusals_leave_no_garbage_for_the_collector(world):
+    # Refusals are common under load (a stale edit is one). On SQLite they cross from SQLite's thread; an
+    # exception with its frames there made a cycle per refusal that only a full collection freed, and the
+    # server's memory grew with them (docs/performance.md).
+    phone = await world.participant(0)
+    stale = {"op": "add", "principle_id": "nope", "base_revision": 0}
+    assert (await world.run(phone, "ranking.edit", stale))["error"]["code"] == "unknown_principle"
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(40):
+            ack = await world.run(phone, "ranking.edit", {**stale, "base_revision": 10 + i})
+            assert ack["ok"] is False
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left < 40  # fewer objects in cycles than refusals: none of them made one
