@@ -105,20 +105,24 @@ async def load_rankings(session: AsyncSession, workshop_id: str) -> dict[str, Ra
     return {r.table_id: r for r in await _load(session, _RANKINGS, workshop_id)}
 
 
-_TABLE_ROWS = select(*WorkshopTable.__table__.columns).where(WorkshopTable.workshop_id == _WORKSHOP_ID)
-_RANKING_ROWS = select(*Ranking.__table__.columns).where(Ranking.workshop_id == _WORKSHOP_ID)
+def _rows_of(model, *order_by):
+    """All of a model's columns, for one workshop: read-only rows with the model's attribute names."""
+    table = model.__table__
+    return select(*table.columns).where(table.c.workshop_id == _WORKSHOP_ID).order_by(*order_by)
 
 
-async def table_rows(session: AsyncSession, workshop_id: str) -> list:
-    """The workshop's tables as read-only rows (through ``statements``; the attributes of ``WorkshopTable``)."""
-    rows = await statements.all_rows(session, _TABLE_ROWS, {"workshop_id": workshop_id})
-    return sorted(rows, key=lambda t: t.position)
+_TABLE_ROWS = _rows_of(WorkshopTable, WorkshopTable.position)
+_RANKING_ROWS = _rows_of(Ranking)
 
 
-async def ranking_rows(session: AsyncSession, workshop_id: str) -> dict[str, Any]:
-    """The workshop's rankings by table, as read-only rows (the attributes of ``Ranking``)."""
-    rows = await statements.all_rows(session, _RANKING_ROWS, {"workshop_id": workshop_id})
-    return {r.table_id: r for r in rows}
+async def table_rows(session: statements.Executor, workshop_id: str) -> list:
+    """The workshop's tables in order, as read-only rows (through ``statements``)."""
+    return await statements.all_rows(session, _TABLE_ROWS, {"workshop_id": workshop_id})
+
+
+async def ranking_rows(session: statements.Executor, workshop_id: str) -> dict[str, Any]:
+    """The workshop's rankings by table, as read-only rows (through ``statements``)."""
+    return {r.table_id: r for r in await statements.all_rows(session, _RANKING_ROWS, {"workshop_id": workshop_id})}
 
 
 async def load_segments(session: AsyncSession, workshop_id: str) -> list[Segment]:
@@ -177,18 +181,10 @@ def _count_presence(rows) -> dict[str, Any]:
     return {"tables": tables, "facilitators": facilitators, "projectors": projectors}
 
 
-def _rows_of(model, *order_by):
-    """All of a model's columns, for one workshop: read-only rows with the model's attribute names."""
-    table = model.__table__
-    return select(*table.columns).where(table.c.workshop_id == _WORKSHOP_ID).order_by(*order_by)
-
-
 # A snapshot reads rows, not ORM objects, through ``statements``: on SQLite the whole snapshot is one trip to
 # SQLite's thread. Every connection gets one, so a room joining at once builds a thousand of them.
 _SNAPSHOT_WORKSHOP = select(*Workshop.__table__.columns).where(Workshop.__table__.c.id == _WORKSHOP_ID)
 _SNAPSHOT_PRINCIPLES = _rows_of(Principle, Principle.position)
-_SNAPSHOT_TABLES = _rows_of(WorkshopTable, WorkshopTable.position)
-_SNAPSHOT_RANKINGS = _rows_of(Ranking)
 _SNAPSHOT_SEGMENTS = _rows_of(Segment, Segment.position)
 _SNAPSHOT_SCORES = _rows_of(PrincipleScore, PrincipleScore.principle_id, PrincipleScore.scorer)
 _SNAPSHOT_WORKSHEETS = _rows_of(Worksheet)
@@ -210,8 +206,8 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
     if workshop is None:
         raise not_found("The workshop")
     principles = await statements.all_rows(session, _SNAPSHOT_PRINCIPLES, ids)
-    tables = await statements.all_rows(session, _SNAPSHOT_TABLES, ids)
-    all_rankings = {r.table_id: r for r in await statements.all_rows(session, _SNAPSHOT_RANKINGS, ids)}
+    tables = await table_rows(session, actor.workshop_id)
+    all_rankings = await ranking_rows(session, actor.workshop_id)
     rankings = all_rankings
     me = None
     if actor.role == "participant":
