@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -102,27 +101,14 @@ _WRITE_RANKING = (
 )
 
 
-@dataclass(frozen=True)
-class _StoredRanking:
-    """A ranking row as stored (what ``ranking_section`` reads)."""
-
-    table_id: str
-    workshop_id: str
-    items: tuple[str, ...]
-    revision: int
-    agreed: bool
-    agreed_at: float | None
-    updated_at: float | None
-    version: int
-
-
-async def _ranking_for(ctx: Context, table_id: str) -> _StoredRanking:
+async def _ranking_for(ctx: Context, table_id: str):
+    """The ranking row as stored: a read-only row of ``Ranking``'s columns (``statements``)."""
     row = await statements.first(
         ctx.session, _READ_RANKING, {"table_id": table_id, "workshop_id": ctx.workshop.id}
     )
     if row is None:
         raise not_found("That table")
-    return _StoredRanking(**{**row._asdict(), "items": tuple(row.items)})
+    return row
 
 
 async def _principle_ids(ctx: Context) -> frozenset[str]:
@@ -134,18 +120,17 @@ def _refuse_when_locked(ctx: Context) -> None:
         raise CommandError("rankings_locked", "The facilitator has locked the rankings for now.", status=409)
 
 
-def _as_domain(r: _StoredRanking) -> rules.Ranking:
-    return rules.Ranking(items=r.items, revision=r.revision, agreed=r.agreed)
+def _as_domain(r) -> rules.Ranking:
+    return rules.Ranking(items=tuple(r.items), revision=r.revision, agreed=r.agreed)
 
 
-async def _store(ctx: Context, row: _StoredRanking, new: rules.Ranking) -> _StoredRanking:
+async def _store(ctx: Context, row, new: rules.Ranking):
     if new.agreed:
         agreed_at = row.agreed_at if row.agreed else ctx.now
     else:
         agreed_at = None
-    stored = replace(
-        row,
-        items=new.items,
+    stored = row._replace(
+        items=list(new.items),
         revision=new.revision,
         agreed=new.agreed,
         agreed_at=agreed_at,
@@ -157,7 +142,7 @@ async def _store(ctx: Context, row: _StoredRanking, new: rules.Ranking) -> _Stor
         _WRITE_RANKING,
         {
             "row_table_id": row.table_id,
-            "new_items": list(stored.items),
+            "new_items": stored.items,
             "new_revision": stored.revision,
             "new_agreed": stored.agreed,
             "new_agreed_at": stored.agreed_at,
@@ -196,7 +181,7 @@ async def edit_ranking(ctx: Context, actor: Actor, p: EditRanking):
     return {"ranking": ranking_section(row), "changed": outcome.changed, "rebased": outcome.rebased}
 
 
-def _check_revision(row: _StoredRanking, base_revision: int) -> None:
+def _check_revision(row, base_revision: int) -> None:
     if base_revision != row.revision:
         raise CommandError(
             "conflict",
