@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import bindparam, exists, false, update
+from sqlalchemy import bindparam, exists, false
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -301,10 +301,10 @@ class CommandBus:
 
     async def _transaction(self, session: statements.Executor, spec: CommandSpec, actor: Actor, payload: Payload):
         try:
-            if spec.statements_only:
-                workshop = await _lock_workshop_row(session, actor)
-            else:
-                workshop = await _lock_workshop(session, actor)
+            workshop = await _lock_workshop(session, actor)
+            if not spec.statements_only:
+                # The ORM object the handler may change (flushed at the commit), read after the lock.
+                workshop = await session.get(Workshop, actor.workshop_id)
             if payload.command_id:
                 record = await statements.first(
                     session,
@@ -392,11 +392,11 @@ def _storable(spec: CommandSpec, result: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-async def check_credential(session: AsyncSession, actor: Actor) -> None:
+async def check_credential(session: statements.Executor, actor: Actor) -> None:
     """The actor's token is still valid (not rotated, revoked, removed, or its workshop deleted)."""
     if actor.credential_hash is None:  # the system, or a test driving the bus directly
         return
-    credential = await session.get(Credential, actor.credential_hash)
+    credential = await statements.first(session, _READ_CREDENTIAL, {"token_hash": actor.credential_hash})
     if credential is None or credential.revoked or credential.workshop_id != actor.workshop_id:
         raise unauthenticated()
 
@@ -407,30 +407,14 @@ _FIND_RECORD = select(_RECORDS.c.response, _RECORDS.c.actor, _RECORDS.c.event).w
     _RECORDS.c.workshop_id == bindparam("workshop_id"), _RECORDS.c.command_id == bindparam("command_id")
 )
 _KEEP_RECORD = _RECORDS.insert().values({c.name: bindparam(c.name) for c in _RECORDS.columns})
-_BUMP_VERSION = (
-    update(Workshop)
-    .where(Workshop.id == bindparam("workshop_id"))
-    .values(version=Workshop.version + 1)
-    .returning(Workshop)
-    .execution_options(synchronize_session=False, populate_existing=True)
-)
-_BUMP_VERSION_IF_TOKEN_VALID = _BUMP_VERSION.where(
-    exists().where(
-        Credential.token_hash == bindparam("token_hash"),
-        Credential.workshop_id == bindparam("workshop_id"),
-        Credential.revoked == false(),
-    )
-)
-
-
 _WORKSHOPS = Workshop.__table__
-_BUMP_VERSION_ROW = (
+_BUMP_VERSION = (
     _WORKSHOPS.update()
     .where(_WORKSHOPS.c.id == bindparam("workshop_id"))
     .values(version=_WORKSHOPS.c.version + 1)
     .returning(*_WORKSHOPS.columns)
 )
-_BUMP_VERSION_ROW_IF_TOKEN_VALID = _BUMP_VERSION_ROW.where(
+_BUMP_VERSION_IF_TOKEN_VALID = _BUMP_VERSION.where(
     exists().where(
         Credential.token_hash == bindparam("token_hash"),
         Credential.workshop_id == bindparam("workshop_id"),
@@ -453,53 +437,28 @@ def _update_workshop(names: tuple[str, ...]):
     )
 
 
-async def _lock_workshop_row(session: statements.Executor, actor: Actor):
-    """``_lock_workshop`` for a ``statements_only`` command: the same lock and token check, with the locked row
-    (read-only) for an answer."""
+async def _lock_workshop(session: statements.Executor, actor: Actor):
+    """Bump the workshop's version (the row lock that orders writers) and check that the actor's token still
+    works as seen after the lock (a command that waited for a revocation is refused). The locked row, read-only,
+    is the answer."""
     sqlite = statements.dialect_name(session) == "sqlite"
     if actor.credential_hash is not None and sqlite:
+        # Writers take turns before their first statement, so one statement sees every commit: one round trip.
         workshop = await statements.first(
             session,
-            _BUMP_VERSION_ROW_IF_TOKEN_VALID,
+            _BUMP_VERSION_IF_TOKEN_VALID,
             {"workshop_id": actor.workshop_id, "token_hash": actor.credential_hash},
         )
         if workshop is not None:
             return workshop
-        if await statements.first(session, _WORKSHOP_EXISTS, {"workshop_id": actor.workshop_id}) is None:
-            raise not_found("The workshop")
-        raise unauthenticated()
-    # PostgreSQL: as in ``_lock_workshop``, the token is read after the row lock, by a statement of its own.
-    workshop = await statements.first(session, _BUMP_VERSION_ROW, {"workshop_id": actor.workshop_id})
-    if workshop is None:
-        raise not_found("The workshop")
-    if actor.credential_hash is not None:
-        credential = await statements.first(session, _READ_CREDENTIAL, {"token_hash": actor.credential_hash})
-        if credential is None or credential.revoked or credential.workshop_id != actor.workshop_id:
-            raise unauthenticated()
-    return workshop
-
-
-async def _lock_workshop(session: AsyncSession, actor: Actor) -> Workshop:
-    """Bump the workshop's version (the row lock that orders writers), load the workshop, and check that the
-    actor's token still works as seen after the lock: a command that waited for a revocation is refused."""
-    if actor.credential_hash is not None and session.bind.dialect.name == "sqlite":
-        # Writers take turns before their first statement, so one statement sees every commit: one round trip.
-        result = await session.exec(
-            _BUMP_VERSION_IF_TOKEN_VALID,
-            params={"workshop_id": actor.workshop_id, "token_hash": actor.credential_hash},
-        )
-        workshop = result.scalar_one_or_none()
-        if workshop is not None:
-            return workshop
         # Say why. A deleted workshop's tokens went with it, so look for the workshop first.
-        if await session.get(Workshop, actor.workshop_id) is None:
+        if await statements.first(session, _WORKSHOP_EXISTS, {"workshop_id": actor.workshop_id}) is None:
             raise not_found("The workshop")
         raise unauthenticated()
     # PostgreSQL: an UPDATE that waited for the row lock re-checks the workshop row only and sees other tables
     # as they were when it started, so the token is read by the next statement, which sees the revocation.
-    result = await session.exec(_BUMP_VERSION, params={"workshop_id": actor.workshop_id})
-    workshop = result.scalar_one_or_none()
+    workshop = await statements.first(session, _BUMP_VERSION, {"workshop_id": actor.workshop_id})
     if workshop is None:
         raise not_found("The workshop")
-    await check_credential(session, actor)  # nothing to check for the system (no token)
+    await check_credential(session, actor)
     return workshop
