@@ -121,12 +121,27 @@ async def run(args: argparse.Namespace) -> list[dict]:
             async with sessions() as session:
                 await authenticate(session, created.facilitator_token)
 
+        async def pause_and_resume(i: int) -> None:
+            # What each console does every 15 s in the live benchmark (bench/load.py), two commands a time.
+            for name in ("agenda.pause", "agenda.resume"):
+                ack = await bus.execute(name, facilitator, {})
+                assert ack["ok"], ack
+
+        async def join(i: int) -> None:
+            async with sessions() as session:
+                await join_table(session, created.workshop.join_code, {"table_id": tables[i % len(tables)]})
+
+        start = await bus.execute("agenda.start", facilitator, {})
+        assert start["ok"], start
+
         results = [
             await measure("ranking.edit", args.n, edit, counter),
             await measure("ranking.agree + reopen", max(args.n // 10, 5), agree_and_reopen, counter),
             await measure("snapshot (phone)", max(args.n // 5, 5), await snapshot_for(phones[0]), counter),
             await measure("snapshot (facilitator)", max(args.n // 5, 5), await snapshot_for(facilitator), counter),
             await measure("authenticate", max(args.n // 5, 5), connect, counter),
+            await measure("agenda.pause + resume", max(args.n // 10, 5), pause_and_resume, counter),
+            await measure("join (no HTTP)", max(args.n // 5, 5), join, counter),
         ]
         await engine.dispose()
         return results

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from dataclasses import fields
 
+from pydantic import Field
+from sqlalchemy import bindparam
+
+from .. import statements
 from ..domain import agenda as rules
 from ..models import Segment
 from .commands import Actor, Context, Payload, command
 from .errors import not_found
 from .sections import agenda_section, display_section
-from .state import load_segments
+from .state import segment_rows
+
+# The agenda's commands run on prebuilt statements, not the ORM (``statements_only``): every console's timer
+# goes through them, and an ORM session held the writer's turn, and the event loop, several times longer.
+_TIMER_COLUMNS = tuple(f.name for f in fields(rules.SegmentTimer))  # the same names as Segment's columns
+_SEGMENTS = Segment.__table__
+_WRITE_TIMER = (
+    _SEGMENTS.update()
+    .where(_SEGMENTS.c.id == bindparam("segment_id"))
+    .values({name: bindparam(f"new_{name}") for name in _TIMER_COLUMNS})
+)
 
 
-def _timer(s: Segment) -> rules.SegmentTimer:
-    return rules.SegmentTimer(
-        planned_seconds=s.planned_seconds,
-        status=s.status,
-        deadline=s.deadline,
-        remaining_seconds=s.remaining_seconds,
-        elapsed_seconds=s.elapsed_seconds,
-        run_started_at=s.run_started_at,
-        started_at=s.started_at,
-        ended_at=s.ended_at,
-    )
+def _timer(s) -> rules.SegmentTimer:
+    return rules.SegmentTimer(**{name: getattr(s, name) for name in _TIMER_COLUMNS})
 
 
-def _to_domain(ctx: Context, segments: list[Segment]) -> rules.Agenda:
+def _to_domain(ctx: Context, segments: list) -> rules.Agenda:
     return rules.Agenda(
         segments=tuple(
             rules.Segment(id=s.id, kind=s.kind, title=s.title, instructions=s.instructions, timer=_timer(s))
@@ -35,36 +40,35 @@ def _to_domain(ctx: Context, segments: list[Segment]) -> rules.Agenda:
     )
 
 
-def _store(ctx: Context, rows: list[Segment], agenda: rules.Agenda) -> None:
-    by_id = {s.id: s for s in agenda.segments}
+async def _store(ctx: Context, rows: list, agenda: rules.Agenda) -> None:
+    """Write the segments whose timer changed and the current segment, and send everyone the agenda."""
+    timers = {s.id: s.timer for s in agenda.segments}
+    stored = []
     for row in rows:
-        t = by_id[row.id].timer
-        row.planned_seconds = t.planned_seconds
-        row.status = t.status
-        row.deadline = t.deadline
-        row.remaining_seconds = t.remaining_seconds
-        row.elapsed_seconds = t.elapsed_seconds
-        row.run_started_at = t.run_started_at
-        row.started_at = t.started_at
-        row.ended_at = t.ended_at
-    ctx.workshop.current_segment_id = agenda.current_id
-    ctx.workshop.agenda_version = ctx.version
+        values = {name: getattr(timers[row.id], name) for name in _TIMER_COLUMNS}
+        if values != {name: getattr(row, name) for name in _TIMER_COLUMNS}:
+            await statements.execute(
+                ctx.session, _WRITE_TIMER, {"segment_id": row.id, **{f"new_{k}": v for k, v in values.items()}}
+            )
+            row = row._replace(**values)
+        stored.append(row)
+    await ctx.update_workshop(current_segment_id=agenda.current_id, agenda_version=ctx.version)
     ctx.emit_to_everyone(
         {
             "type": "agenda",
             "version": ctx.version,
-            "agenda": agenda_section(ctx.workshop, rows),
+            "agenda": agenda_section(ctx.workshop, stored),
             "server_now": ctx.now,
         }
     )
 
 
 async def _change(ctx: Context, transition) -> None:
-    rows = await load_segments(ctx.session, ctx.workshop.id)
+    rows = await segment_rows(ctx.session, ctx.workshop.id)
     before = _to_domain(ctx, rows)
     after = transition(before)
     if after != before:
-        _store(ctx, rows, after)
+        await _store(ctx, rows, after)
 
 
 class NoArguments(Payload):
@@ -95,38 +99,39 @@ def _first_pending_when_none(agenda: rules.Agenda) -> rules.Agenda:
     return agenda
 
 
-@command("agenda.start", roles={"facilitator"}, payload=NoArguments)
+@command("agenda.start", roles={"facilitator"}, payload=NoArguments, statements_only=True)
 async def start(ctx: Context, actor: Actor, p: NoArguments):
     await _change(ctx, lambda a: rules.start_current(_first_pending_when_none(a), ctx.now))
 
 
-@command("agenda.pause", roles={"facilitator"}, payload=NoArguments)
+@command("agenda.pause", roles={"facilitator"}, payload=NoArguments, statements_only=True)
 async def pause(ctx: Context, actor: Actor, p: NoArguments):
     await _change(ctx, lambda a: rules.pause_current(a, ctx.now))
 
 
-@command("agenda.resume", roles={"facilitator"}, payload=NoArguments)
+@command("agenda.resume", roles={"facilitator"}, payload=NoArguments, statements_only=True)
 async def resume(ctx: Context, actor: Actor, p: NoArguments):
     await _change(ctx, lambda a: rules.resume_current(a, ctx.now))
 
 
-@command("agenda.extend", roles={"facilitator"}, payload=Extend)
+@command("agenda.extend", roles={"facilitator"}, payload=Extend, statements_only=True)
 async def extend(ctx: Context, actor: Actor, p: Extend):
     await _change(ctx, lambda a: rules.extend_current(a, p.seconds, ctx.now))
 
 
-@command("agenda.finish", roles={"facilitator"}, payload=NoArguments)
+@command("agenda.finish", roles={"facilitator"}, payload=NoArguments, statements_only=True)
 async def finish(ctx: Context, actor: Actor, p: NoArguments):
     await _change(ctx, lambda a: rules.finish_current(a, ctx.now))
 
 
-def _projector_follows_the_agenda(ctx: Context) -> None:
+async def _projector_follows_the_agenda(ctx: Context) -> None:
     """A view the facilitator picked for one part (say one table's five) must not stick into the next part."""
     ws = ctx.workshop
     if (ws.display_mode, ws.display_table_id, ws.display_cell) != ("auto", None, None):
-        ws.display_mode, ws.display_table_id, ws.display_cell = "auto", None, None
-        ws.display_version = ctx.version
-        ctx.emit_to_everyone({"type": "display", "version": ctx.version, "display": display_section(ws)})
+        await ctx.update_workshop(
+            display_mode="auto", display_table_id=None, display_cell=None, display_version=ctx.version
+        )
+        ctx.emit_to_everyone({"type": "display", "version": ctx.version, "display": display_section(ctx.workshop)})
 
 
 def _known(agenda: rules.Agenda, segment_id: str) -> None:
@@ -134,23 +139,23 @@ def _known(agenda: rules.Agenda, segment_id: str) -> None:
         raise not_found("That agenda segment")
 
 
-@command("agenda.go_to", roles={"facilitator"}, payload=GoTo)
+@command("agenda.go_to", roles={"facilitator"}, payload=GoTo, statements_only=True)
 async def go_to(ctx: Context, actor: Actor, p: GoTo):
     def move(agenda: rules.Agenda) -> rules.Agenda:
         _known(agenda, p.segment_id)
         return rules.go_to(agenda, p.segment_id, ctx.now)
 
     await _change(ctx, move)
-    _projector_follows_the_agenda(ctx)
+    await _projector_follows_the_agenda(ctx)
 
 
-@command("agenda.next", roles={"facilitator"}, payload=NoArguments)
+@command("agenda.next", roles={"facilitator"}, payload=NoArguments, statements_only=True)
 async def next_segment(ctx: Context, actor: Actor, p: NoArguments):
     await _change(ctx, lambda a: rules.go_next(a, ctx.now))
-    _projector_follows_the_agenda(ctx)
+    await _projector_follows_the_agenda(ctx)
 
 
-@command("agenda.set_planned", roles={"facilitator"}, payload=SetPlanned)
+@command("agenda.set_planned", roles={"facilitator"}, payload=SetPlanned, statements_only=True)
 async def set_planned(ctx: Context, actor: Actor, p: SetPlanned):
     def edit(agenda: rules.Agenda) -> rules.Agenda:
         _known(agenda, p.segment_id)
@@ -159,7 +164,7 @@ async def set_planned(ctx: Context, actor: Actor, p: SetPlanned):
     await _change(ctx, edit)
 
 
-@command("agenda.skip", roles={"facilitator"}, payload=GoTo)
+@command("agenda.skip", roles={"facilitator"}, payload=GoTo, statements_only=True)
 async def skip(ctx: Context, actor: Actor, p: GoTo):
     def edit(agenda: rules.Agenda) -> rules.Agenda:
         _known(agenda, p.segment_id)
@@ -168,11 +173,11 @@ async def skip(ctx: Context, actor: Actor, p: GoTo):
     await _change(ctx, edit)
 
 
-@command("agenda.set_lock_on_timeout", roles={"facilitator"}, payload=SetLockOnTimeout)
+@command("agenda.set_lock_on_timeout", roles={"facilitator"}, payload=SetLockOnTimeout, statements_only=True)
 async def set_lock_on_timeout(ctx: Context, actor: Actor, p: SetLockOnTimeout):
     if ctx.workshop.lock_on_timeout == p.enabled:
         return None
-    ctx.workshop.lock_on_timeout = p.enabled
-    rows = await load_segments(ctx.session, ctx.workshop.id)
-    _store(ctx, rows, _to_domain(ctx, rows))
+    await ctx.update_workshop(lock_on_timeout=p.enabled)
+    rows = await segment_rows(ctx.session, ctx.workshop.id)
+    await _store(ctx, rows, _to_domain(ctx, rows))
     return None

@@ -129,6 +129,14 @@ async def load_segments(session: AsyncSession, workshop_id: str) -> list[Segment
     return await _load(session, _SEGMENTS, workshop_id)
 
 
+_SEGMENT_ROWS = _rows_of(Segment, Segment.position)
+
+
+async def segment_rows(session: statements.Executor, workshop_id: str) -> list:
+    """The workshop's agenda in order, as read-only rows (through ``statements``)."""
+    return await statements.all_rows(session, _SEGMENT_ROWS, {"workshop_id": workshop_id})
+
+
 async def load_worksheets(session: AsyncSession, workshop_id: str) -> list[Worksheet]:
     rows = await _load(session, _WORKSHEETS, workshop_id)
     return sorted(rows, key=lambda w: (w.priority_id, w.table_id or "", w.id))
@@ -185,7 +193,6 @@ def _count_presence(rows) -> dict[str, Any]:
 # SQLite's thread. Every connection gets one, so a room joining at once builds a thousand of them.
 _SNAPSHOT_WORKSHOP = select(*Workshop.__table__.columns).where(Workshop.__table__.c.id == _WORKSHOP_ID)
 _SNAPSHOT_PRINCIPLES = _rows_of(Principle, Principle.position)
-_SNAPSHOT_SEGMENTS = _rows_of(Segment, Segment.position)
 _SNAPSHOT_SCORES = _rows_of(PrincipleScore, PrincipleScore.principle_id, PrincipleScore.scorer)
 _SNAPSHOT_WORKSHEETS = _rows_of(Worksheet)
 _SNAPSHOT_PLAN = _rows_of(WorkshopPlan)
@@ -220,7 +227,7 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
             "table_id": actor.table_id,
             "display_name": participant.display_name if participant else "",
         }
-    segments = await statements.all_rows(session, _SNAPSHOT_SEGMENTS, ids)
+    segments = await segment_rows(session, actor.workshop_id)
     scores = await statements.all_rows(session, _SNAPSHOT_SCORES, ids)
     worksheets = sorted(
         await statements.all_rows(session, _SNAPSHOT_WORKSHEETS, ids),
