@@ -17,11 +17,16 @@ pydantic models), so its memory is the stack's too. Whatever the floor costs is 
 can only be slower.
 
 Run: ``BENCH_FLOOR_SHAPES=shapes.json python -m uvicorn bench.floor:create_app --factory``.
+
+``BENCH_FLOOR_IMPORTS=a,b`` makes the floor import those modules at start-up and nothing more: the bench starts
+it once that way, with the libraries the stack obliges the app to carry (``STACK_LIBRARIES`` in bench/run.py),
+to measure what they alone cost in memory.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import os
 import secrets
@@ -38,6 +43,7 @@ from starlette.routing import Route
 CAPACITY = 5
 MAX_MESSAGE_BYTES = 256 * 1024  # as server/realtime/transport.py
 SHAPES_ENV = "BENCH_FLOOR_SHAPES"  # a JSON file written by bench/run.py (shapes())
+IMPORTS_ENV = "BENCH_FLOOR_IMPORTS"  # modules to import at start-up, comma-separated (module docstring)
 
 
 class rooms:
@@ -404,4 +410,6 @@ class Floor:
 
 
 def create_app() -> socketio.ASGIApp:
+    for name in filter(None, os.environ.get(IMPORTS_ENV, "").split(",")):
+        importlib.import_module(name)
     return Floor().asgi()

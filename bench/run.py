@@ -63,9 +63,16 @@ class Server:
     """The app (``server.app:create_app``, SQLite, defaults) or the floor, as ``python -m uvicorn``."""
 
     def __init__(
-        self, kind: str, folder: Path, log_dir: Path, extra_env: dict[str, str] | None = None, tables: int = 5
+        self,
+        kind: str,
+        folder: Path,
+        log_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        tables: int = 5,
+        floor_imports: tuple[str, ...] = (),
     ):
         self.kind = kind
+        self.floor_imports = floor_imports
         self.tables = tables
         self.extra_env = extra_env or {}
         self.folder = folder
@@ -93,11 +100,12 @@ class Server:
             )
             factory = "server.app:create_app"
         else:
-            from bench.floor import SHAPES_ENV, shapes
+            from bench.floor import IMPORTS_ENV, SHAPES_ENV, shapes
 
             shapes_path = self.folder / "floor-shapes.json"
             shapes_path.write_text(json.dumps(shapes(self.tables)))
             env[SHAPES_ENV] = str(shapes_path)
+            env[IMPORTS_ENV] = ",".join(self.floor_imports)
             factory = "bench.floor:create_app"
         command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--log-level", os.environ.get("BENCH_SERVER_LOG", "warning")]
@@ -245,6 +253,9 @@ def percentile(sorted_values: list[float], p: float) -> float:
         return math.nan
     rank = max(1, math.ceil(p / 100 * len(sorted_values)))
     return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+KIND_NAMES = {number: name for name, number in load.KINDS.items()}
 
 
 def summary_ms(values: list[float]) -> dict[str, float]:
@@ -534,6 +545,7 @@ class TargetRun:
         t_from, t_to = at + a.warmup, at + duration
         window = [s for s in self.sends.values() if s[0] == name and t_from <= s[4] < t_to]
         to_phones, to_projector, to_console = [], [], []
+        to_projector_by_kind: dict[str, list[float]] = defaultdict(list)  # where the tail comes from
         not_yet_on_projector = 0
         for s in window:
             on_projector = False
@@ -543,6 +555,7 @@ class TargetRun:
                         to_phones.append(t_recv - s[4])
                 elif role == load.PROJECTOR:
                     to_projector.append(t_recv - s[4])
+                    to_projector_by_kind[KIND_NAMES[s[6]]].append(t_recv - s[4])
                     on_projector = True
                 else:
                     to_console.append(t_recv - s[4])
@@ -558,6 +571,7 @@ class TargetRun:
             "changes_per_s": round(len(window) / measured, 1) if measured > 0 else 0.0,
             "to_other_phones_ms": summary_ms(to_phones),
             "to_projector_ms": summary_ms(to_projector),
+            "to_projector_by_kind_ms": {k: summary_ms(v) for k, v in sorted(to_projector_by_kind.items())},
             "to_console_ms": summary_ms(to_console),
             "ack_ms": summary_ms([s[5] - s[4] for s in window]),
             "counts": dict(sorted(counts.items())),
@@ -719,7 +733,9 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2)
 
 
-def report(args: argparse.Namespace, runs: dict[str, dict[str, Any]], seconds: float) -> dict[str, Any]:
+def report(
+    args: argparse.Namespace, runs: dict[str, dict[str, Any]], stack: dict[str, float], seconds: float
+) -> dict[str, Any]:
     app, floor = runs["app"], runs["floor"]
     phones = args.workshops * args.tables * args.phones
     per_k = 1000 / phones
@@ -765,6 +781,13 @@ def report(args: argparse.Namespace, runs: dict[str, dict[str, Any]], seconds: f
     print(f"\n{'figure':34} {'app':>9} {'floor':>9} {'app/floor':>10}")
     for label, x, y in rows:
         print(f"{label:34} {num(x):9.1f} {num(y):9.1f} {num(ratio(x, y)):10.2f}")
+    libraries = stack["stack_libraries_mb"]
+    floor_with_libraries = round((floor["rss_peak_mb"] + libraries) * per_k, 1)
+    print(
+        f"\nthe stack's libraries ({', '.join(STACK_LIBRARIES)}) hold {libraries:.1f} MB from start-up "
+        f"(the floor at rest: {stack['floor_idle_mb']:.1f} MB alone, {stack['floor_with_stack_libraries_idle_mb']:.1f}"
+        f" carrying them): the floor carrying them would peak at ~{floor_with_libraries:.0f} MB per 1,000 phones"
+    )
     lost = app["integrity"]["lost_acked_edits"] + floor["integrity"]["lost_acked_edits"]
     print(f"\nintegrity app:   {app['integrity']}\nintegrity floor: {floor['integrity']}")
 
@@ -819,6 +842,8 @@ def report(args: argparse.Namespace, runs: dict[str, dict[str, Any]], seconds: f
         "ratio_join_storm": ratio(app["join"]["storm_s"], floor["join"]["storm_s"]),
         "rss_mb_per_1000_phones": rss_per_k,
         "floor_rss_mb_per_1000_phones": round(floor["rss_peak_mb"] * per_k, 1),
+        "stack_libraries_mb": libraries,
+        "floor_with_stack_libraries_rss_mb_per_1000_phones": floor_with_libraries,
         "ratio_rss": ratio(app["rss_peak_mb"], floor["rss_peak_mb"]),
         "app_cpu_pct_per_1000_phones": round(app["main"]["server_cpu_pct"] * per_k, 1),
         "floor_cpu_pct_per_1000_phones": round(floor["main"]["server_cpu_pct"] * per_k, 1),
@@ -949,6 +974,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+# What the fixed stack obliges the app to carry beyond the floor's own libraries (python-socketio, Starlette,
+# uvicorn): sqlmodel (with pydantic and SQLAlchemy's ORM), SQLAlchemy's asyncio extension and its SQLite
+# driver, and jinja2 for the pages.
+STACK_LIBRARIES = ("sqlmodel", "sqlalchemy.ext.asyncio", "sqlalchemy.dialects.sqlite.aiosqlite", "jinja2")
+
+
+def stack_libraries_mb(folder: Path, tables: int) -> dict[str, float]:
+    """The floor's resident memory at start-up, alone and carrying ``STACK_LIBRARIES`` (imported, nothing more),
+    measured as each target's idle memory is: what the stack costs before the app's first line of its own. The
+    difference is a constant the app pays at any size; added to the floor's peak it says how much of the memory
+    target the stack leaves to the app."""
+    idle = {}
+    for name, imports in (("floor", ()), ("with_libraries", STACK_LIBRARIES)):
+        server = Server("floor", folder, folder / f"stack-{name}", tables=tables, floor_imports=imports).start()
+        try:
+            time.sleep(0.5)
+            idle[name] = status_mb(server.process.pid, "VmRSS")
+        finally:
+            server.stop()
+    return {
+        "floor_idle_mb": round(idle["floor"], 1),
+        "floor_with_stack_libraries_idle_mb": round(idle["with_libraries"], 1),
+        "stack_libraries_mb": round(idle["with_libraries"] - idle["floor"], 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.time()
@@ -957,14 +1008,21 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="thrive-bench-") as tmp:
         for kind in args.targets.split(","):
             runs[kind] = TargetRun(kind, args, Path(tmp)).run()
-    summary = report(args, runs, time.time() - started) if {"app", "floor"} <= runs.keys() else {}
+        stack = stack_libraries_mb(Path(tmp), args.tables) if "floor" in runs else {}
+    summary = report(args, runs, stack, time.time() - started) if {"app", "floor"} <= runs.keys() else {}
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.no_plot:
         plot(runs, args, args.plot or args.out / f"latency-vs-load-{stamp}.png")
     details = args.out / f"bench-{stamp}.json"
     details.write_text(
         json.dumps(
-            {"args": {k: str(v) for k, v in vars(args).items()}, "summary": summary, "runs": runs}, indent=1
+            {
+                "args": {k: str(v) for k, v in vars(args).items()},
+                "summary": summary,
+                "runs": runs,
+                "stack_libraries": stack,
+            },
+            indent=1,
         )
     )
     print(f"full results: {details}")

@@ -41,4 +41,7 @@ def test_a_tiny_run_prints_the_summary_and_loses_no_acknowledged_edit(tmp_path):
     assert summary["phones"] == 4 and summary["workshops"] == 1
     assert summary["lost_acked_edits"] == 0
     assert summary["acked_changes"] > 0
+    # The floor started a second time carrying the stack's libraries (bench/run.py, STACK_LIBRARIES): they
+    # hold tens of MB, so a floor that did not import them would show ~0 here.
+    assert summary["stack_libraries_mb"] > 5
     assert list(tmp_path.glob("bench-*.json"))
