@@ -123,6 +123,8 @@ class Worker:
         self.ack_timeout = ACK_TIMEOUT
         self._ids = itertools.count()
         self._id_prefix = f"bench{os.getpid()}x"
+        # Browsers ask for permessage-deflate; aiohttp does not unless told (``--deflate``).
+        self.websocket_options = {"compress": 15} if spec.get("deflate") else {}
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -143,7 +145,12 @@ class Worker:
             await self.http.close()
 
     def _client(self) -> socketio.AsyncClient:
-        return socketio.AsyncClient(reconnection=False, http_session=self.http, handle_sigint=False)
+        return socketio.AsyncClient(
+            reconnection=False,
+            http_session=self.http,
+            handle_sigint=False,
+            websocket_extra_options=dict(self.websocket_options),  # engineio pops from it
+        )
 
     def _command_id(self) -> str:
         return f"{self._id_prefix}{next(self._ids)}"

@@ -36,6 +36,7 @@ import httpx
 
 from bench import load
 from server.catalogue import default_principles
+from server.cli import server_flags
 
 ROOT = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -107,7 +108,8 @@ class Server:
             env[SHAPES_ENV] = str(shapes_path)
             env[IMPORTS_ENV] = ",".join(self.floor_imports)
             factory = "bench.floor:create_app"
-        command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
+        # Both with the deployment's uvicorn options (server/cli.py, as the Procfile), the floor included.
+        command = [sys.executable, "-m", "uvicorn", factory, "--factory", *server_flags(), "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--log-level", os.environ.get("BENCH_SERVER_LOG", "warning")]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT
@@ -382,6 +384,7 @@ class TargetRun:
                 "seed": self.args.seed * 1000 + k,
                 "principles": self.principles,
                 "workshops": workshops[k::procs],
+                "deflate": self.args.deflate,
             }
             for k in range(procs)
         ]
@@ -959,6 +962,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         metavar="NAME=VALUE",
         help="a setting for the app (repeatable)",
+    )
+    p.add_argument(
+        "--deflate",
+        action="store_true",
+        help="clients ask for permessage-deflate, as browsers do (the default run's clients do not)",
     )
     p.add_argument(
         "--targets", default="app,floor", help="kept for debugging: both are needed for the report"

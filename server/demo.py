@@ -12,6 +12,7 @@ import random
 
 import uvicorn
 
+from .cli import SERVER_OPTIONS
 from .client import WorkshopClient, create_workshop, join, tables
 from .db import migrate
 from .settings import Settings
@@ -51,7 +52,9 @@ async def run_demo(host: str, port: int, phones_per_table: int) -> None:
     settings = Settings.from_env()
     await asyncio.to_thread(migrate, settings)
     server = uvicorn.Server(
-        uvicorn.Config("server.app:create_app", factory=True, host=host, port=port, log_level="warning")
+        uvicorn.Config(
+            "server.app:create_app", factory=True, host=host, port=port, log_level="warning", **SERVER_OPTIONS
+        )
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110  (uvicorn offers no event for this)

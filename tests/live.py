@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from server.cli import server_flags
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -89,8 +91,9 @@ class LiveServer:
             env["REDIS_URL"] = self.redis_url
         log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
         self.log_path = log_dir / f"{self.name}-{self.port}.log"
-        command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--log-level", self.log_level, *self.uvicorn_args]
+        command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", *server_flags()]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", self.log_level]
+        command += self.uvicorn_args
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         if wait:
