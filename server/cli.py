@@ -8,7 +8,6 @@ import sys
 
 from .settings import Settings
 
-
 # How uvicorn serves the app, wherever it is started (``serve``, the demo, the Procfile, the benchmark).
 # permessage-deflate off: every browser asks for it, and uvicorn keeps a compressor and a decompressor per
 # connection (~50 KB) and compresses each message once per recipient. Measured with 1,000 phones that asked for

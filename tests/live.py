@@ -32,6 +32,17 @@ def fresh_python(code: str, tmp_path: Path, timeout: float = 120) -> object:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def migrate(database_url: str) -> None:
+    """``thrive-workshop migrate``, as the release step runs it."""
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "migrate"],
+        cwd=ROOT,
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        check=True,
+        capture_output=True,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

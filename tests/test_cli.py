@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import aiohttp
 import uvicorn
 
 from server.cli import SERVER_OPTIONS, server_flags
-from tests.live import ROOT, LiveServer
+from tests.live import ROOT, LiveServer, migrate
 
 
 def test_the_procfile_serves_with_the_same_uvicorn_options():
@@ -25,13 +22,7 @@ def test_uvicorn_reads_the_flags_as_the_options():
 async def test_a_browser_asking_for_compression_gets_plain_websocket_messages(tmp_path):
     # Every browser offers permessage-deflate; the server must decline it (the reason is in server/cli.py).
     url = f"sqlite+aiosqlite:///{tmp_path}/thrive.db"
-    subprocess.run(
-        [sys.executable, "-m", "server.cli", "migrate"],
-        cwd=ROOT,
-        env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-        check=True,
-        capture_output=True,
-    )
+    migrate(url)
     server = LiveServer(url).start(tmp_path)
     try:
         async with aiohttp.ClientSession() as http:

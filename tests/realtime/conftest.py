@@ -1,22 +1,9 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from server.client import WorkshopClient, create_workshop, join, tables
-from tests.live import ROOT, LiveServer
-
-
-def migrate(database_url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "server.cli", "migrate"],
-        cwd=ROOT,
-        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        check=True,
-        capture_output=True,
-    )
+from tests.live import LiveServer, migrate
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import subprocess
-import sys
 import uuid
 
 import asyncpg
@@ -22,7 +20,7 @@ from tests.conftest import (
     require_redis,
     require_service,
 )
-from tests.live import ROOT
+from tests.live import migrate
 from tests.scaleout.cluster import (
     PostgresCluster,
     RedisProcess,
@@ -30,17 +28,6 @@ from tests.scaleout.cluster import (
     postgres_tools_available,
     start_workers,
 )
-
-
-def migrate(database_url: str) -> None:
-    """``thrive-workshop migrate``, as the release step runs it."""
-    subprocess.run(
-        [sys.executable, "-m", "server.cli", "migrate"],
-        cwd=ROOT,
-        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        check=True,
-        capture_output=True,
-    )
 
 
 def pg_dsn(url: str) -> str:
