@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 import secrets
 from typing import Any
@@ -19,11 +18,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..catalogue import default_principles
+from ..json_input import load_json
 from ..services import workshops
 from ..services.commands import is_database_outage
-from ..services.errors import CommandError, invalid_payload, unavailable
+from ..services.errors import CommandError, unavailable
 from ..services.tokens import normalise_join_code
 from .assets import front_end_dir
+from .bodies import json_body
 from .catalogue_routes import catalogue_routes
 from .guards import NO_STORE, check_join_rate, client_ip, creation_limit
 from .report_routes import report_routes
@@ -46,21 +47,7 @@ def _error(exc: CommandError) -> JSONResponse:
 
 
 async def _json_body(request: Request, limit: int = MAX_JSON_BYTES) -> Any:
-    # JSON only: a cross-site form cannot send application/json without the browser asking first (CORS).
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise CommandError("unsupported_media_type", "Send JSON (Content-Type: application/json).", status=415)
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise CommandError("too_large", "The request is too large.", status=413)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise CommandError("too_large", "The request is too large.", status=413)
-    try:
-        return json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise invalid_payload("The body is not valid JSON.") from None
+    return await json_body(request, limit)
 
 
 def base_url(request: Request) -> str:
@@ -245,8 +232,8 @@ def _spec_from_form(form) -> dict[str, Any]:
     if imported:
         # An imported catalogue (the set-up page's import step): its principles carry their own baseline scores.
         try:
-            spec["principles"] = json.loads(imported)
-        except ValueError:
+            spec["principles"] = load_json(imported, "The imported catalogue")
+        except CommandError:
             spec["principles"] = "not valid JSON"
         return _durations_from_form(form, spec)
     scores = {}

@@ -79,7 +79,7 @@ async def test_a_refused_field_is_named_even_when_only_the_catalogue_can_tell(ht
 
 async def test_broken_or_oversized_bodies_are_refused(http):
     response = await http.post("/api/workshops", content=b"{not json", headers={"content-type": "application/json"})
-    assert response.status_code == 422
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_json"
     response = await http.post("/api/workshops", content=b"x" * (1024 * 1024 + 1), headers={"content-type": "application/json"})
     assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
 
