@@ -222,7 +222,7 @@ def test_xlsx_zip_bombs_and_xml_entities_are_refused():
         syn.site_xlsx(ITEMS[:2]), "xl/workbook.xml",
         lambda xml: b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + xml,
     )
-    assert refused("tool.xlsx", entity).code == "broken_file"
+    assert refused("tool.xlsx", entity).code == "unsafe_xml"
 
 
 def test_xlsx_that_is_a_zip_but_not_a_workbook_is_refused():

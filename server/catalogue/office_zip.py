@@ -1,0 +1,90 @@
+"""The checks an .xlsx or .docx passes before a parser opens it: a real zip, not a zip bomb, no macros, and XML
+without a DOCTYPE, entities or external references, whatever its encoding or wherever in the part they hide.
+
+Every XML part is read once to its end by defusedxml's expat parser (streamed, so it holds no tree), which
+refuses those features itself: no guessing from the first bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from xml.sax import SAXException
+from xml.sax.handler import ContentHandler
+
+from defusedxml import DefusedXmlException
+from defusedxml.expatreader import DefusedExpatParser
+
+from .sheet import MAX_UNZIPPED, MAX_XML_BYTES, MAX_ZIP_MEMBERS, CatalogueFileError
+
+FORMAT_NAMES = {"xlsx": "Excel workbook (.xlsx)", "docx": "Word document (.docx)"}
+CHUNK = 64 * 1024
+
+
+def zip_names(data: bytes) -> set[str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return set(zf.namelist())
+    except (zipfile.BadZipFile, ValueError):
+        return set()
+
+
+def _is_xml(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels", ".vml"))
+
+
+def check_zip(data: bytes, kind: str) -> None:
+    """Refuse damaged archives, zip bombs, macros, and XML with a DOCTYPE, entities or external references."""
+    name = FORMAT_NAMES[kind]
+    damaged = CatalogueFileError("broken_file", f"This {name} is damaged and can't be opened.")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise damaged from None
+    with zf:
+        members = zf.infolist()
+        xml_size = sum(m.file_size for m in members if _is_xml(m.filename))
+        if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED:
+            raise CatalogueFileError("too_large", f"This {name} unpacks to far more than a catalogue needs.")
+        if xml_size > MAX_XML_BYTES:
+            raise CatalogueFileError(
+                "too_large",
+                f"This {name} holds {xml_size / 1048576:.0f} MiB of text and layout, far more than a catalogue "
+                f"needs (at most {MAX_XML_BYTES // 1048576} MiB). Save just the table of principles and try again.",
+            )
+        for member in members:
+            lower = member.filename.lower()
+            if lower.endswith("vbaproject.bin") or lower.endswith(".bin") and "vba" in lower:
+                raise CatalogueFileError(
+                    "macros", f"This {name} contains macros. Save a copy without macros (as .{kind}) and import that."
+                )
+        try:
+            if "[Content_Types].xml" in zf.namelist():
+                types = zf.read("[Content_Types].xml")
+                if b"macroEnabled" in types or b"vbaProject" in types:
+                    raise CatalogueFileError(
+                        "macros", f"This {name} is macro-enabled. Save a copy as a plain .{kind} and import that."
+                    )
+            for member in members:
+                if _is_xml(member.filename):
+                    with zf.open(member) as stream:
+                        _scan_xml(stream, name)
+        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError):
+            raise damaged from None
+
+
+def _scan_xml(stream, name: str) -> None:
+    parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    parser.setContentHandler(ContentHandler())
+    try:
+        while chunk := stream.read(CHUNK):
+            parser.feed(chunk)
+        parser.close()
+    except DefusedXmlException:
+        raise CatalogueFileError(
+            "unsafe_xml",
+            f"This {name} holds XML features that aren't accepted (a DOCTYPE, entities or external references). "
+            "Open it in Word or Excel, save it again as a normal document, and import that.",
+        ) from None
+    except SAXException:
+        raise CatalogueFileError("broken_file", f"This {name} is damaged and can't be opened.") from None
