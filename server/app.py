@@ -32,6 +32,7 @@ from .services.commands import CommandBus
 from .services.presence import PresenceTracker, run_heartbeat
 from .services.scheduler import run_scheduler
 from .settings import Settings
+from .untrusted.pool import ParserPool
 from .web.assets import template_environment
 from .web.routes import exception_handlers, routes
 from .web.security import SecurityHeadersMiddleware, keep_secrets_out_of_logs
@@ -49,6 +50,7 @@ class Services:
     presence: PresenceTracker
     templates: Environment
     worker_id: str
+    parsers: ParserPool  # files and exports from outside are parsed in its child processes
     draining: bool = False  # set when shutting down: /readyz answers 503 so balancers stop sending work
 
 
@@ -72,7 +74,8 @@ def build_services(settings: Settings) -> Services:
         # Broadcasts lost while Redis was unreachable: send this worker's clients fresh snapshots.
         sio.manager.on_resync = lambda: resync_local_clients(sio, sessions, time.time)
     SocketHandlers(sio, bus, presence, settings).register()
-    return Services(settings, engine, sessions, sio, bus, presence, template_environment(), worker_id)
+    parsers = ParserPool.from_settings(settings)
+    return Services(settings, engine, sessions, sio, bus, presence, template_environment(), worker_id, parsers)
 
 
 def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
@@ -136,6 +139,7 @@ async def _start(services: Services) -> None:
 
 
 async def _stop(services: Services) -> None:
+    await services.parsers.close()
     try:
         await services.presence.leave()
     except Exception:

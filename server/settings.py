@@ -105,6 +105,13 @@ class Limits:
     max_connections_per_workshop: int = 500  # the facilitator's own link is never turned away
     max_connections_per_table: int = 40
     workshops_per_ip_per_hour: int = 20
+    # Files and exports from outside are parsed in child processes (server.untrusted): each child's address
+    # space and CPU time, the whole request's wall time, children at once per serving process, and per address.
+    parser_memory_mb: int = 512
+    parser_cpu_seconds: float = 5.0
+    parser_seconds: float = 8.0
+    parsers_at_once: int = 2
+    parsers_per_address: int = 1
     # Keys the one-hour pseudonymous count of workshops created per address. Give every worker the same value;
     # unset, each process draws a random key (its counts are then its own, and forgotten on restart).
     secret_key: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,8 +28,12 @@ NEEDED = [
 
 
 def test_the_wheel_carries_everything_the_app_serves(tmp_path: Path):
+    # Built from a copy: setuptools stages files in the tree's build/, and a stale one would hide a module that
+    # pyproject.toml leaves out.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "var", "node_modules", "*.egg-info", "__pycache__", ".*_cache"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         check=True,
         capture_output=True,
     )
@@ -37,3 +42,6 @@ def test_the_wheel_carries_everything_the_app_serves(tmp_path: Path):
     missing = [n for n in NEEDED if n not in names]
     assert missing == []
     assert any(n.endswith("entry_points.txt") for n in names)
+    # Every module of the server, so a new package is never left out of pyproject.toml's list.
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "server").rglob("*.py")}
+    assert sorted(modules - names) == []

@@ -10,7 +10,7 @@
   ``GET /api/catalogues/{id}/export/{format}``: catalogues saved per locality.
 
 Uploads are read into memory, never onto disk, and refused past their size before they are parsed. Parsing runs
-in a thread so a large Word file does not hold up the live workshops.
+in a child process with hard limits (``server.untrusted``): a hostile file costs a refusal, never the server.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -27,9 +26,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..catalogue import formats
+from ..json_input import load_json
 from ..services import catalogues
 from ..services.errors import CommandError, invalid_payload
 from ..services.limits import RateLimiter, rate_limited
+from .bodies import json_body, media_type, read_body
 from .guards import client_ip
 
 MAX_UPLOAD_BODY = formats.MAX_BYTES + 256 * 1024  # a multipart body: the file, the mapping and the boundaries
@@ -59,24 +60,7 @@ def _sessions(request: Request):
     return request.app.state.services.sessions
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    too_large = CommandError(
-        "too_large", f"The upload is too large: files of at most {formats.MAX_BYTES // 1048576} MiB are accepted.",
-        status=413,
-    )
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise too_large
-    return bytes(body)
-
-
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+TOO_LARGE = f"The upload is too large: files of at most {formats.MAX_BYTES // 1048576} MiB are accepted."
 
 
 def parse_multipart(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
@@ -141,23 +125,17 @@ def _flag(value: Any) -> bool:
 
 async def read_upload(request: Request) -> dict[str, Any]:
     """The file, its name, the declared format, the mapping and ``skip_refused`` from a multipart or JSON body."""
-    media = _media_type(request)
+    media = media_type(request)
     if media == "multipart/form-data":
-        parts = parse_multipart(await _read_body(request, MAX_UPLOAD_BODY), request.headers["content-type"])
+        parts = parse_multipart(await read_body(request, MAX_UPLOAD_BODY, TOO_LARGE), request.headers["content-type"])
         filename, data = parts.get("file", (None, b""))
         raw_mapping = None
         if "mapping" in parts and parts["mapping"][1].strip():
-            try:
-                raw_mapping = json.loads(parts["mapping"][1])
-            except (ValueError, UnicodeDecodeError):
-                raise invalid_payload("mapping: not valid JSON.") from None
+            raw_mapping = load_json(parts["mapping"][1], "The mapping")
         declared = parts.get("format", (None, b""))[1].decode("utf-8", "replace").strip() or None
         skip = _flag(parts.get("skip_refused", (None, b""))[1].decode("utf-8", "replace"))
     elif media == "application/json":
-        try:
-            body = json.loads(await _read_body(request, MAX_JSON_UPLOAD) or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise invalid_payload("The body is not valid JSON.") from None
+        body = load_json(await read_body(request, MAX_JSON_UPLOAD, TOO_LARGE))
         if not isinstance(body, dict):
             raise invalid_payload("The request must be a JSON object.")
         unknown = set(body) - {"filename", "format", "content_base64", "text", "mapping", "skip_refused"}
@@ -192,12 +170,7 @@ async def read_upload(request: Request) -> dict[str, Any]:
 
 
 async def _json(request: Request) -> Any:
-    if _media_type(request) != "application/json":
-        raise CommandError("unsupported_media_type", "Send JSON (Content-Type: application/json).", status=415)
-    try:
-        return json.loads(await _read_body(request, MAX_JSON_BODY) or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise invalid_payload("The body is not valid JSON.") from None
+    return await json_body(request, MAX_JSON_BODY)
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
@@ -211,30 +184,28 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 # --- endpoints --------------------------------------------------------------------------------------------
 
 
-async def api_preview(request: Request) -> JSONResponse:
+async def _parse_upload(request: Request, job: str) -> JSONResponse:
     try:
         _check_rate(request, "parse")
         upload = await read_upload(request)
-        result = await asyncio.to_thread(
-            catalogues.preview, upload["filename"], upload["data"], declared=upload["declared"],
-            raw_mapping=upload["mapping"],
-        )
+        params = {
+            "filename": upload["filename"],
+            "declared": upload["declared"],
+            "mapping": upload["mapping"],
+            "skip_refused": upload["skip"],
+        }
+        result = await request.app.state.services.parsers.run(job, params, upload["data"], address=client_ip(request))
     except CommandError as exc:
         return _error(exc)
     return JSONResponse(result)
+
+
+async def api_preview(request: Request) -> JSONResponse:
+    return await _parse_upload(request, "catalogue.preview")
 
 
 async def api_import(request: Request) -> JSONResponse:
-    try:
-        _check_rate(request, "parse")
-        upload = await read_upload(request)
-        result = await asyncio.to_thread(
-            catalogues.import_principles, upload["filename"], upload["data"], declared=upload["declared"],
-            raw_mapping=upload["mapping"], skip_refused=upload["skip"],
-        )
-    except CommandError as exc:
-        return _error(exc)
-    return JSONResponse(result)
+    return await _parse_upload(request, "catalogue.import")
 
 
 async def api_template(request: Request) -> Response:

@@ -22,6 +22,7 @@ from ..reports.json_export import MAX_IMPORT_BYTES, export, import_workshop
 from ..services.errors import CommandError, not_found, unauthenticated
 from ..services.report_links import facilitator_key_hashes
 from ..services.workshops import authenticate
+from .bodies import read_body, require_json
 from .guards import NO_STORE, client_ip, creation_limit
 
 # The module in server/reports/ whose ``render`` makes each format. Imported on the first report asked for, not
@@ -91,11 +92,14 @@ async def report(request: Request) -> Response:
 
 
 async def import_export(request: Request) -> Response:
-    from .routes import _json_body, created_links
+    from .routes import created_links
 
     services = request.app.state.services
     try:
-        raw = await _json_body(request, MAX_IMPORT_BYTES)
+        require_json(request)
+        body = await read_body(request, MAX_IMPORT_BYTES, "The export is too large (at most 16 MiB).")
+        # Parsed and checked in a parser child (server.untrusted); checked again before anything is stored.
+        raw = await services.parsers.run("workshop.import", {}, body, address=client_ip(request))
         async with services.sessions() as session:
             await creation_limit(request).check(session, client_ip(request))
             created = await import_workshop(session, raw)
