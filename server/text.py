@@ -8,7 +8,7 @@ reports) cannot hold them: one U+0001 in a worksheet used to make every report f
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, model_validator
 
@@ -42,7 +42,12 @@ class CleanedModel(BaseModel):
     """A pydantic model whose input strings are cleaned before validation: the base of every payload model,
     so no command or request can store what a report could not write."""
 
+    # Fields passed as they came: a password is compared, never shown, and must match what was typed.
+    raw_fields: ClassVar[frozenset[str]] = frozenset()
+
     @model_validator(mode="before")
     @classmethod
     def _clean_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and cls.raw_fields:
+            return {k: v if k in cls.raw_fields else clean_value(v) for k, v in data.items()}
         return clean_value(data)

@@ -8,7 +8,7 @@ Nothing here holds a token, a token hash, an address or a password; attendance i
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 from sqlalchemy import func
@@ -29,6 +29,7 @@ from ..models import (
     WorkshopTable,
 )
 from ..services.sections import consensus_sections, ordered_ids
+from ..text import clean_value
 
 METHOD_NAMES = {"borda": "Borda count", "dowdall": "Dowdall", "count": "Count", "schulze": "Schulze"}
 STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
@@ -146,6 +147,22 @@ def minutes(seconds: float | None) -> str:
 
 
 def assemble(rows: ReportRows) -> ReportData:
+    # Text stored before it was cleaned where it came in, or typed into a worksheet (shared edits are not
+    # payload text), must not stop the Word and Excel writers: XML cannot hold control characters.
+    return _cleaned(_assemble(rows))
+
+
+def _cleaned(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _cleaned(getattr(value, f.name)) for f in fields(value)})
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    return clean_value(value)
+
+
+def _assemble(rows: ReportRows) -> ReportData:
     ws = rows.workshop
     names = {p.principle_id: p.name for p in rows.principles}
     name = lambda pid: names.get(pid, pid)  # noqa: E731

@@ -254,6 +254,7 @@ async def revoke_cofacilitator(ctx: Context, actor: Actor, p: NoArguments):
 
 class SetPassword(Payload):
     model_config = {**Payload.model_config, "str_strip_whitespace": False}
+    raw_fields = frozenset({"password"})
     password: str | None = Field(default=..., min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 

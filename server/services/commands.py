@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 from sqlalchemy import bindparam, exists, false
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import select
@@ -28,6 +28,7 @@ from ..broadcast import CLOSE_CONNECTIONS, Broadcaster, Event, rooms
 from ..db import SessionFactory
 from ..domain.errors import Conflict, DomainError
 from ..models import CommandRecord, Credential, Presence, Workshop
+from ..text import CleanedModel
 from .errors import CommandError, forbidden, invalid_payload, not_found, unauthenticated, unavailable
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,8 @@ class Actor:
         return self.principal
 
 
-class Payload(BaseModel):
-    """Base of every command payload: strict, bounded, unknown fields refused."""
+class Payload(CleanedModel):
+    """Base of every command payload: strict, bounded, unknown fields refused, text cleaned (server/text.py)."""
 
     # strict: "yes" is not a boolean and "3" is not a number; JSON's own types only.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)

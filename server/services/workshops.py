@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..catalogue import default_principles
 from ..domain import agenda as agenda_rules
 from ..models import Credential, Participant, Principle, Ranking, Segment, Workshop, WorkshopTable
+from ..text import CleanedModel
 from . import access, tokens
 from .commands import Actor
 from .errors import CommandError, invalid_payload, not_found, unauthenticated
@@ -24,7 +25,7 @@ PRINCIPLE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 Level = Literal["macro", "meso", "micro"]
 
 
-class _Strict(BaseModel):
+class _Strict(CleanedModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

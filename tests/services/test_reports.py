@@ -175,3 +175,32 @@ async def test_an_import_is_checked_like_anything_typed_in(world, breakage):
     with pytest.raises(CommandError) as refused:
         canonical_export(json.dumps(data).encode())  # what the parser child runs
     assert refused.value.code == "invalid_payload" and refused.value.extra["field"]
+
+
+async def test_control_characters_never_break_a_report(world):
+    """A phone's U+0001 in a worksheet, a plan action, or text stored before it was cleaned where it came in."""
+    from server.models import WorkshopTable
+
+    await run_workshop(world)
+    snap = await world.snapshot(world.facilitator)
+    sheet = _sheet(snap, "accessibility", world.table_ids[0])
+    assert (await world.run(world.facilitator, "worksheet.update",
+                            {"worksheet_id": sheet["id"], "update": _edit(sheet, "training", "Bell\x01 and\x0b tab\tstays")}))["ok"]
+    assert (await world.run(world.facilitator, "plan.add_action", {"action": "Call\x01 the\x1f school\r\nnurse"}))["ok"]
+    async with world.sessions() as session:
+        workshop = await session.get(Workshop, world.workshop_id)
+        workshop.title, workshop.locality = "Day\x01 one\ufffe", "North\x08shire"
+        table = await session.get(WorkshopTable, world.table_ids[1])
+        table.name = "Blue\x02"
+        await session.commit()
+    actions = (await world.snapshot(world.facilitator))["plan"]["actions"]
+    assert [a["action"] for a in actions if a["action"].startswith("Call")] == ["Call the school\nnurse"]
+
+    report = assemble(await _rows(world))
+    doc = Document(io.BytesIO(docx_report.render(report)))
+    cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+    assert "Bell and tab\tstays" in cells and "Call the school" in cells
+    book = load_workbook(io.BytesIO(xlsx_report.render(report)))
+    values = {c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row}
+    assert {"Blue", "Day one", "Northshire"} <= values
+    assert "Day one" in html_report.render(report).decode()
