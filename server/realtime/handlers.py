@@ -18,9 +18,10 @@ from typing import Any
 import socketio
 
 from ..broadcast import rooms
-from ..services import access, tokens
+from ..services import access
 from ..services.commands import PRIVATE_PREFIX, REGISTRY, Actor, CommandBus, is_database_outage, refusal
 from ..services.errors import CommandError, unauthenticated, unavailable
+from ..services.guesses import Guesses
 from ..services.limits import SocketLimits, check_connection_caps
 from ..services.presence import PresenceTracker
 from ..services.state import build_snapshot
@@ -53,9 +54,11 @@ class SocketHandlers:
         sio: socketio.AsyncServer,
         bus: CommandBus,
         presence: PresenceTracker,
+        guesses: Guesses,
         settings: Settings | None = None,
     ):
         self.sio = sio
+        self.guesses = guesses
         self.bus = bus
         self.presence = presence
         self.settings = settings or Settings()
@@ -104,12 +107,8 @@ class SocketHandlers:
             raise refused
         token = auth.get("token") if isinstance(auth, dict) else None
         password = auth.get("password") if isinstance(auth, dict) else None
-        if isinstance(password, str) and password and isinstance(token, str):
-            refused = self.limits.check_password_attempt(tokens.hash_token(token))
-            if refused:
-                raise refused
         async with self.bus.sessions() as session:
-            actor = await authenticate(session, token, password)
+            actor = await authenticate(session, token, password, guesses=self.guesses, address=ip)
             refused = await check_connection_caps(session, actor, self.settings)
         if refused:
             raise refused

@@ -30,7 +30,7 @@ from ..json_input import load_json
 from ..services import catalogues
 from ..services.errors import CommandError, invalid_payload
 from ..services.limits import RateLimiter, rate_limited
-from .bodies import json_body, media_type, read_body
+from .bodies import error_response, json_body, media_type, read_body
 from .guards import client_ip
 
 MAX_UPLOAD_BODY = formats.MAX_BYTES + 256 * 1024  # a multipart body: the file, the mapping and the boundaries
@@ -39,11 +39,6 @@ MAX_JSON_BODY = 1024 * 1024  # saving or exporting principles
 # Per address: previews and imports parse files (CPU), saves write rows. Generous for a facilitator adjusting
 # a mapping; a flood runs into them.
 LIMITS = {"parse": (1.0, 20), "save": (0.1, 10), "read": (5.0, 50)}
-
-
-def _error(exc: CommandError) -> JSONResponse:
-    headers = {"retry-after": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
-    return JSONResponse({"error": exc.to_payload()}, status_code=exc.status, headers=headers)
 
 
 def _check_rate(request: Request, kind: str) -> None:
@@ -196,7 +191,7 @@ async def _parse_upload(request: Request, job: str) -> JSONResponse:
         }
         result = await request.app.state.services.parsers.run(job, params, upload["data"], address=client_ip(request))
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse(result)
 
 
@@ -212,7 +207,7 @@ async def api_template(request: Request) -> Response:
     try:
         return _download(*catalogues.template(request.path_params["format"]))
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
 
 
 async def api_export(request: Request) -> Response:
@@ -221,7 +216,7 @@ async def api_export(request: Request) -> Response:
         body = await _json(request)
         content, media_type, filename = await asyncio.to_thread(catalogues.export, body)
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return _download(content, media_type, filename)
 
 
@@ -232,7 +227,7 @@ async def api_save(request: Request) -> JSONResponse:
         async with _sessions(request)() as session:
             saved = await catalogues.save(session, body)
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse({"catalogue": saved}, status_code=201)
 
 
@@ -242,7 +237,7 @@ async def api_list(request: Request) -> JSONResponse:
         async with _sessions(request)() as session:
             found = await catalogues.list_for(session, request.query_params.get("locality", ""))
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse({"catalogues": found})
 
 
@@ -252,7 +247,7 @@ async def api_get(request: Request) -> JSONResponse:
         async with _sessions(request)() as session:
             catalogue = await catalogues.get(session, request.path_params["catalogue_id"])
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse({"catalogue": catalogues.full(catalogue)})
 
 
@@ -264,7 +259,7 @@ async def api_export_saved(request: Request) -> Response:
                 session, request.path_params["catalogue_id"], request.path_params["format"]
             )
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return _download(content, media_type, filename)
 
 
