@@ -94,9 +94,13 @@ class SocketHandlers:
             # A clear, retryable refusal (the client tries again) rather than a connection that never answers.
             error = unavailable()
             raise socketio.exceptions.ConnectionRefusedError(error.message, error.to_payload()) from None
-        await self.sio.save_session(sid, {"actor": actor, "ip": ip})
-        for room in rooms.for_client(actor.workshop_id, actor.role, actor.table_id):
-            await self.sio.enter_room(sid, room)
+        try:
+            await self.sio.save_session(sid, {"actor": actor, "ip": ip})
+            for room in rooms.for_client(actor.workshop_id, actor.role, actor.table_id):
+                await self.sio.enter_room(sid, room)
+        except BaseException:
+            await self.presence.disconnected(sid)  # give its place back: a refused connection gets no disconnect
+            raise
         # The snapshot goes out once the connection is accepted (after this handler returns).
         self.sio.start_background_task(self._welcome, sid, actor)
         return True
@@ -108,21 +112,22 @@ class SocketHandlers:
         token = auth.get("token") if isinstance(auth, dict) else None
         password = auth.get("password") if isinstance(auth, dict) else None
         async with self.bus.sessions() as session:
-            actor = await authenticate(session, token, password, guesses=self.guesses, address=ip)
-            refused = await check_connection_caps(session, actor, self.settings)
+            actor = replace(
+                await authenticate(session, token, password, guesses=self.guesses, address=ip), connection=sid
+            )
+        # The connection's presence row is written before it is accepted, counted against the caps under a lock.
+        refused = await self.presence.connected(
+            sid, actor, time.time(), caps=lambda session: check_connection_caps(session, actor, self.settings)
+        )
         if refused:
             raise refused
-        return replace(actor, connection=sid)
+        return actor
 
     async def _welcome(self, sid: str, actor: Actor) -> None:
         async with self._welcoming:
             await self._welcome_now(sid, actor)
 
     async def _welcome_now(self, sid: str, actor: Actor) -> None:
-        try:
-            await self.presence.connected(sid, actor, time.time())
-        except Exception:
-            log.exception("could not record the presence of %s", sid)
         try:
             # A revocation committed while this connection was being made may have looked for its presence
             # row too early: check the token again now that the row is written.

@@ -241,3 +241,27 @@ async def test_password_guesses_count_the_same_over_http_and_the_socket(server):
     finally:
         for v in visitors:
             await v.close()
+
+
+async def test_connections_made_at_once_never_pass_the_table_cap(server):
+    """30 sockets of one table connecting at the same moment (from five addresses, under the connect rate):
+    exactly the cap of 2 get in, the rest are told the table is full."""
+    visitors = [Visitor(server) for _ in range(6)]
+    try:
+        created = await visitors[0].workshop(1)
+        token = await visitors[0].join(created, 0)
+
+        async def attempt(visitor: Visitor) -> str:
+            client = WorkshopClient(server.url, token, reconnection=False, headers=visitor.headers)
+            visitor.clients.append(client)
+            try:
+                await client.connect(timeout=30)
+            except socketio.exceptions.ConnectionError:
+                return client.connect_error["data"]["code"]
+            return "connected"
+
+        answers = await asyncio.gather(*(attempt(v) for v in visitors[1:] for _ in range(6)))
+        assert sorted(answers) == ["connected"] * 2 + ["too_many_connections"] * 28
+    finally:
+        for v in visitors:
+            await v.close()
