@@ -290,6 +290,17 @@ async def api_export_saved(request: Request) -> Response:
     return _download(content, media_type, filename)
 
 
+def saving_offer(form: dict[str, str], locality: str) -> dict[str, str] | None:
+    """What the page of links offers to save after the set-up form created a workshop with a catalogue imported
+    from a file (``principles_json``, and the name the set-up page suggests for it in ``catalogue_title``, left
+    empty for a catalogue that is already saved), when the workshop has a locality to save it for. The page
+    saves with the console token it shows (``facilitator/save-catalogue.js``)."""
+    title = " ".join(str(form.get("catalogue_title", "")).split())[:200]
+    if not str(form.get("principles_json", "")).strip() or not title or not locality.strip():
+        return None
+    return {"title": title}
+
+
 def catalogue_routes() -> list[Route]:
     return [
         Route("/api/catalogue/preview", api_preview, methods=["POST"]),

@@ -301,3 +301,28 @@ async def test_the_set_up_form_creates_a_workshop_with_the_imported_principles(h
     broken = await http.post("/new", data={**fields, "principles_json": "[{broken"})
     assert broken.status_code == 422 and "Each principle needs an id" in broken.text
     assert "[{broken" in broken.text  # kept in the form to fix, not lost
+    assert 'data-testid="save-catalogue-card"' not in created.text  # no name suggested: nothing offered
+
+
+async def test_the_page_of_links_offers_to_save_an_imported_catalogue_with_its_console_token(http):
+    page = await http.get("/new")
+    assert 'name="catalogue_title"' in page.text
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    fields = {"title": "Spring workshop", "locality": "Synthetic shire", "table_count": "2", "csrf": token,
+              "principles_json": json.dumps(ITEMS), "catalogue_title": "Synthetic  tool 2026"}
+    created = await http.post("/new", data=fields)
+    assert created.status_code == 200 and 'data-testid="save-catalogue-card"' in created.text
+    assert 'value="Synthetic tool 2026"' in created.text and "Save for Synthetic shire" in created.text
+    assert "/static/facilitator/save-catalogue.js?v=" in created.text
+    console_token = re.search(r"/console#k=([A-Za-z0-9_-]+)", created.text).group(1)
+    # What save-catalogue.js sends: the name, with the console token; the server takes the workshop's principles.
+    saved = await http.post("/api/catalogues", json={"title": "Synthetic tool 2026"}, headers=bearer(console_token))
+    assert saved.status_code == 201 and saved.json()["catalogue"]["saved_from"] == "Spring workshop"
+    full = (await http.get(f"/api/catalogues/{saved.json()['catalogue']['id']}")).json()["catalogue"]
+    assert full["principles"] == ITEMS
+    # No offer without an import from a file, a name, or a locality to save for.
+    for changed in ({"principles_json": ""}, {"catalogue_title": " "}, {"locality": ""}):
+        page = await http.get("/new")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        other = await http.post("/new", data={**fields, **changed, "csrf": token})
+        assert other.status_code == 200 and 'data-testid="save-catalogue-card"' not in other.text, changed
