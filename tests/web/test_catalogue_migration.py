@@ -86,5 +86,5 @@ async def test_old_saved_catalogues_are_kept_and_new_ones_say_where_they_came_fr
         await engine.dispose()
 
     await asyncio.to_thread(alembic, database_url, "command.downgrade(config, '0005')")
-    assert sorted(await execute(database_url, "SELECT id, title FROM saved_catalogue")) == [
-        ("c-old", "Saved long ago"), (new["id"], "Saved now")]
+    assert dict(await execute(database_url, "SELECT id, title FROM saved_catalogue")) == {
+        "c-old": "Saved long ago", new["id"]: "Saved now"}
