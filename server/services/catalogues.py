@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field, ValidationError
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -135,10 +135,13 @@ async def save(session: AsyncSession, workshop_id: str, raw: Any, now: float | N
     """Save a catalogue for the locality of the workshop ``workshop_id``, whose console asked (authenticated by
     the caller). Refused when the workshop has no locality, names another one, or has saved its share."""
     request = _validated(SaveRequest, raw)
-    # The workshop's row, locked on PostgreSQL until the commit: one workshop's saves are counted one at a time.
-    workshop = (await session.exec(select(Workshop).where(Workshop.id == workshop_id).with_for_update())).first()
-    if workshop is None:
+    # Saves are counted one at a time: a write that changes nothing takes the workshop's row lock on PostgreSQL
+    # and SQLite's write lock (its first write opens the transaction), held until the commit or rollback; the
+    # counts below then see every save committed before. The version is left alone: clients order updates by it.
+    locked = await session.exec(update(Workshop).where(Workshop.id == workshop_id).values(version=Workshop.version))
+    if locked.rowcount != 1:
         raise unauthenticated()
+    workshop = await session.get(Workshop, workshop_id)
     locality = " ".join(workshop.locality.split())
     key = locality_key(locality)
     if not key:

@@ -3,6 +3,8 @@ workshop (SQLite and the real PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlmodel import delete
 
@@ -179,3 +181,22 @@ def test_an_import_with_refused_rows_is_all_or_nothing():
     with pytest.raises(CommandError) as bad_mapping:
         catalogues.import_principles("tool.csv", data, declared=None, raw_mapping={"name": "Nope"}, skip_refused=True)
     assert bad_mapping.value.code == "invalid_mapping"
+
+
+async def test_saves_at_once_from_one_workshop_stop_at_its_cap(sessions, monkeypatch):
+    monkeypatch.setattr(catalogues, "MAX_PER_WORKSHOP", 2)
+    async with sessions() as session:
+        workshop = await _workshop(session, "Northshire")
+
+    async def one(n: int) -> str:
+        async with sessions() as session:
+            try:
+                await catalogues.save(session, workshop, {"title": f"Tool {n}", "principles": ITEMS[:1]})
+            except CommandError as exc:
+                return exc.code
+            return "saved"
+
+    results = await asyncio.gather(*(one(n) for n in range(6)))
+    assert sorted(results) == ["saved", "saved", "too_many", "too_many", "too_many", "too_many"]
+    async with sessions() as session:
+        assert len(await catalogues.list_for(session, "Northshire")) == 2
