@@ -29,6 +29,7 @@ from .realtime.transport import (
 )
 from .services import access, agenda, consensus, display, plan, rankings, report_links, scores, worksheets  # noqa: F401  (register their commands)
 from .services.commands import CommandBus
+from .services.guesses import Guesses
 from .services.presence import PresenceTracker, run_heartbeat
 from .services.scheduler import run_scheduler
 from .settings import Settings
@@ -51,6 +52,7 @@ class Services:
     templates: Environment
     worker_id: str
     parsers: ParserPool  # files and exports from outside are parsed in its child processes
+    guesses: Guesses  # limits on guessing passwords and join codes, across workers with Redis
     draining: bool = False  # set when shutting down: /readyz answers 503 so balancers stop sending work
 
 
@@ -73,9 +75,12 @@ def build_services(settings: Settings) -> Services:
     if isinstance(sio.manager, RedisManager):
         # Broadcasts lost while Redis was unreachable: send this worker's clients fresh snapshots.
         sio.manager.on_resync = lambda: resync_local_clients(sio, sessions, time.time)
-    SocketHandlers(sio, bus, presence, settings).register()
+    guesses = Guesses.from_settings(settings)
+    SocketHandlers(sio, bus, presence, guesses, settings).register()
     parsers = ParserPool.from_settings(settings)
-    return Services(settings, engine, sessions, sio, bus, presence, template_environment(), worker_id, parsers)
+    return Services(
+        settings, engine, sessions, sio, bus, presence, template_environment(), worker_id, parsers, guesses
+    )
 
 
 def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
@@ -140,6 +145,7 @@ async def _start(services: Services) -> None:
 
 async def _stop(services: Services) -> None:
     await services.parsers.close()
+    await services.guesses.close()
     try:
         await services.presence.leave()
     except Exception:

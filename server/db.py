@@ -12,6 +12,8 @@ from . import models
 from .settings import Settings
 
 SessionFactory = async_sessionmaker[AsyncSession]
+# Every engine is made with hide_parameters: a database error's message (logged when the database is away)
+# then never carries a statement's values (token hashes, people's text).
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -20,10 +22,10 @@ def make_engine(settings: Settings) -> AsyncEngine:
         path = settings.sqlite_path()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(_fewer_trips(url), connect_args={"timeout": 30})
+        engine = create_async_engine(_fewer_trips(url), connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 def _fewer_trips(url: str) -> URL:

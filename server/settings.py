@@ -102,6 +102,12 @@ class Limits:
     connects_burst_per_ip: int = 300
     joins_per_second_per_ip: float = 10.0  # HTTP: join-code look-ups (pages, QR codes) and joins
     joins_burst_per_ip: int = 400
+    # Wrong facilitator passwords (socket and HTTP together), per address and per workshop: a burst, then a
+    # steady trickle. With REDIS_URL these and the join limits hold across workers (services.guesses).
+    password_guesses_burst_per_ip: int = 10
+    password_guesses_per_minute_per_ip: float = 10.0
+    password_guesses_burst_per_workshop: int = 20
+    password_guesses_per_minute_per_workshop: float = 20.0
     max_connections_per_workshop: int = 500  # the facilitator's own link is never turned away
     max_connections_per_table: int = 40
     workshops_per_ip_per_hour: int = 20

@@ -18,9 +18,10 @@ from typing import Any
 import socketio
 
 from ..broadcast import rooms
-from ..services import access, tokens
+from ..services import access
 from ..services.commands import PRIVATE_PREFIX, REGISTRY, Actor, CommandBus, is_database_outage, refusal
 from ..services.errors import CommandError, unauthenticated, unavailable
+from ..services.guesses import Guesses
 from ..services.limits import SocketLimits, check_connection_caps
 from ..services.presence import PresenceTracker
 from ..services.state import build_snapshot
@@ -53,9 +54,11 @@ class SocketHandlers:
         sio: socketio.AsyncServer,
         bus: CommandBus,
         presence: PresenceTracker,
+        guesses: Guesses,
         settings: Settings | None = None,
     ):
         self.sio = sio
+        self.guesses = guesses
         self.bus = bus
         self.presence = presence
         self.settings = settings or Settings()
@@ -91,9 +94,13 @@ class SocketHandlers:
             # A clear, retryable refusal (the client tries again) rather than a connection that never answers.
             error = unavailable()
             raise socketio.exceptions.ConnectionRefusedError(error.message, error.to_payload()) from None
-        await self.sio.save_session(sid, {"actor": actor, "ip": ip})
-        for room in rooms.for_client(actor.workshop_id, actor.role, actor.table_id):
-            await self.sio.enter_room(sid, room)
+        try:
+            await self.sio.save_session(sid, {"actor": actor, "ip": ip})
+            for room in rooms.for_client(actor.workshop_id, actor.role, actor.table_id):
+                await self.sio.enter_room(sid, room)
+        except BaseException:
+            await self.presence.disconnected(sid)  # give its place back: a refused connection gets no disconnect
+            raise
         # The snapshot goes out once the connection is accepted (after this handler returns).
         self.sio.start_background_task(self._welcome, sid, actor)
         return True
@@ -104,26 +111,23 @@ class SocketHandlers:
             raise refused
         token = auth.get("token") if isinstance(auth, dict) else None
         password = auth.get("password") if isinstance(auth, dict) else None
-        if isinstance(password, str) and password and isinstance(token, str):
-            refused = self.limits.check_password_attempt(tokens.hash_token(token))
-            if refused:
-                raise refused
         async with self.bus.sessions() as session:
-            actor = await authenticate(session, token, password)
-            refused = await check_connection_caps(session, actor, self.settings)
+            actor = replace(
+                await authenticate(session, token, password, guesses=self.guesses, address=ip), connection=sid
+            )
+        # The connection's presence row is written before it is accepted, counted against the caps under a lock.
+        refused = await self.presence.connected(
+            sid, actor, time.time(), caps=lambda session: check_connection_caps(session, actor, self.settings)
+        )
         if refused:
             raise refused
-        return replace(actor, connection=sid)
+        return actor
 
     async def _welcome(self, sid: str, actor: Actor) -> None:
         async with self._welcoming:
             await self._welcome_now(sid, actor)
 
     async def _welcome_now(self, sid: str, actor: Actor) -> None:
-        try:
-            await self.presence.connected(sid, actor, time.time())
-        except Exception:
-            log.exception("could not record the presence of %s", sid)
         try:
             # A revocation committed while this connection was being made may have looked for its presence
             # row too early: check the token again now that the row is written.

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from pydantic import Field
@@ -26,11 +27,14 @@ from ..models import Credential, Participant, Presence, Workshop
 from . import tokens
 from .commands import Actor, Context, Payload, check_credential, command
 from .errors import CommandError, invalid_payload, not_found
+from .guesses import Guesses
 from .sections import workshop_section
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 200
-# scrypt: 16 MiB and ~50 ms per check, run off the event loop.
+# scrypt: 16 MiB and ~50 ms per check, run off the event loop in threads of its own, so no other work that
+# fills the default pool (database drivers, file writers) can keep a facilitator from connecting.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+_SCRYPT_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scrypt")
 
 NOTICES = {
     "participant_removed": "The facilitator has removed this phone from the workshop.",
@@ -68,18 +72,24 @@ def password_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-async def check_password(workshop: Workshop, password: object) -> None:
-    """The facilitator link of a workshop with a password also needs the password (auth.password)."""
+async def _scrypt(function, *args):
+    return await asyncio.get_running_loop().run_in_executor(_SCRYPT_THREADS, function, *args)
+
+
+async def check_password(workshop: Workshop, password: object, guesses: Guesses, address: str) -> None:
+    """The facilitator link of a workshop with a password also needs the password (auth.password). Tries are
+    limited per workshop and per address before scrypt runs (services.guesses)."""
     if not workshop.facilitator_password:
         return
     if not isinstance(password, str) or not password:
         raise CommandError(
             "password_required", "This console also needs the workshop's password.", status=401
         )
-    if len(password) > PASSWORD_MAX or not await asyncio.to_thread(
-        password_matches, password, workshop.facilitator_password
-    ):
-        raise CommandError("wrong_password", "That password is not right.", status=401)
+    async with guesses.password(workshop.id, address):
+        if len(password) > PASSWORD_MAX or not await _scrypt(
+            password_matches, password, workshop.facilitator_password
+        ):
+            raise CommandError("wrong_password", "That password is not right.", status=401)
 
 
 async def ensure_current(session: AsyncSession, actor: Actor) -> None:
@@ -266,7 +276,7 @@ async def set_password(ctx: Context, actor: Actor, p: SetPassword):
             return {"password": False}
         ctx.workshop.facilitator_password = None
     else:
-        ctx.workshop.facilitator_password = await asyncio.to_thread(hash_password, p.password)
+        ctx.workshop.facilitator_password = await _scrypt(hash_password, p.password)
     ctx.mark_changed()
     return {"password": p.password is not None}
 

@@ -1,7 +1,8 @@
 """Limits that keep one client (or one address) from swamping a workshop (docs/protocol.md, "Limits").
 
-- Rates are token buckets kept in this process: per connection, per client address, per workshop for wrong
-  passwords (per token). Behind a load balancer each worker counts its own share.
+- Rates are token buckets kept in this process: per connection and per client address. Behind a load balancer
+  each worker counts its own share. Guesses (wrong passwords, join codes) are limited in services.guesses,
+  across workers when Redis is configured.
 - Connection caps per workshop and per table count the ``presence`` rows, which every worker shares.
 - Workshops created per address per hour are counted in the database (``creation_record``), so every worker
   sees the same count; the address is kept only as a keyed hash, and only for the hour.
@@ -74,6 +75,12 @@ class RateLimiter:
         self._buckets[key] = (tokens, now)
         return (cost - tokens) / self.rate
 
+    def give_back(self, key: str, cost: float = 1.0) -> None:
+        """Return ``cost`` tokens taken for something that turned out fine (never above ``burst``)."""
+        if key in self._buckets:
+            tokens, then = self._buckets[key]
+            self._buckets[key] = (min(self.burst, tokens + cost), then)
+
     def forget(self, key: str) -> None:
         self._buckets.pop(key, None)
 
@@ -109,8 +116,6 @@ class SocketLimits:
         self.connects = RateLimiter(
             settings.limits.connects_per_second_per_ip, settings.limits.connects_burst_per_ip, clock=clock
         )
-        # Wrong facilitator passwords: 10 tries, then one every 6 seconds, per workshop.
-        self.passwords = RateLimiter(1 / 6, 10, clock=clock)
 
     def check_event(self, sid: str, ip: str, data: object) -> CommandError | None:
         wait = self.per_connection.take(sid)
@@ -127,12 +132,6 @@ class SocketLimits:
     def check_connect(self, ip: str) -> CommandError | None:
         wait = self.connects.take(ip)
         return rate_limited(wait, "Too many connections from this network just now.") if wait else None
-
-    def check_password_attempt(self, workshop_id: str) -> CommandError | None:
-        wait = self.passwords.take(workshop_id)
-        return (
-            rate_limited(wait, "Too many wrong passwords. Wait a moment, then try again.") if wait else None
-        )
 
     def forget(self, sid: str) -> None:
         self.per_connection.forget(sid)

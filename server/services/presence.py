@@ -18,16 +18,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, update
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..broadcast import Broadcaster, Event, rooms
 from ..db import SessionFactory
-from ..models import Presence, Worker
+from ..models import Presence, Worker, Workshop
 from .commands import Actor, is_database_outage
+from .errors import CommandError
 from .state import presence_counts
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,15 @@ class _Connection:
             seen_at=self.seen_at,
             credential_hash=self.credential_hash,
         )
+
+
+Refusal = CommandError | None
+
+
+async def _lock_workshop(session: AsyncSession, workshop_id: str) -> None:
+    # A write to the workshop's row: on PostgreSQL it holds that row's lock until commit; on SQLite it takes the
+    # database's write lock. Either way the next connection of the workshop counts after this one commits.
+    await session.exec(update(Workshop).where(Workshop.id == workshop_id).values(id=Workshop.id))
 
 
 class PresenceTracker:
@@ -95,15 +106,27 @@ class PresenceTracker:
 
     # --- connections -------------------------------------------------------------------------------------
 
-    async def connected(self, sid: str, actor: Actor, now: float) -> None:
+    async def connected(
+        self, sid: str, actor: Actor, now: float, caps: Callable[[AsyncSession], Awaitable[Refusal]] | None = None
+    ) -> Refusal:
+        """Write the connection's row. With ``caps`` (the connection limits), it is written only if ``caps``
+        finds room, counted under a lock on the workshop's row: connections made at the same moment, on any
+        worker, are counted one after the other, so a cap of 40 lets 40 in. Returns the refusal, if any."""
         connection = _Connection(
             actor.workshop_id, actor.role, actor.table_id, now, credential_hash=actor.credential_hash
         )
         if sid in self._ended:
-            return  # it is gone already
+            return None  # it is gone already
         self._live[sid] = connection
         try:
             async with self.sessions() as session:
+                if caps is not None:
+                    await _lock_workshop(session, actor.workshop_id)
+                    refused = await caps(session)
+                    if refused is not None:
+                        await session.rollback()
+                        self._live.pop(sid, None)
+                        return refused
                 session.add(connection.row(sid, self.worker_id))
                 await session.commit()
                 if self._live.get(sid) is not connection:
@@ -111,8 +134,14 @@ class PresenceTracker:
                     await session.exec(delete(Presence).where(Presence.sid == sid))
                     await session.commit()
                 await self._announce(session, [actor.workshop_id])
+        except BaseException:
+            if caps is not None:
+                # The connection is refused: the heartbeat must not re-add its row (it deletes it, if written).
+                self._live.pop(sid, None)
+            raise
         finally:
             connection.pending = False
+        return None
 
     async def disconnected(self, sid: str) -> None:
         self._ended[sid] = self.clock()
@@ -122,7 +151,8 @@ class PresenceTracker:
             if row is None:
                 return  # never written, or ``connected`` is still writing it and will take it back
             workshop_id = row.workshop_id
-            await session.delete(row)
+            # A statement, not the ORM's delete: a revocation or another worker's sweep may take the row first.
+            await session.exec(delete(Presence).where(Presence.sid == sid))
             await session.commit()
             await self._announce(session, [workshop_id if connection is None else connection.workshop_id])
 

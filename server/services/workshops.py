@@ -19,6 +19,7 @@ from ..text import CleanedModel
 from . import access, tokens
 from .commands import Actor
 from .errors import CommandError, invalid_payload, not_found, unauthenticated
+from .guesses import Guesses
 from .state import load_tables
 
 PRINCIPLE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
@@ -310,9 +311,12 @@ async def join_table(session: AsyncSession, raw_code: str, raw: object, now: flo
     return Joined(token, participant.id, table.id)
 
 
-async def authenticate(session: AsyncSession, token: object, password: object = None) -> Actor:
+async def authenticate(
+    session: AsyncSession, token: object, password: object = None, *, guesses: Guesses, address: str
+) -> Actor:
     """Who holds this token. Raises ``unauthenticated`` for anything else, and ``password_required`` or
-    ``wrong_password`` for a facilitator link whose workshop has a password and a missing or wrong one.
+    ``wrong_password`` for a facilitator link whose workshop has a password and a missing or wrong one
+    (``rate_limited`` after too many wrong ones from ``address`` or for the workshop: services.guesses).
 
     The token is looked up by its SHA-256 hash (the hash of a 256-bit random token leaks nothing through the
     index's timing), then the stored hash is compared in constant time all the same.
@@ -328,7 +332,7 @@ async def authenticate(session: AsyncSession, token: object, password: object = 
             workshop = await session.get(Workshop, credential.workshop_id)
             if workshop is None:
                 raise unauthenticated()
-            await access.check_password(workshop, password)
+            await access.check_password(workshop, password, guesses, address)
         role, link = (
             ("facilitator", "cofacilitator")
             if credential.role == "cofacilitator"

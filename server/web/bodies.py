@@ -1,13 +1,23 @@
-"""Request bodies from outside: read in memory up to a limit, and JSON parsed or refused with a clear 400."""
+"""Request bodies from outside (read in memory up to a limit, JSON parsed or refused with a clear 400), and
+refusals answered as JSON."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from ..json_input import load_json
 from ..services.errors import CommandError
+
+
+def error_response(exc: CommandError, headers: dict[str, str] | None = None) -> JSONResponse:
+    """``{"error": {code, message, ...}}`` with the error's status, and Retry-After when it says when."""
+    headers = dict(headers or {})
+    if "retry_after" in exc.extra:
+        headers["retry-after"] = str(exc.extra["retry_after"])
+    return JSONResponse({"error": exc.to_payload()}, status_code=exc.status, headers=headers or None)
 
 
 def media_type(request: Request) -> str:

@@ -33,7 +33,7 @@ from ..services import catalogues
 from ..services.errors import CommandError, forbidden, invalid_payload, unauthenticated
 from ..services.limits import RateLimiter, rate_limited
 from ..services.workshops import authenticate
-from .bodies import json_body, media_type, read_body
+from .bodies import error_response, json_body, media_type, read_body
 from .guards import client_ip
 
 MAX_UPLOAD_BODY = formats.MAX_BYTES + 256 * 1024  # a multipart body: the file, the mapping and the boundaries
@@ -42,11 +42,6 @@ MAX_JSON_BODY = 1024 * 1024  # saving or exporting principles
 # Per address: previews and imports parse files (CPU), saves write rows. Generous for a facilitator adjusting
 # a mapping; a flood runs into them.
 LIMITS = {"parse": (1.0, 20), "save": (0.1, 10), "read": (5.0, 50)}
-
-
-def _error(exc: CommandError) -> JSONResponse:
-    headers = {"retry-after": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
-    return JSONResponse({"error": exc.to_payload()}, status_code=exc.status, headers=headers)
 
 
 def _check_rate(request: Request, kind: str) -> None:
@@ -199,7 +194,7 @@ async def _parse_upload(request: Request, job: str) -> JSONResponse:
         }
         result = await request.app.state.services.parsers.run(job, params, upload["data"], address=client_ip(request))
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse(result)
 
 
@@ -215,7 +210,7 @@ async def api_template(request: Request) -> Response:
     try:
         return _download(*catalogues.template(request.path_params["format"]))
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
 
 
 async def api_export(request: Request) -> Response:
@@ -224,7 +219,7 @@ async def api_export(request: Request) -> Response:
         body = await _json(request)
         content, media_type, filename = await asyncio.to_thread(catalogues.export, body)
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return _download(content, media_type, filename)
 
 
@@ -240,7 +235,10 @@ async def _saving_workshop(request: Request, session) -> str:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise unauthenticated(NEEDS_CONSOLE)
-    actor = await authenticate(session, header[7:].strip(), request.headers.get("x-facilitator-password"))
+    actor = await authenticate(
+        session, header[7:].strip(), request.headers.get("x-facilitator-password"),
+        guesses=request.app.state.services.guesses, address=client_ip(request),
+    )
     if actor.role != "facilitator":
         raise forbidden("Only a workshop's console (the facilitator or co-facilitator link) can save a catalogue.")
     return actor.workshop_id
@@ -254,7 +252,7 @@ async def api_save(request: Request) -> JSONResponse:
             workshop_id = await _saving_workshop(request, session)
             saved = await catalogues.save(session, workshop_id, body)
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse({"catalogue": saved}, status_code=201)
 
 
@@ -264,7 +262,7 @@ async def api_list(request: Request) -> JSONResponse:
         async with _sessions(request)() as session:
             found = await catalogues.list_for(session, request.query_params.get("locality", ""))
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse({"catalogues": found})
 
 
@@ -274,7 +272,7 @@ async def api_get(request: Request) -> JSONResponse:
         async with _sessions(request)() as session:
             catalogue = await catalogues.get(session, request.path_params["catalogue_id"])
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse({"catalogue": catalogues.full(catalogue)})
 
 
@@ -286,7 +284,7 @@ async def api_export_saved(request: Request) -> Response:
                 session, request.path_params["catalogue_id"], request.path_params["format"]
             )
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return _download(content, media_type, filename)
 
 

@@ -1,11 +1,11 @@
 """The HTTP side of the limits (services.limits): workshops created per address per hour, and join-code
-look-ups and joins per address per second. Kept on the Starlette app's state, one set per process."""
+look-ups and joins per address per second (services.guesses)."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 
-from ..services.limits import CreationLimit, RateLimiter, rate_limited
+from ..services.limits import CreationLimit
 
 NO_STORE = {"cache-control": "no-store"}  # responses that carry secret links
 
@@ -27,16 +27,6 @@ def creation_limit(request: Request) -> CreationLimit:
     return limit
 
 
-def check_join_rate(request: Request) -> None:
-    """Join-code look-ups and joins from one address: generous for a room behind one NAT address, but a
-    join-code search or a flood of fake participants runs into it. Raises ``rate_limited``."""
-    state = request.app.state
-    limiter = getattr(state, "join_limiter", None)
-    if limiter is None:
-        settings = _settings(request)
-        limiter = state.join_limiter = RateLimiter(
-            settings.limits.joins_per_second_per_ip, settings.limits.joins_burst_per_ip
-        )
-    wait = limiter.take(client_ip(request))
-    if wait:
-        raise rate_limited(wait, "Too many requests from this network. Wait a moment, then try again.")
+async def check_join_rate(request: Request) -> None:
+    """Join-code look-ups and joins from one address (services.guesses). Raises ``rate_limited``."""
+    await request.app.state.services.guesses.check_join(client_ip(request))

@@ -22,7 +22,7 @@ from ..reports.json_export import MAX_IMPORT_BYTES, export, import_workshop
 from ..services.errors import CommandError, not_found, unauthenticated
 from ..services.report_links import facilitator_key_hashes
 from ..services.workshops import authenticate
-from .bodies import read_body, require_json
+from .bodies import error_response, read_body, require_json
 from .guards import NO_STORE, client_ip, creation_limit
 
 # The module in server/reports/ whose ``render`` makes each format. Imported on the first report asked for, not
@@ -36,8 +36,8 @@ def _render(fmt: str, data) -> bytes:
     return renderer.render(data)
 
 
-def _error(exc: CommandError) -> JSONResponse:
-    return JSONResponse({"error": exc.to_payload()}, status_code=exc.status, headers=NO_STORE)
+def _refused(exc: CommandError) -> JSONResponse:
+    return error_response(exc, NO_STORE)
 
 
 def _file_name(title: str, fmt: str) -> str:
@@ -49,7 +49,10 @@ def _file_name(title: str, fmt: str) -> str:
 async def _authorised(request: Request, session, workshop_id: str, fmt: str) -> None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        actor = await authenticate(session, header[7:].strip(), request.headers.get("x-facilitator-password"))
+        password = request.headers.get("x-facilitator-password")
+        actor = await authenticate(
+            session, header[7:].strip(), password, guesses=request.app.state.services.guesses, address=client_ip(request)
+        )
         if actor.role != "facilitator" or actor.workshop_id != workshop_id:
             raise unauthenticated()
         return
@@ -65,7 +68,7 @@ async def report(request: Request) -> Response:
     workshop_id = request.path_params["workshop_id"]
     fmt = request.path_params["fmt"]
     if fmt not in FORMATS:
-        return _error(not_found("That report format"))
+        return _refused(not_found("That report format"))
     services = request.app.state.services
     try:
         async with services.sessions() as session:
@@ -75,7 +78,7 @@ async def report(request: Request) -> Response:
             await _authorised(request, session, workshop_id, fmt)
             rows = await load_report_rows(session, workshop, time.time())
     except CommandError as exc:
-        return _error(exc)
+        return _refused(exc)
     media_type, _suffix = FORMATS[fmt]
     if fmt == "json":
         body = json.dumps(export(rows), ensure_ascii=False, indent=1).encode("utf-8")
@@ -105,7 +108,7 @@ async def import_export(request: Request) -> Response:
             created = await import_workshop(session, raw)
             await creation_limit(request).record(session, client_ip(request))
     except CommandError as exc:
-        return _error(exc)
+        return _refused(exc)
     return JSONResponse(created_links(request, created), status_code=201, headers=NO_STORE)
 
 

@@ -24,7 +24,7 @@ from ..services.commands import is_database_outage
 from ..services.errors import CommandError, unavailable
 from ..services.tokens import normalise_join_code
 from .assets import front_end_dir
-from .bodies import json_body
+from .bodies import error_response, json_body
 from .catalogue_routes import catalogue_routes, saving_offer
 from .guards import NO_STORE, check_join_rate, client_ip, creation_limit
 from .report_routes import report_routes
@@ -39,11 +39,6 @@ CSRF_COOKIE = "thrive_csrf"
 
 def _services(request: Request):
     return request.app.state.services
-
-
-def _error(exc: CommandError) -> JSONResponse:
-    headers = {"retry-after": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
-    return JSONResponse({"error": exc.to_payload()}, status_code=exc.status, headers=headers)
 
 
 async def _json_body(request: Request, limit: int = MAX_JSON_BYTES) -> Any:
@@ -88,17 +83,17 @@ async def api_create_workshop(request: Request) -> JSONResponse:
             created = await workshops.create_workshop(session, spec)
             await creation_limit(request).record(session, client_ip(request))
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse(created_links(request, created), status_code=201, headers=NO_STORE)
 
 
 async def api_join_info(request: Request) -> JSONResponse:
     try:
-        check_join_rate(request)
+        await check_join_rate(request)
         async with _services(request).sessions() as session:
             return JSONResponse(await workshops.public_join_info(session, request.path_params["code"]))
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
 
 
 # Joins written at once, per process. A room scanning the code together sends hundreds at the same moment; they
@@ -117,12 +112,12 @@ def _join_gate(request: Request) -> asyncio.Semaphore:
 
 async def api_join(request: Request) -> JSONResponse:
     try:
-        check_join_rate(request)
+        await check_join_rate(request)
         body = await _json_body(request)
         async with _join_gate(request), _services(request).sessions() as session:
             joined = await workshops.join_table(session, request.path_params["code"], body)
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     return JSONResponse(
         {
             "participant_token": joined.participant_token,
@@ -136,11 +131,11 @@ async def api_join(request: Request) -> JSONResponse:
 
 async def qr_code(request: Request) -> Response:
     try:
-        check_join_rate(request)
+        await check_join_rate(request)
         async with _services(request).sessions() as session:
             workshop = await workshops.workshop_by_code(session, request.path_params["code"])
     except CommandError as exc:
-        return _error(exc)
+        return error_response(exc)
     qr = segno.make(f"{base_url(request)}/j/{workshop.join_code}", error="m")
     svg = io.BytesIO()
     # A standalone SVG (namespace, viewBox, no fixed size) so an <img> shows it and CSS can scale it.
@@ -297,7 +292,7 @@ async def create_from_form(request: Request) -> HTMLResponse:
 async def phone_page(request: Request) -> HTMLResponse:
     code = normalise_join_code(request.path_params["code"])
     try:
-        check_join_rate(request)
+        await check_join_rate(request)
         async with _services(request).sessions() as session:
             await workshops.workshop_by_code(session, code)
     except CommandError as exc:

@@ -1,9 +1,11 @@
-"""Security headers on every HTTP response (socket.io traffic does not pass through Starlette), and a log
-filter that keeps secret links out of the server's debug logs."""
+"""Security headers on every HTTP response (socket.io traffic does not pass through Starlette), and log
+filters that keep secrets out of the server's logs: websocket frames at debug level, and signatures and
+session ids in the access log's paths."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -63,8 +65,31 @@ class _NoFrames(logging.Filter):
         return not message.startswith(("< ", "> ", "%s < ", "%s > "))
 
 
+# Query parameters that hold a bearer secret: a signed report link's signature, and the engine.io session id of
+# a polling connection (whoever has it can poll that connection's messages).
+_SECRET_QUERY = re.compile(r"(?<=[?&])(sig|sid)=[^&\s]*", re.IGNORECASE)
+
+
+def redact_query(path: str) -> str:
+    """``path`` with the values of the query parameters above replaced by ``…``."""
+    return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=…", path) if "?" in path else path
+
+
+class _NoQuerySecrets(logging.Filter):
+    """The access log line's path (uvicorn passes it as the third argument) without secrets in its query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_query(args[2]), *args[3:])
+        return True
+
+
 def keep_secrets_out_of_logs() -> None:
     for name in ("uvicorn.error", "uvicorn.asgi", "websockets", "websockets.server", "websockets.protocol"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _NoFrames) for f in logger.filters):
             logger.addFilter(_NoFrames())
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoQuerySecrets) for f in access.filters):
+        access.addFilter(_NoQuerySecrets())

@@ -176,14 +176,17 @@ async def test_secrets_are_never_logged(tmp_path):
             assert (await console.call("facilitator.set_password", {"password": secrets[0]}))["ok"]
             assert await refused_code(server.url, secrets[-2], password=secrets[1]) == "wrong_password"
             assert await refused_code(server.url, room.created["projector_token"]) == "unauthenticated"
+            links = (await console.call("report.links"))["links"]
             async with httpx.AsyncClient(base_url=server.url) as http:
                 await http.get(f"/api/join/{room.code}", headers={"authorization": f"Bearer {secrets[2]}"})
+                assert (await http.get(links["json"])).status_code == 200  # a signed link is a bearer secret too
+            secrets.append(links["json"].split("sig=")[1])
             assert (await console.call("workshop.delete", {"join_code": room.code}))["ok"]
         finally:
             await room.close()
     finally:
         server.stop()
     log = server.log()
-    assert "GET /api/join/" in log  # the log is on, at debug level
+    assert "GET /api/join/" in log and "report.json?exp=" in log  # the log is on, at debug level
     leaked = [secret for secret in secrets if secret in log]
     assert leaked == []

@@ -33,6 +33,9 @@ LIMITS = {
     "JOINS_PER_SECOND_PER_IP": 0.2,
     "JOINS_BURST_PER_IP": 12,
     "WORKSHOPS_PER_IP_PER_HOUR": 2,
+    # Password guesses: the default bursts, with a refill too slow to matter while a test runs.
+    "PASSWORD_GUESSES_PER_MINUTE_PER_IP": 0.001,
+    "PASSWORD_GUESSES_PER_MINUTE_PER_WORKSHOP": 0.001,
 }
 _addresses = (f"203.0.113.{n}" for n in itertools.count(1))
 
@@ -190,20 +193,75 @@ async def test_join_lookups_per_address(visitor):
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
 
 
-async def test_wrong_passwords_are_rate_limited(shared_server):
-    http = httpx.AsyncClient(base_url=shared_server.url)
-    async with http:
-        created = (await http.post("/api/workshops", json={"title": "T", "table_count": 1})).json()
-    token = created["facilitator_token"]
-    console = await WorkshopClient(shared_server.url, token).connect()
+async def _report_with(visitor, created: dict, password: str) -> httpx.Response:
+    headers = {"authorization": f"Bearer {created['facilitator_token']}", "x-facilitator-password": password}
+    return await visitor.http.get(f"/api/workshops/{created['workshop']['id']}/report.json", headers=headers)
+
+
+async def _connect_with(visitor, created: dict, password: str) -> str:
+    client = WorkshopClient(visitor.server.url, created["facilitator_token"], reconnection=False,
+                            password=password, headers=visitor.headers)
+    visitor.clients.append(client)
     try:
+        await client.connect(timeout=10)
+    except socketio.exceptions.ConnectionError:
+        return client.connect_error["data"]["code"]
+    return "connected"
+
+
+async def test_password_guesses_count_the_same_over_http_and_the_socket(server):
+    """One limiter for every path that takes the password: 10 wrong from an address, however sent, then a
+    refusal (even of the right one) before any scrypt runs; right passwords cost nothing."""
+    visitors = [Visitor(server) for _ in range(4)]
+    try:
+        owner = visitors[0]
+        created = await owner.workshop(1)
+        console = await owner.connect(created["facilitator_token"])
         assert (await console.call("facilitator.set_password", {"password": "correct horse"}))["ok"]
-        codes = []
-        for _ in range(11):
-            client = WorkshopClient(shared_server.url, token, reconnection=False, password="guess-guess")
-            with pytest.raises(socketio.exceptions.ConnectionError):
-                await client.connect(timeout=5)
-            codes.append(client.connect_error["data"]["code"])
-        assert codes == ["wrong_password"] * 10 + ["rate_limited"]
+
+        guesser = visitors[1]
+        codes = [await _connect_with(guesser, created, "guess-guess") for _ in range(5)]
+        for _ in range(5):
+            response = await _report_with(guesser, created, "guess-guess")
+            codes.append(response.json()["error"]["code"])
+        assert codes == ["wrong_password"] * 10
+        refused = await _report_with(guesser, created, "correct horse")
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+        assert int(refused.headers["retry-after"]) >= 1
+        assert await _connect_with(guesser, created, "correct horse") == "rate_limited"
+
+        # The facilitator, elsewhere, still gets in, as often as they like.
+        for _ in range(12):
+            assert (await _report_with(owner, created, "correct horse")).status_code == 200
+        assert await _connect_with(owner, created, "correct horse") == "connected"
+
+        # Spread over addresses, the workshop's own count stops the 21st wrong guess.
+        spread = [await _connect_with(v, created, "guess-guess") for v in visitors[2:] for _ in range(6)]
+        assert spread == ["wrong_password"] * 10 + ["rate_limited"] * 2
     finally:
-        await console.close()
+        for v in visitors:
+            await v.close()
+
+
+async def test_connections_made_at_once_never_pass_the_table_cap(server):
+    """30 sockets of one table connecting at the same moment (from five addresses, under the connect rate):
+    exactly the cap of 2 get in, the rest are told the table is full."""
+    visitors = [Visitor(server) for _ in range(6)]
+    try:
+        created = await visitors[0].workshop(1)
+        token = await visitors[0].join(created, 0)
+
+        async def attempt(visitor: Visitor) -> str:
+            client = WorkshopClient(server.url, token, reconnection=False, headers=visitor.headers)
+            visitor.clients.append(client)
+            try:
+                await client.connect(timeout=30)
+            except socketio.exceptions.ConnectionError:
+                return client.connect_error["data"]["code"]
+            return "connected"
+
+        answers = await asyncio.gather(*(attempt(v) for v in visitors[1:] for _ in range(6)))
+        assert sorted(answers) == ["connected"] * 2 + ["too_many_connections"] * 28
+    finally:
+        for v in visitors:
+            await v.close()

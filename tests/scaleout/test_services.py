@@ -311,3 +311,33 @@ async def test_a_join_storm_is_one_presence_update_per_publish_delay(engines):
     await asyncio.sleep(0.2)
     assert last_counts(tracker)["tables"] == {actors[0].table_id: 5}
     assert len(tracker.broadcaster.events) == 2
+
+
+async def test_connections_made_at_once_on_two_workers_never_pass_the_caps(engines):
+    """330 phones of one table connecting at the same moment, half on each worker, against a table cap of 40:
+    40 rows are written, every other connection is refused (before, counting and writing apart let 60 in)."""
+    from server.services.limits import check_connection_caps
+    from server.settings import Limits
+
+    clock = Clock()
+    settings = Settings(limits=Limits(max_connections_per_table=40, max_connections_per_workshop=500))
+    workers = trackers(engines, clock)
+    workshop_id = await new_workshop(engines[0], clock)
+    [phone] = await phones(engines[0], clock, workshop_id, 1)
+
+    async def connect(i: int):
+        actor = Actor(workshop_id, "participant", phone.participant_id, phone.table_id, connection=f"sid-{i}")
+        caps = lambda session: check_connection_caps(session, actor, settings)  # noqa: E731
+        return await workers[i % 2].connected(f"sid-{i}", actor, clock(), caps=caps)
+
+    answers = await asyncio.gather(*(connect(i) for i in range(330)))
+    refused = [a.code for a in answers if a is not None]
+    assert refused == ["too_many_connections"] * 290
+    async with engines[1]() as session:
+        rows = (await session.exec(select(Presence.sid).where(Presence.table_id == phone.table_id))).all()
+    assert len(rows) == 40
+    # A refused connection is not this worker's to keep: the heartbeat writes no row back for it.
+    for tracker in workers:
+        await tracker.beat()
+    async with engines[1]() as session:
+        assert len((await session.exec(select(Presence.sid))).all()) == 40

@@ -15,7 +15,9 @@ from server.models import CommandRecord, Credential, Participant, Presence, Work
 from server.services import tokens
 from server.services.commands import CommandBus
 from server.services.errors import CommandError
+from server.services.guesses import Guesses
 from server.services.workshops import CreateWorkshop, authenticate, create_workshop, join_table
+from server.settings import Settings
 from tests.services.conftest import Clock
 
 pytestmark = pytest.mark.asyncio
@@ -31,6 +33,7 @@ class Site:
         self.clock = Clock()
         self.broadcaster = MemoryBroadcaster()
         self.bus = CommandBus(sessions, self.broadcaster, clock=self.clock)
+        self.guesses = Guesses.from_settings(Settings())
 
     async def workshop(self, tables: int = 2) -> dict:
         async with self.sessions() as session:
@@ -62,7 +65,7 @@ class Site:
 
     async def actor(self, token: str, password: str | None = None, connection: str | None = None):
         async with self.sessions() as session:
-            actor = await authenticate(session, token, password)
+            actor = await authenticate(session, token, password, guesses=self.guesses, address="192.0.2.1")
         return dataclasses.replace(actor, connection=connection)
 
     async def refused(self, token: str, password: str | None = None) -> str:

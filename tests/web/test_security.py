@@ -111,3 +111,25 @@ async def test_a_token_bucket():
     assert len(bucket) <= 2
     assert RateLimiter(0, 1).take("x") == 0.0  # 0 = no limit
     assert message_size({"a": "é"}) == len('{"a":"é"}'.encode())
+
+
+@pytest.mark.parametrize(
+    "path, logged",
+    [
+        ("/api/workshops/w1/report.docx?exp=1765000000&sig=abc-DEF_123", "/api/workshops/w1/report.docx?exp=1765000000&sig=…"),
+        ("/socket.io/?EIO=4&transport=polling&t=PqX&sid=Zm9vYmFy", "/socket.io/?EIO=4&transport=polling&t=PqX&sid=…"),
+        ("/socket.io/?SID=x&EIO=4", "/socket.io/?SID=…&EIO=4"),
+        ("/j/ABCDEF", "/j/ABCDEF"),
+        ("/static/app.js?v=sig=1", "/static/app.js?v=sig=1"),  # only whole parameters named so
+    ],
+)
+async def test_the_access_log_keeps_no_signature_or_session_id(path, logged):
+    import logging
+
+    from server.web.security import keep_secrets_out_of_logs
+
+    keep_secrets_out_of_logs()
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("203.0.113.9:5000", "GET", path, "1.1", 200), None)
+    assert all(f.filter(record) for f in logging.getLogger("uvicorn.access").filters)
+    assert record.getMessage() == f'203.0.113.9:5000 - "GET {logged} HTTP/1.1" 200'
