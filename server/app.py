@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
 
 async def _start(services: Services) -> None:
     settings = services.settings
+    services.parsers.start()
     try:
         if not settings.redis_url:
             # One process holds every socket: rows left by a previous run are stale.

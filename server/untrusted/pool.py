@@ -167,6 +167,11 @@ class ParserPool:
             )
         return answer.get("result")
 
+    def start(self) -> None:
+        """Start the spare child now (at start-up), so the first file is not kept waiting for one."""
+        if self._spare is None:
+            self._spare = asyncio.ensure_future(self._start_child())
+
     def busy_addresses(self) -> set[str]:
         """The client addresses whose files are being read (or wait for a child) now."""
         return set(self._by_address)

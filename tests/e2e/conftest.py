@@ -8,9 +8,14 @@ import sys
 
 import pytest
 import pytest_asyncio
+from playwright.async_api import expect
 
 from tests.conftest import require_service
 from tests.live import ROOT, LiveServer
+
+# Every expect() waits on its condition up to this long (Playwright's default is 5 s): on a busy 2-core machine
+# a page's first request can take longer, and waiting on a condition costs nothing when it is met at once.
+expect.set_options(timeout=20_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
