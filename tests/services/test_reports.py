@@ -4,6 +4,7 @@ and checked for content, and a JSON export imported into an equal workshop (SQLi
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import zipfile
@@ -89,7 +90,7 @@ async def test_every_format_says_the_same_things(world):
     for expected in ("Evenings: no drop-in for 16-18s", "Buses stop at six", "Single point of access",
                      "Map evening provision", "Commissioning lead", "Exercise 1: your table's top five"):
         assert expected in cells, expected
-    assert "Newsletter and the partnership board" in text and "2027-05-12" in text
+    assert "Newsletter and the partnership board" in text and "12 May 2027" in text  # as England writes dates
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings.index("Consolidated worksheet") < headings.index("Table 1")  # consolidated first
 
@@ -104,7 +105,7 @@ async def test_every_format_says_the_same_things(world):
     tally = [[c.value for c in row] for row in book["Tally"].iter_rows()]
     assert tally[1][:4] == [1, "yes", "Needs-Led", 9] and tally[0][-3:] == ["Points from Table 1", "Points from Table 2", "Points from Table 3"]
     plan = [[c.value for c in row] for row in book["Action plan"].iter_rows()]
-    assert plan[1] == ["Map evening provision", "Accessibility", "Commissioning lead", "2027-03-31", "Not started"]
+    assert plan[1] == ["Map evening provision", "Accessibility", "Commissioning lead", dt.datetime(2027, 3, 31), "Not started"]
     agenda = [[c.value for c in row] for row in book["Agenda"].iter_rows()]
     assert agenda[1][:5] == ["Exercise 1: your table's top five", "rank", "Done", "30:00", "25:00"]
     methods = [[c.value for c in row] for row in book["Methods"].iter_rows()]
@@ -204,3 +205,132 @@ async def test_control_characters_never_break_a_report(world):
     values = {c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row}
     assert {"Blue", "Day one", "Northshire"} <= values
     assert "Day one" in html_report.render(report).decode()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The board's report (issue 16): layout, a consensus anyone can audit, scores by level, worksheets in appendix
+# ---------------------------------------------------------------------------------------------------------
+
+TIED = {  # both tables agree the same four; fifth place is 1 point each, level on countback and head-to-head
+    0: ["needs-led", "accessibility", "common-language", "outcome-informed", "partnership-working"],
+    1: ["needs-led", "accessibility", "common-language", "outcome-informed", "reducing-stigma"],
+}
+
+
+def _xml(part_element) -> str:
+    from lxml import etree
+
+    return etree.tostring(part_element, encoding="unicode")
+
+
+def _word_tables(doc) -> list[list[list[str]]]:
+    return [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+
+
+async def _scored(world, baseline: dict[str, int], agreed: dict[str, int]) -> None:
+    from sqlmodel import select
+
+    from server.models import Principle
+    from server.services import scores  # noqa: F401  (registers the scoring commands)
+
+    async with world.sessions() as session:
+        for p in (await session.exec(select(Principle).where(Principle.workshop_id == world.workshop_id))).all():
+            if p.principle_id in baseline:
+                p.baseline_score = baseline[p.principle_id]
+                p.level = "macro" if p.principle_id == "accessibility" else p.level
+                session.add(p)
+        await session.commit()
+    for pid, score in agreed.items():
+        assert (await world.run(world.facilitator, "scores.agree", {"principle_id": pid, "score": score}))["ok"]
+
+
+async def test_the_word_report_is_laid_out_for_a_board(world):
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm
+
+    await run_workshop(world)
+    await _scored(world, {"accessibility": 2, "needs-led": 3}, {"accessibility": 1})
+    snap = await world.snapshot(world.facilitator)
+    sheet = _sheet(snap, "needs-led", None)
+    await world.run(world.facilitator, "worksheet.update",
+                    {"worksheet_id": sheet["id"], "update": _edit(sheet, "recommendations", "One front door\nThen more")})
+    report = assemble(await _rows(world))
+    doc = Document(io.BytesIO(docx_report.render(report)))
+
+    # A4 on every section; landscape where the tables are wide
+    for section in doc.sections:
+        sides = sorted([section.page_width, section.page_height])
+        assert abs(sides[0] - Cm(21)) < Cm(0.05) and abs(sides[1] - Cm(29.7)) < Cm(0.05)
+    orientations = [s.orientation for s in doc.sections]
+    assert WD_ORIENT.LANDSCAPE in orientations and orientations[0] == WD_ORIENT.PORTRAIT
+    # Header with the workshop and its locality, footer "page X of Y", contents, draft marking
+    header = "\n".join(p.text for p in doc.sections[0].header.paragraphs)
+    assert "Test" in header and "DRAFT" in header
+    footer = _xml(doc.sections[0].footer.part.element)
+    assert "PAGE" in footer and "NUMPAGES" in footer and "fldChar" in footer
+    body = _xml(doc.element.body)
+    assert "TOC \\o" in body and 'w:tblHeader w:val="true"' in body
+    # Core properties
+    assert doc.core_properties.author == "Thrive Workshop"
+    assert doc.core_properties.title.startswith("Test") and "Phase 1" in doc.core_properties.subject
+    # The executive summary first: the five in order, level, baseline, agreed today, first recommendation
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[0] == "Executive summary"
+    tables = _word_tables(doc)
+    summary = tables[0]
+    assert summary[0] == ["Place", "Priority", "Level", "Baseline", "Agreed today", "First recommendation"]
+    assert summary[1][:5] == ["1", "Accessibility", "Macro", "2", "1"]
+    assert summary[2][1] == "Needs-Led" and summary[2][3:] == ["3", "not scored", "One front door"]
+    # Dates as England writes them, not ISO
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert report.date in text and "UTC" not in text and "2027-05-12" not in text
+    # Scores by level: "not scored", never "THRIVE-like: no" for a principle never scored
+    baseline = next(t for t in tables if t[0][:4] == ["Ref", "Principle", "Baseline", "Agreed today"]
+                    and any(r[0] == "reducing-stigma" for r in t))
+    stigma = next(r for r in baseline if r[0] == "reducing-stigma")
+    assert stigma[2:] == ["not scored", "not scored", "not scored"]
+    # Consolidated worksheets in the body, each table's in an appendix under the table's name
+    all_headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    appendix = all_headings.index("Appendix B: each table's worksheets")
+    assert all_headings.index("Consolidated worksheet") < appendix
+    assert all_headings.index("Table 1") > appendix and "Table 1: priority 1, Accessibility" in all_headings
+
+
+async def test_the_consensus_can_be_audited(world):
+    f = world.facilitator
+    for i, five in TIED.items():
+        phone = await world.participant(i)
+        assert (await world.run(phone, "ranking.edit", {"base_revision": 0, "op": "replace", "items": five}))["ok"]
+        assert (await world.run(phone, "ranking.agree", {"base_revision": 1}))["ok"]
+    confirmed = TIED[1]
+    assert (await world.run(f, "consensus.confirm", {"items": confirmed, "note": "Stigma keeps people away"}))["ok"]
+    report = assemble(await _rows(world))
+    doc = Document(io.BytesIO(docx_report.render(report)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    # The tie at the cut is called a tie, and its settlement is said: by the room, with its reason
+    assert "A tie straddled the cut: Partnership Working and Reducing Stigma each had 1 point and shared 5th place" in text
+    assert "The room settled the tie: it chose Reducing Stigma over Partnership Working." in text
+    assert "The room's reason: Stigma keeps people away" in text
+    assert "tally's five were" not in text  # never a false five when fifth place was tied
+    assert "5th place was tied between Partnership Working and Reducing Stigma" in text
+    tables = _word_tables(doc)
+    # Rank counts, only for principles with points
+    main = next(t for t in tables if t[0][:4] == ["Rank", "Principle", "Points", "Put 1st"])
+    assert main[1][:8] == ["1", "Needs-Led", "10", "2", "0", "0", "0", "0"]
+    assert all(float(row[2]) > 0 for row in main[1:]) and len(main) == 1 + 6
+    full = next(t for t in tables if t[0][:4] == ["Rank", "Principle", "Points", "Tie settled by"])
+    assert any(row[2] == "0" for row in full[1:])  # the 0-point principles are in the appendix
+    # Head-to-head among the principles near the cut
+    h2h = next(t for t in tables if t[0][0] == "" and "Reducing Stigma" in t[0])
+    row = next(r for r in h2h if r[0] == "Reducing Stigma")
+    assert row[h2h[0].index("Partnership Working")] == "1 to 1"
+    # One line per method, saying what it would change
+    bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
+    assert [b.split(":")[0] for b in bullets] == ["Dowdall", "Count", "Schulze"]
+    # The workbook says the same
+    book = load_workbook(io.BytesIO(xlsx_report.render(report)))
+    consensus = [[c.value for c in row] for row in book["Consensus"].iter_rows()]
+    assert any(isinstance(r[2], str) and "A tie straddled the cut" in r[2] for r in consensus)
+    tally = [[c.value for c in row] for row in book["Tally"].iter_rows()]
+    assert tally[0][7:12] == [f"Tables that put it {p}" for p in ("1st", "2nd", "3rd", "4th", "5th")]
+    assert [[c.value for c in row] for row in book["Head-to-head"].iter_rows()][0][0] == "Principle"
