@@ -334,3 +334,36 @@ async def test_the_consensus_can_be_audited(world):
     tally = [[c.value for c in row] for row in book["Tally"].iter_rows()]
     assert tally[0][7:12] == [f"Tables that put it {p}" for p in ("1st", "2nd", "3rd", "4th", "5th")]
     assert [[c.value for c in row] for row in book["Head-to-head"].iter_rows()][0][0] == "Principle"
+
+
+async def test_every_sheet_prints_and_the_heat_map_is_a_sheet(world):
+    await run_workshop(world)
+    await _scored(world, {"accessibility": 2, "needs-led": 3}, {"accessibility": 1})
+    report = assemble(await _rows(world))
+    book = load_workbook(io.BytesIO(xlsx_report.render(report)))
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1, sheet.title
+        assert sheet.page_setup.fitToHeight == 0, sheet.title
+        assert sheet.print_title_rows == "$1:$1", sheet.title
+        assert sheet.freeze_panes in ("A2", "C2"), sheet.title
+    # Real dates
+    due = book["Action plan"]["D2"]
+    assert due.is_date and due.value == dt.datetime(2027, 3, 31) and "mmmm" in due.number_format
+    assert book["Summary"]["B4"].is_date  # the workshop's date
+    # Wrapped text gets rows tall enough for it
+    gap = book["Gap analysis"]
+    assert gap["C2"].alignment.wrap_text
+    # The heat map: by level, both scores labelled as everywhere, coloured cells with the number in them
+    heat = [[c.value for c in row] for row in book["Heat map"].iter_rows()]
+    assert heat[0][:5] == ["Level", "Ref", "Principle", "Baseline", "Agreed today"]
+    access = next(r for r in heat if r[1] == "accessibility")
+    assert access[:6] == ["Macro", "accessibility", "Accessibility", 2, 1, 1]
+    assert book["Heat map"].cell(row=heat.index(access) + 1, column=4).fill.start_color.rgb.endswith("FBE3A6")
+    assert next(r for r in heat if r[1] == "reducing-stigma")[3:] == ["not scored", "not scored", "not scored"]
+    # The CSV files carry the same new data sets
+    archive = zipfile.ZipFile(io.BytesIO(csv_report.render(report)))
+    assert {"11-heat-map.csv", "12-head-to-head.csv", "10-priorities.csv"} <= set(archive.namelist())
+    heat_csv = list(csv.reader(io.StringIO(archive.read("11-heat-map.csv").decode("utf-8").lstrip("\ufeff"))))
+    assert heat_csv[0][3:5] == ["Baseline", "Agreed today"]
