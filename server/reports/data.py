@@ -516,7 +516,8 @@ def _tally_five(rows, cut_tie, name, method: str) -> str:
         tied = set(cut_tie["principle_ids"])
         clear = [r["principle"] for r in rows if r["rank"] < cut_tie["rank"] and r["principle_id"] not in tied]
         group = [name(p) for p in cut_tie["principle_ids"]]
-        lead = f"The {method} tally's first {len(clear)} were {', '.join(clear)}; " if clear else f"In the {method} tally, "
+        count = ("one", "two", "three", "four")[len(clear) - 1] if 0 < len(clear) <= 4 else str(len(clear))
+        lead = f"The {method} tally's first {count} were {', '.join(clear)}; " if clear else f"In the {method} tally, "
         return (f"{lead}{_ordinal(cut_tie['rank'])} place was tied between {_names(group)}, "
                 f"which the tie-break rules could not separate.")
     five = [r["principle"] for r in rows[:5] if r["points"] > 0]
@@ -582,11 +583,16 @@ def _settlement(rows, cut_tie, confirmed, name, method: str) -> list[str]:
             else:
                 sentence += f"it left out {d}."
             out.append(sentence)
-        elif confirmed.get("changed_by_room") and [p for p in items if p in clear] != clear:
+        elif confirmed.get("changed_by_room") and _reordered([ranks[p] for p in items if p in clear]):
             out.append("The room kept the tally's principles but changed their order.")
         if confirmed.get("note"):
             out.append(f"The room's reason: {confirmed['note']}")
     return out
+
+
+def _reordered(ranks: list[int]) -> bool:
+    """The room's order goes against the tally's ranks (principles sharing a rank may go either way)."""
+    return any(a > b for a, b in zip(ranks, ranks[1:], strict=False))
 
 
 def _disagreement(method: str, top: list[str], borda: list[str], name) -> str:
@@ -641,6 +647,15 @@ def _cells(sheet: Worksheet | None) -> dict[str, str]:
 
 def _points(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def worksheets_by_table(report: ReportData) -> list[tuple[str, list[tuple[int, GapPriority, SheetText]]]]:
+    """The appendix's order: each table's worksheets, in the priorities' order, under the table's name."""
+    out: dict[str, list[tuple[int, GapPriority, SheetText]]] = {}
+    for i, g in enumerate(report.gap, 1):
+        for sheet in g.tables:
+            out.setdefault(sheet.label, []).append((i, g, sheet))
+    return list(out.items())
 
 
 def _thrive_like(value: bool | None) -> str:

@@ -19,7 +19,16 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from ..domain.worksheet import CELL_LABELS, CELLS
-from .data import AGREED_LABEL, BASELINE_LABEL, NOT_SCORED, PLACES, ReportData, minutes, score_text
+from .data import (
+    AGREED_LABEL,
+    BASELINE_LABEL,
+    NOT_SCORED,
+    PLACES,
+    ReportData,
+    minutes,
+    score_text,
+    worksheets_by_table,
+)
 
 BLANK = "—"
 A4 = (Cm(21.0), Cm(29.7))
@@ -379,13 +388,10 @@ def render(report: ReportData) -> bytes:
 
     _new_section(doc, landscape=False)
     doc.add_heading("Appendix B: each table's worksheets", level=1)
-    by_table: dict[str, list] = {}
-    for i, g in enumerate(report.gap, 1):
-        for sheet in g.tables:
-            by_table.setdefault(sheet.label, []).append((i, g, sheet))
+    by_table = worksheets_by_table(report)
     if not by_table:
         doc.add_paragraph("No table worksheets yet.")
-    for table_name, sheets in by_table.items():
+    for table_name, sheets in by_table:
         doc.add_heading(table_name, level=2)
         for i, g, sheet in sheets:
             if sheet.empty:

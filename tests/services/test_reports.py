@@ -367,3 +367,26 @@ async def test_every_sheet_prints_and_the_heat_map_is_a_sheet(world):
     assert {"11-heat-map.csv", "12-head-to-head.csv", "10-priorities.csv"} <= set(archive.namelist())
     heat_csv = list(csv.reader(io.StringIO(archive.read("11-heat-map.csv").decode("utf-8").lstrip("\ufeff"))))
     assert heat_csv[0][3:5] == ["Baseline", "Agreed today"]
+
+
+async def test_the_printable_page_prints_on_a4_with_page_numbers(world):
+    import re
+
+    from server.reports.html import css_string
+
+    await run_workshop(world)
+    async with world.sessions() as session:
+        workshop = await session.get(Workshop, world.workshop_id)
+        workshop.title = 'Day "one"; } body { display: none } </style>'
+        await session.commit()
+    report = assemble(await _rows(world))
+    page = html_report.render(report).decode()
+    assert re.search(r"@page \{ size: A4;", page) and 'counter(page) " of " counter(pages)' in page
+    assert "@page wide { size: A4 landscape; }" in page and 'class="wide"' in page
+    assert "</style>" not in page.split("<style>", 1)[1].split("</style>", 1)[0]  # the title cannot end it
+    assert css_string('a "b"; }') == '"a\\000020\\000022b\\000022\\00003b\\000020\\00007d"'
+    # The executive summary first, then the tally's rank counts, the full tally in an appendix
+    sections = re.findall(r'<section id="([a-z-]+)"', page)
+    assert sections[0] == "summary" and sections.index("tally") < sections.index("appendix-a")
+    assert "Put 1st" in page and "Appendix B: each table's worksheets" in page
+    assert "overflow-wrap: anywhere" in page and "print-color-adjust: exact" in page
