@@ -390,3 +390,14 @@ async def test_the_printable_page_prints_on_a4_with_page_numbers(world):
     assert sections[0] == "summary" and sections.index("tally") < sections.index("appendix-a")
     assert "Put 1st" in page and "Appendix B: each table's worksheets" in page
     assert "overflow-wrap: anywhere" in page and "print-color-adjust: exact" in page
+
+
+async def test_the_sample_report_is_built_in_every_format(tmp_path):
+    from server.sample_report import build
+
+    written = {p.name for p in await build(tmp_path / "sample")}
+    assert written == {"report.docx", "report.xlsx", "report-csv.zip", "export.json", "report.html"}
+    doc = Document(str(tmp_path / "sample" / "report.docx"))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "shared 5th place" in text and "The room settled the tie: it chose Reducing Stigma" in text
+    assert load_workbook(str(tmp_path / "sample" / "report.xlsx"))["Heat map"].max_row > 1
