@@ -553,11 +553,11 @@ def _settlement(rows, cut_tie, confirmed, name, method: str) -> list[str]:
         else:
             out.append("The room has still to settle the tie: the five is not confirmed yet.")
     elif len(level) > 1 and any(r["rank"] > 5 for r in level):
-        rule = next((r["settled_by"] for r in level if r["settled_by"]), "the tie-break rules")
+        rules = _names(list(dict.fromkeys(r["settled_by"] for r in level if r["settled_by"]))) or "the tie-break rules"
         order = ", ".join(f"{r['principle']} {_ordinal(r['rank'])}" for r in level)
         out.append(
             f"A tie straddled the cut: {_names([r['principle'] for r in level])} each had "
-            f"{_pts_text(fifth['points'])}. It was settled by rule, by {rule}: {order}."
+            f"{_pts_text(fifth['points'])}. It was settled by rule ({rules}), not by the room: {order}."
         )
     else:
         sixth = scored[5] if len(scored) > 5 else None

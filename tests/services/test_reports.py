@@ -401,3 +401,24 @@ async def test_the_sample_report_is_built_in_every_format(tmp_path):
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "shared 5th place" in text and "The room settled the tie: it chose Reducing Stigma" in text
     assert load_workbook(str(tmp_path / "sample" / "report.xlsx"))["Heat map"].max_row > 1
+
+
+async def test_a_tie_at_the_cut_settled_by_rule_says_so(world):
+    fives = [
+        ["needs-led", "shared-decision-making", "common-language", "proactive-prevention-promotion", "accessibility"],
+        ["common-language", "shared-decision-making", "proactive-prevention-promotion", "outcome-informed", "accessibility"],
+        ["common-language", "partnership-working", "reducing-stigma", "accessibility", "proactive-prevention-promotion"],
+    ]
+    for i, five in enumerate(fives):
+        phone = await world.participant(i)
+        assert (await world.run(phone, "ranking.edit", {"base_revision": 0, "op": "replace", "items": five}))["ok"]
+        assert (await world.run(phone, "ranking.agree", {"base_revision": 1}))["ok"]
+    tally_five = ["common-language", "shared-decision-making", "proactive-prevention-promotion", "needs-led",
+                  "partnership-working"]
+    assert (await world.run(world.facilitator, "consensus.confirm", {"items": tally_five}))["ok"]
+    report = assemble(await _rows(world))
+    text = "\n".join(p.text for p in Document(io.BytesIO(docx_report.render(report))).paragraphs)
+    assert ("A tie straddled the cut: Partnership Working and Accessibility each had 4 points. It was settled by rule "
+            "(countback (more higher places)), not by the room: Partnership Working 5th, Accessibility 6th.") in text
+    assert "The Borda count tally's five were Common Language" in text and "room settled" not in text
+    assert "These are the Borda count tally's top five, confirmed as they stood." in text
