@@ -60,7 +60,7 @@ def _new_section(doc, landscape: bool):
     return section
 
 
-def _field(paragraph, instruction: str, placeholder: str = "1") -> None:
+def _field(paragraph, instruction: str, placeholder: str = "1"):
     """A Word field (PAGE, NUMPAGES, TOC …): begin, instruction, separate, the text shown until updated, end."""
     def char(kind: str):
         run = paragraph.add_run()
@@ -77,8 +77,9 @@ def _field(paragraph, instruction: str, placeholder: str = "1") -> None:
     text.text = f" {instruction} "
     run.element.append(text)
     char("separate")
-    paragraph.add_run(placeholder)
+    shown = paragraph.add_run(placeholder)
     char("end")
+    return shown
 
 
 def _header_footer(doc, report: ReportData) -> None:
@@ -161,6 +162,7 @@ def _table(doc, headers: list[str], rows: list[list], widths: list[float], size:
                     run.add_break()
             if fills and (r, c) in fills:
                 _shade(cell, fills[(r, c)])
+    widths = _fit(widths, headers, rows, size)
     for column, width in zip(table.columns, widths, strict=False):
         column.width = Cm(width)
     for row in table.rows:
@@ -168,6 +170,34 @@ def _table(doc, headers: list[str], rows: list[list], widths: list[float], size:
             cell.width = Cm(width)
     doc.add_paragraph()
     return table
+
+
+EM_CM = 2.54 / 72  # one point in centimetres
+CHAR_EM = 0.62  # a generous average character width, in ems, so a wide fallback font (DejaVu Sans) fits too
+BOLD_CHAR_EM = 0.75  # the same for the bold heading row
+CELL_PADDING_CM = 0.45
+
+
+def _word_width(word: str, size: float, em: float = CHAR_EM) -> float:
+    return len(word) * em * size * EM_CM + CELL_PADDING_CM
+
+
+def _fit(widths: list[float], headers: list[str], rows: list[list], size: float) -> list[float]:
+    """Column widths no narrower than each column's longest word (so no word breaks inside a cell), taking the
+    room from the columns that have some to spare, so the table keeps its width."""
+    least = []
+    for c, header in enumerate(headers):
+        texts = ["" if c >= len(row) or row[c] is None else str(row[c]) for row in rows]
+        words = [_word_width(word, size) for text in texts for word in text.split()]
+        words += [_word_width(word, size, BOLD_CHAR_EM) for word in str(header).split()]
+        least.append(max(words, default=0.0))
+    fitted = [max(w, m) for w, m in zip(widths, least, strict=False)] + list(widths[len(least):])
+    excess = sum(fitted) - sum(widths)
+    spare = [max(0.0, f - m) for f, m in zip(fitted, least, strict=False)]
+    if excess > 0 and sum(spare) > 0:
+        share = min(1.0, excess / sum(spare))
+        fitted = [f - s * share for f, s in zip(fitted, spare, strict=False)]
+    return fitted
 
 
 def _spread(fixed: list[float], count: int, page: float, least: float = 1.0) -> list[float]:
@@ -236,8 +266,7 @@ def render(report: ReportData) -> bytes:
         facts.add_run(f"{label}: ").bold = True
         facts.add_run(f"{value}\n")
     _para(doc, "Contents", bold=True)
-    _field(doc.add_paragraph(), 'TOC \\o "1-2" \\h \\z \\u',
-           "The contents appear when the document is opened (in Word, right-click here and choose Update Field).")
+    contents = _field(doc.add_paragraph(), 'TOC \\o "1-2" \\h \\z \\u', "")
 
     # Executive summary first
     doc.add_heading("Executive summary", level=1)
@@ -398,6 +427,14 @@ def render(report: ReportData) -> bytes:
                 doc.add_paragraph(f"Priority {i}, {g.name}: nothing written beyond the ideal.")
             else:
                 _worksheet(doc, f"{table_name}: priority {i}, {g.name}", sheet.cells)
+
+    # Until Word updates the contents field (it offers to when the file opens; LibreOffice: Tools, Update), it
+    # shows the chapters without page numbers.
+    chapters = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    for i, chapter in enumerate(chapters):
+        contents.add_text(chapter)
+        if i < len(chapters) - 1:
+            contents.add_break()
 
     out = io.BytesIO()
     doc.save(out)

@@ -422,3 +422,39 @@ async def test_a_tie_at_the_cut_settled_by_rule_says_so(world):
             "(countback (more higher places)), not by the room: Partnership Working 5th, Accessibility 6th.") in text
     assert "The Borda count tally's five were Common Language" in text and "room settled" not in text
     assert "These are the Borda count tally's top five, confirmed as they stood." in text
+
+
+def _broken_words(text: str, vocabulary: set[str]) -> list[str]:
+    """Words of ``vocabulary`` that the text splits inside the word (one part ends a line, the rest starts the next)."""
+    tokens = text.split()
+    pairs = set(zip(tokens, tokens[1:], strict=False))
+    return sorted(f"{w[:i]}|{w[i:]}" for w in vocabulary for i in range(1, len(w))
+                  if w[i - 1] != "-" and (w[:i], w[i:]) in pairs)
+
+
+async def test_no_word_breaks_inside_a_table_cell_when_laid_out(tmp_path):
+    """The .docx laid out by LibreOffice (as a board member without Word would see it): no principle's name or
+    column heading breaks inside a word. Needs soffice and pdftotext (Debian: libreoffice-writer-nogui,
+    poppler-utils); skipped where they are not installed."""
+    import shutil
+    import subprocess
+
+    from server.reports.data import PLACES
+    from server.sample_report import build
+
+    soffice, pdftotext = shutil.which("soffice"), shutil.which("pdftotext")
+    if not soffice or not pdftotext:
+        pytest.skip("LibreOffice (soffice) and pdftotext are not installed")
+    await build(tmp_path)
+    subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "report.docx")],
+                   check=True, capture_output=True, timeout=240)
+    text = subprocess.run([pdftotext, str(tmp_path / "report.pdf"), "-"], check=True, capture_output=True,
+                          text=True, timeout=60).stdout
+    report_names = {w for p in Document(str(tmp_path / "report.docx")).tables for c in p.rows[0].cells
+                    for w in c.text.split()}
+    principles = {"Needs-Led", "Accessibility", "Common", "Language", "Outcome-Informed", "Partnership", "Working",
+                  "Reducing", "Stigma", "Shared", "Decision", "Making"}
+    vocabulary = {w for w in principles | report_names | {f"Put {p}" for p in PLACES} if len(w) > 2}
+    assert "Partnership" in text and not _broken_words(text, vocabulary)
+    assert _broken_words("Ran\nk Partnership", {"Rank"}) == ["Ran|k"]  # the check itself finds a break
