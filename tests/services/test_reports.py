@@ -436,6 +436,7 @@ async def test_no_word_breaks_inside_a_table_cell_when_laid_out(tmp_path):
     """The .docx laid out by LibreOffice (as a board member without Word would see it): no principle's name or
     column heading breaks inside a word. Needs soffice and pdftotext (Debian: libreoffice-writer-nogui,
     poppler-utils); skipped where they are not installed."""
+    import asyncio
     import shutil
     import subprocess
 
@@ -446,11 +447,15 @@ async def test_no_word_breaks_inside_a_table_cell_when_laid_out(tmp_path):
     if not soffice or not pdftotext:
         pytest.skip("LibreOffice (soffice) and pdftotext are not installed")
     await build(tmp_path)
-    subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "report.docx")],
-                   check=True, capture_output=True, timeout=240)
-    text = subprocess.run([pdftotext, str(tmp_path / "report.pdf"), "-"], check=True, capture_output=True,
-                          text=True, timeout=60).stdout
+
+    def lay_out() -> str:
+        subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "report.docx")],
+                       check=True, capture_output=True, timeout=240)
+        return subprocess.run([pdftotext, str(tmp_path / "report.pdf"), "-"], check=True, capture_output=True,
+                              text=True, timeout=60).stdout
+
+    text = await asyncio.to_thread(lay_out)
     report_names = {w for p in Document(str(tmp_path / "report.docx")).tables for c in p.rows[0].cells
                     for w in c.text.split()}
     principles = {"Needs-Led", "Accessibility", "Common", "Language", "Outcome-Informed", "Partnership", "Working",
