@@ -197,7 +197,25 @@ def _fit(widths: list[float], headers: list[str], rows: list[list], size: float)
     if excess > 0 and sum(spare) > 0:
         share = min(1.0, excess / sum(spare))
         fitted = [f - s * share for f, s in zip(fitted, spare, strict=False)]
+    if sum(fitted) > sum(widths) + 0.01:  # still too wide (very long table names): never past the margin
+        fitted = _water_fill(least, sum(widths))
     return fitted
+
+
+def _water_fill(least: list[float], total: float) -> list[float]:
+    """Columns that need little get what they need; the rest share what is left equally (their words may
+    break: too many long names for one page)."""
+    out = list(least)
+    open_columns = sorted(range(len(least)), key=lambda c: least[c])
+    budget = total
+    while open_columns:
+        equal = budget / len(open_columns)
+        if least[open_columns[0]] > equal:
+            for c in open_columns:
+                out[c] = equal
+            break
+        budget -= least[open_columns.pop(0)]
+    return out
 
 
 def _spread(fixed: list[float], count: int, page: float, least: float = 1.0) -> list[float]:
@@ -410,10 +428,14 @@ def render(report: ReportData) -> bytes:
     doc.add_heading("Appendix A: the full tally", level=1)
     doc.add_paragraph("Every principle, including those no table chose, with the points each table gave it.")
     names = t["table_names"]
-    _table(doc, ["Rank", "Principle", "Points", "Tie settled by", *names],
+    headings = list(names)
+    if len(names) > 8 or any(len(n) > 12 for n in names):  # too long for a column each: numbered, with a key
+        headings = [f"T{i}" for i in range(1, len(names) + 1)]
+        doc.add_paragraph("Tables: " + "; ".join(f"T{i} {n}" for i, n in enumerate(names, 1)) + ".")
+    _table(doc, ["Rank", "Principle", "Points", "Tie settled by", *headings],
            [[f"={r['rank']}" if r["shared"] else r["rank"], r["principle"], _pts(r["points"]), r["settled_by"] or "",
              *[_pts(r["per_table"].get(n, 0)) for n in names]] for r in t["rows"]],
-           _spread([1.3, 6.4, 1.6, 4.5], len(names), LANDSCAPE_WIDTH), size=9)
+           _spread([1.3, 6.4, 1.6, 4.5], len(names), LANDSCAPE_WIDTH), size=9 if len(names) <= 8 else 8)
 
     _new_section(doc, landscape=False)
     doc.add_heading("Appendix B: each table's worksheets", level=1)
