@@ -36,9 +36,18 @@ def _print_setup(sheet) -> None:
     sheet.oddHeader.left.text = "&A"
 
 
+def _shown(value) -> str:
+    """Roughly what a cell shows, for its column's width: dates as "31 March 2027"."""
+    if isinstance(value, dt.datetime):
+        return "31 September 2027 23:59"
+    if isinstance(value, dt.date):
+        return "31 September 2027"
+    return "" if value is None else str(value)
+
+
 def _lines(value, width: float) -> int:
     text = "" if value is None else str(value)
-    chars = max(1, int(width * 1.1))
+    chars = max(1, int(width * 0.9))  # a little under the width: words wrap whole, headings are bold
     return sum(max(1, math.ceil(len(line) / chars)) for line in text.split("\n")) if text else 1
 
 
@@ -68,7 +77,9 @@ def render(report: ReportData) -> bytes:
             if widths and index < len(widths):
                 width = widths[index]
             else:
-                width = min(MAX_WIDTH, max(10, *(len(str(c.value or "")) + 2 for c in column)))
+                # As wide as the longest value, or the heading's longest word (headings wrap), within limits.
+                longest_word = max((len(word) for word in str(column[0].value or "").split()), default=0)
+                width = min(MAX_WIDTH, max(8, longest_word + 2, *(len(_shown(c.value)) + 2 for c in column[1:])))
             sheet.column_dimensions[letter].width = width
             column_widths.append(width)
         # Wrapped text in rows tall enough for it, so nothing overlaps when printed or opened.
