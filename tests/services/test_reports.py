@@ -463,3 +463,16 @@ async def test_no_word_breaks_inside_a_table_cell_when_laid_out(tmp_path):
     vocabulary = {w for w in principles | report_names | {f"Put {p}" for p in PLACES} if len(w) > 2}
     assert "Partnership" in text and not _broken_words(text, vocabulary)
     assert _broken_words("Ran\nk Partnership", {"Rank"}) == ["Ran|k"]  # the check itself finds a break
+
+
+async def test_dates_are_written_as_in_england_in_the_workshops_time_zone(world, monkeypatch):
+    await run_workshop(world)
+    rows = await _rows(world)  # the clock: 15 January 2027, 08:25 UTC
+    london = assemble(rows)
+    assert london.date == "15 January 2027" and london.generated_at == "15 January 2027, 08:25"
+    assert london.time_zone == "Europe/London" and london.actions[0]["due"] == "31 March 2027"
+    monkeypatch.setenv("TIME_ZONE", "Pacific/Auckland")
+    auckland = assemble(rows)
+    assert auckland.generated_at == "15 January 2027, 21:25" and auckland.time_zone == "Pacific/Auckland"
+    monkeypatch.setenv("TIME_ZONE", "Not/AZone")
+    assert assemble(rows).time_zone == "Europe/London"  # an unknown zone falls back to the default
