@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run test demo lint vendor bench clean
+.PHONY: setup run test demo lint vendor bench clean sample-report
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -24,6 +24,15 @@ test: setup
 
 demo: setup
 	$(BIN)/python -m server.demo
+
+# make sample-report - the demo workshop run to the end and its Phase 1 report in every format, in var/sample-report
+#                      (docs/report.md); with Chromium installed, the printable page printed to PDF as well.
+sample-report: setup
+	$(BIN)/python -m server.sample_report var/sample-report
+	@if command -v chromium >/dev/null 2>&1; then \
+	  chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
+	    --print-to-pdf=var/sample-report/report-printed.pdf "file://$(CURDIR)/var/sample-report/report.html" 2>/dev/null \
+	  && echo var/sample-report/report-printed.pdf; fi
 
 lint: setup
 	$(BIN)/ruff check .

@@ -8,6 +8,9 @@ Nothing here holds a token, a token hash, an address or a password; attendance i
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import zoneinfo
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -34,12 +37,50 @@ from ..text import clean_value
 METHOD_NAMES = {"borda": "Borda count", "dowdall": "Dowdall", "count": "Count", "schulze": "Schulze"}
 STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
 SEGMENT_STATUS = {"pending": "Not started", "running": "Running", "paused": "Paused", "done": "Done", "skipped": "Skipped"}
+# One label for each score, in every format and on every screen (facilitator/static/heatmap.js).
+BASELINE_LABEL = "Baseline"
+AGREED_LABEL = "Agreed today"
+NOT_SCORED = "not scored"
+LEVEL_TITLES = {"macro": "Macro", "meso": "Meso", "micro": "Micro", "": "No level"}
+LEVEL_HINTS = {"macro": "commissioning, agencies together", "meso": "services", "micro": "with families", "": ""}
+DEFAULT_TIME_ZONE = "Europe/London"
+PLACES = ("1st", "2nd", "3rd", "4th", "5th")
 SETTLED_BY = {
     "countback": "countback (more higher places)",
     "head_to_head": "head-to-head",
     "shared": "shared rank",
     "schulze": "Schulze strongest paths",
 }
+
+
+def time_zone_setting() -> zoneinfo.ZoneInfo:
+    """The time zone the report writes dates and times in: ``TIME_ZONE`` (default Europe/London)."""
+    name = os.environ.get("TIME_ZONE", "").strip() or DEFAULT_TIME_ZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def english_date(day: dt.date | None) -> str:
+    """A date as people in England write it: 7 December 2026."""
+    return f"{day.day} {day:%B %Y}" if day else ""
+
+
+def parse_day(text: str | None) -> dt.date | None:
+    """A stored ISO date ("2027-03-31"), or None when the text is not one."""
+    if not text or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def day_text(text: str | None) -> str:
+    """A stored date for people: "31 March 2027" when it is an ISO date, else the text as typed."""
+    day = parse_day(text)
+    return english_date(day) if day else (text or "")
 
 
 @dataclass
@@ -110,7 +151,7 @@ class GapPriority:
 class ReportData:
     title: str
     locality: str
-    date: str  # the workshop's date (ISO), from when it was created
+    date: str  # the workshop's date as people in England write it (7 December 2026), in its time zone
     generated_at: str
     tables: list[dict[str, Any]]  # name, phones
     attendance_total: int
@@ -126,12 +167,48 @@ class ReportData:
     redesign_date: str
     agenda: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    # Added for the board's report (issue 16).
+    day: str = ""  # the workshop's date, ISO, for spreadsheets
+    generated: str = ""  # when the report was made, local ISO date and time (2026-12-07T14:05), for spreadsheets
+    time_zone: str = DEFAULT_TIME_ZONE
+    final: bool = False  # there is no "final" state yet: every report is a draft
+    levels: list[dict[str, Any]] = field(default_factory=list)  # level, title, hint, principles
+    summary: list[dict[str, Any]] = field(default_factory=list)  # the five: place, name, level, scores, first rec.
+    method: list[str] = field(default_factory=list)  # the method in plain words, one paragraph each
+    settlement: list[str] = field(default_factory=list)  # how fifth place was settled, plainly
+    head_to_head: dict[str, Any] = field(default_factory=dict)  # names, matrix[i][j] = tables preferring i to j
 
 
-def _iso(ts: float | None) -> str:
-    if ts is None:
+def _local(ts: float | None, zone: dt.tzinfo) -> dt.datetime | None:
+    """A moment in the workshop's time zone, without its zone (spreadsheets cannot hold one)."""
+    return None if ts is None else dt.datetime.fromtimestamp(ts, zone).replace(tzinfo=None)
+
+
+def when_text(moment: dt.datetime | None) -> str:
+    """7 December 2026, 14:05."""
+    return f"{english_date(moment.date())}, {moment:%H:%M}" if moment else ""
+
+
+def _score(value: Any) -> int | None:
+    return value if isinstance(value, int) and 1 <= value <= 4 else None
+
+
+def _stamp(moment: dt.datetime | None) -> str:
+    return moment.isoformat(timespec="minutes") if moment else ""
+
+
+def _real(text: str) -> dt.date | dt.datetime | str:
+    """For spreadsheets: an ISO date or local date and time as a real date; anything else as it is."""
+    if not text:
         return ""
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+def score_text(value: int | None) -> str:
+    return str(value) if value is not None else NOT_SCORED
 
 
 def minutes(seconds: float | None) -> str:
@@ -164,6 +241,7 @@ def _cleaned(value: Any) -> Any:
 
 def _assemble(rows: ReportRows) -> ReportData:
     ws = rows.workshop
+    zone = time_zone_setting()
     names = {p.principle_id: p.name for p in rows.principles}
     name = lambda pid: names.get(pid, pid)  # noqa: E731
     tables = sorted(rows.tables, key=lambda t: t.position)
@@ -180,23 +258,24 @@ def _assemble(rows: ReportRows) -> ReportData:
             "points": r["points"],
             "first_places": r["first_places"],
             "tables_ranked": r["tables_ranked"],
+            "rank_counts": (list(r["rank_counts"]) + [0] * 5)[:5],
             "settled_by": SETTLED_BY.get(r["settled_by"], r["settled_by"] or ""),
             "per_table": {table_names.get(t, t): pts for t, pts in r["per_table"].items()},
         }
         for r in tally["rows"]
     ]
+    method_name = METHOD_NAMES.get(tally["method"], tally["method"])
     comparison = {METHOD_NAMES.get(m, m): [name(p) for p in top] for m, top in full["comparison"].items()}
     borda = full["comparison"].get("borda", [])
-    disagreements = []
-    for method, top in full["comparison"].items():
-        if method != "borda" and top != borda:
-            disagreements.append(
-                f"{METHOD_NAMES.get(method, method)} gives {', '.join(name(p) for p in top)} "
-                f"where Borda gives {', '.join(name(p) for p in borda)}."
-            )
+    disagreements = [
+        _disagreement(METHOD_NAMES.get(method, method), top, borda, name)
+        for method, top in full["comparison"].items()
+        if method != "borda"
+    ]
     confirmed = None
     if ws.confirmed:
         c = ws.confirmed
+        confirmed_when = _local(c.get("confirmed_at"), zone)
         confirmed = {
             "items": [name(p) for p in c.get("items", [])],
             "item_ids": list(c.get("items", [])),
@@ -204,7 +283,8 @@ def _assemble(rows: ReportRows) -> ReportData:
             "changed_by_room": bool(c.get("changed_by_room")),
             "note": c.get("note", ""),
             "method": METHOD_NAMES.get(c.get("method"), c.get("method") or ""),
-            "confirmed_at": _iso(c.get("confirmed_at")),
+            "confirmed_at": when_text(confirmed_when),
+            "confirmed_when": _stamp(confirmed_when),
         }
 
     by_priority: dict[str, list[Worksheet]] = {}
@@ -252,6 +332,7 @@ def _assemble(rows: ReportRows) -> ReportData:
     )
     for timer in timers:
         s = domain[timer["id"]]
+        started, ended = _local(s.started_at, zone), _local(s.ended_at, zone)
         agenda_rows.append(
             {
                 "title": s.title,
@@ -260,30 +341,76 @@ def _assemble(rows: ReportRows) -> ReportData:
                 "planned_seconds": timer["planned_seconds"],
                 "actual_seconds": round(timer["actual_seconds"], 1) if s.status != "pending" else None,
                 "over_by_seconds": round(timer["over_by_seconds"], 1) if timer["over_by_seconds"] is not None else None,
-                "started_at": _iso(s.started_at),
-                "ended_at": _iso(s.ended_at),
+                "started_at": when_text(started),
+                "ended_at": when_text(ended),
+                "started": _stamp(started),
+                "ended": _stamp(ended),
             }
         )
 
+    principles = [
+        {
+            "id": p.principle_id,
+            "ref": p.principle_id,
+            "name": p.name,
+            "summary": p.summary,
+            "level": p.level or "",
+            "level_title": LEVEL_TITLES.get(p.level or "", (p.level or "").capitalize()),
+            "baseline_score": _score(p.baseline_score),
+            "agreed_score": _score(p.agreed_score),
+            # None when never scored: "not scored", never "no".
+            "thrive_like": None if _score(p.baseline_score) is None else p.baseline_score >= 3,
+            "statement": p.statement or "",
+            "descriptors": [str(d) for d in (p.descriptors or [])],
+        }
+        for p in sorted(rows.principles, key=lambda p: p.position)
+    ]
+    levels = []
+    for level in ("macro", "meso", "micro", ""):
+        members = [p for p in principles if (p["level"] if p["level"] in ("macro", "meso", "micro") else "") == level]
+        if members:
+            levels.append({"level": level, "title": LEVEL_TITLES[level], "hint": LEVEL_HINTS[level], "principles": members})
+    by_ref = {p["id"]: p for p in principles}
+
+    summary = []
+    if ws.confirmed:
+        sheets = {g.principle_id: g for g in gap}
+        for place, pid in enumerate(ws.confirmed.get("items", []), 1):
+            p = by_ref.get(pid, {})
+            g = sheets.get(pid)
+            recommendation = _first_line(g.consolidated.cells.get("recommendations", "")) if g and g.consolidated else ""
+            summary.append(
+                {
+                    "place": place,
+                    "principle_id": pid,
+                    "name": name(pid),
+                    "level": p.get("level_title", ""),
+                    "baseline_score": p.get("baseline_score"),
+                    "agreed_score": p.get("agreed_score"),
+                    "recommendation": recommendation,
+                }
+            )
+
+    ballots = {t.id: list(rows.rankings[t.id].items)[:5] for t in tables if t.id in rows.rankings and rows.rankings[t.id].agreed}
+    near = _near_the_cut(tally_rows)
+    head_to_head = {
+        "names": [r["principle"] for r in near],
+        "matrix": [[None if a is b else _prefer(ballots.values(), a["principle_id"], b["principle_id"]) for b in near]
+                   for a in near],
+    }
+    cut_tie = tally["cut_tie"]
+    settlement = _settlement(tally_rows, cut_tie, ws.confirmed, name, method_name)
+    created = _local(ws.created_at, zone)
+    generated = _local(rows.now, zone)
     attendance = [{"name": t.name, "phones": rows.attendance.get(t.id, 0)} for t in tables]
     return ReportData(
         title=ws.title,
         locality=ws.locality,
-        date=dt.datetime.fromtimestamp(ws.created_at, dt.UTC).date().isoformat(),
-        generated_at=_iso(rows.now),
+        date=english_date(created.date()),
+        generated_at=when_text(generated),
         tables=attendance,
         attendance_total=sum(a["phones"] for a in attendance),
-        principles=[
-            {
-                "id": p.principle_id,
-                "name": p.name,
-                "summary": p.summary,
-                "level": p.level or "",
-                "baseline_score": p.baseline_score,
-                "thrive_like": p.baseline_score is not None and p.baseline_score >= 3,
-            }
-            for p in sorted(rows.principles, key=lambda p: p.position)
-        ],
+        principles=principles,
         table_rankings=[
             {
                 "table": t.name,
@@ -293,14 +420,16 @@ def _assemble(rows: ReportRows) -> ReportData:
             for t in tables
         ],
         tally={
-            "method": METHOD_NAMES.get(tally["method"], tally["method"]),
+            "method": method_name,
             "method_label": tally["method_label"],
             "tie_break_rule": tally["tie_break_rule"],
             "ballot_count": tally["ballot_count"],
             "rows": tally_rows,
-            "cut_tie": [name(p) for p in tally["cut_tie"]["principle_ids"]] if tally["cut_tie"] else None,
+            "cut_tie": [name(p) for p in cut_tie["principle_ids"]] if cut_tie else None,
+            "cut_tie_rank": cut_tie["rank"] if cut_tie else None,
             "warnings": [w if isinstance(w, str) else str(w) for w in tally["warnings"]],
             "table_names": [t.name for t in tables],
+            "five": _tally_five(tally_rows, cut_tie, name, method_name),
         },
         comparison=comparison,
         disagreements=disagreements,
@@ -311,15 +440,204 @@ def _assemble(rows: ReportRows) -> ReportData:
                 "action": a.action,
                 "priority": name(a.priority_id) if a.priority_id else "",
                 "owner": a.owner,
-                "due": a.due,
+                "due": day_text(a.due),
+                "due_date": parse_day(a.due).isoformat() if parse_day(a.due) else "",
+                "due_text": a.due,
                 "status": STATUS_LABELS.get(a.status, a.status),
             }
             for a in sorted(rows.actions, key=lambda a: a.position)
         ],
         engagement_notes=rows.plan.engagement_notes if rows.plan else "",
-        redesign_date=rows.plan.redesign_date if rows.plan else "",
+        redesign_date=day_text(rows.plan.redesign_date) if rows.plan else "",
         agenda=agenda_rows,
+        day=created.date().isoformat(),
+        generated=_stamp(generated),
+        time_zone=str(zone.key),
+        levels=levels,
+        summary=summary,
+        method=_method_words(len(tables), len(principles), tally["method"], method_name),
+        settlement=settlement,
+        head_to_head=head_to_head,
     )
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip(" -•*\t") for line in (text or "").splitlines() if line.strip(" -•*\t")), "")
+
+
+def _names(items: list[str]) -> str:
+    """a, b and c."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _pts_text(value: float) -> str:
+    v = _points(value)
+    return f"{v} point" if v == 1 else f"{v} points"
+
+
+def _prefer(ballots, a: str, b: str) -> list[int]:
+    """[tables preferring a to b, tables preferring b to a]: ranked higher, or listed when the other is not."""
+    wins = losses = 0
+    for ballot in ballots:
+        pa = ballot.index(a) if a in ballot else None
+        pb = ballot.index(b) if b in ballot else None
+        if pa is None and pb is None:
+            continue
+        if pb is None or (pa is not None and pa < pb):
+            wins += 1
+        else:
+            losses += 1
+    return [wins, losses]
+
+
+def _near_the_cut(rows: list[dict[str, Any]], cut: int = 5) -> list[dict[str, Any]]:
+    """The principles with points around fifth place: 4th to 7th, and every one level on points with 5th."""
+    scored = [r for r in rows if r["points"] > 0]
+    if len(scored) <= cut:
+        return []
+    fifth = scored[cut - 1]["points"]
+    near = [r for i, r in enumerate(scored) if cut - 2 <= i <= cut + 1 or r["points"] == fifth]
+    return near[:10]
+
+
+def _tally_five(rows, cut_tie, name, method: str) -> str:
+    """The tally's five in one true sentence, also when fifth place is tied."""
+    if not rows or all(r["points"] == 0 for r in rows):
+        return "No table had agreed its five when this report was made."
+    if cut_tie:
+        tied = set(cut_tie["principle_ids"])
+        clear = [r["principle"] for r in rows if r["rank"] < cut_tie["rank"] and r["principle_id"] not in tied]
+        group = [name(p) for p in cut_tie["principle_ids"]]
+        count = ("one", "two", "three", "four")[len(clear) - 1] if 0 < len(clear) <= 4 else str(len(clear))
+        lead = f"The {method} tally's first {count} were {', '.join(clear)}; " if clear else f"In the {method} tally, "
+        return (f"{lead}{_ordinal(cut_tie['rank'])} place was tied between {_names(group)}, "
+                f"which the tie-break rules could not separate.")
+    five = [r["principle"] for r in rows[:5] if r["points"] > 0]
+    return f"The {method} tally's five were {', '.join(five)}."
+
+
+def _settlement(rows, cut_tie, confirmed, name, method: str) -> list[str]:
+    """How fifth place was settled, in plain sentences: by the points, by rule, or by the room."""
+    scored = [r for r in rows if r["points"] > 0]
+    out: list[str] = []
+    if len(scored) < 5:
+        if scored:
+            out.append(f"Only {len(scored)} principles got points, so there was no contest for fifth place.")
+        return out
+    fifth = scored[4]
+    level = [r for r in scored if r["points"] == fifth["points"]]
+    if cut_tie:
+        group = [name(p) for p in cut_tie["principle_ids"]]
+        out.append(
+            f"A tie straddled the cut: {_names(group)} each had {_pts_text(fifth['points'])} and shared "
+            f"{_ordinal(cut_tie['rank'])} place. Countback (more first places, then more second places, and so on) "
+            f"and head-to-head (which one more tables ranked higher) could not separate them, so the tally alone "
+            f"did not give a five."
+        )
+        if confirmed:
+            chosen = [name(p) for p in confirmed.get("items", []) if p in cut_tie["principle_ids"]]
+            left = [g for g in group if g not in chosen]
+            if chosen:
+                out.append(f"The room settled the tie: it chose {_names(chosen)}"
+                           + (f" over {_names(left)}." if left else "."))
+            else:
+                out.append(f"The room settled the tie by choosing none of {_names(group)}.")
+        else:
+            out.append("The room has still to settle the tie: the five is not confirmed yet.")
+    elif len(level) > 1 and any(r["rank"] > 5 for r in level):
+        rules = _names(list(dict.fromkeys(r["settled_by"] for r in level if r["settled_by"]))) or "the tie-break rules"
+        order = ", ".join(f"{r['principle']} {_ordinal(r['rank'])}" for r in level)
+        out.append(
+            f"A tie straddled the cut: {_names([r['principle'] for r in level])} each had "
+            f"{_pts_text(fifth['points'])}. It was settled by rule ({rules}), not by the room: {order}."
+        )
+    else:
+        sixth = scored[5] if len(scored) > 5 else None
+        if sixth:
+            out.append(f"No tie straddled the cut: fifth place, {fifth['principle']}, had "
+                       f"{_pts_text(fifth['points'])}; sixth, {sixth['principle']}, had {_pts_text(sixth['points'])}.")
+    if confirmed and confirmed.get("items"):
+        top = [r["principle_id"] for r in rows if r["rank"] <= 5 and r["points"] > 0]
+        tied = set(cut_tie["principle_ids"]) if cut_tie else set()
+        clear = [p for p in top if p not in tied]
+        items = list(confirmed["items"])
+        ranks = {r["principle_id"]: r["rank"] for r in rows}
+        added = [p for p in items if p not in top]
+        dropped = [p for p in clear if p not in items]
+        if added or dropped:
+            a = _names([f"{name(p)} ({_ordinal(ranks[p])} in the tally)" if p in ranks else name(p) for p in added])
+            d = _names([name(p) for p in dropped])
+            sentence = "The room changed the tally's five: "
+            if added and dropped:
+                sentence += f"it chose {a} in place of {d}."
+            elif added:
+                sentence += f"it chose {a}."
+            else:
+                sentence += f"it left out {d}."
+            out.append(sentence)
+        elif confirmed.get("changed_by_room") and _reordered([ranks[p] for p in items if p in clear]):
+            out.append("The room kept the tally's principles but changed their order.")
+        if confirmed.get("note"):
+            out.append(f"The room's reason: {confirmed['note']}")
+    return out
+
+
+def _reordered(ranks: list[int]) -> bool:
+    """The room's order goes against the tally's ranks (principles sharing a rank may go either way)."""
+    return any(a > b for a, b in zip(ranks, ranks[1:], strict=False))
+
+
+def _disagreement(method: str, top: list[str], borda: list[str], name) -> str:
+    """One line: what this method would have changed in the Borda count's five."""
+    ins = [name(p) for p in top if p not in borda]
+    outs = [name(p) for p in borda if p not in top]
+    if not ins and not outs:
+        if top == borda:
+            return f"{method}: the same five in the same order."
+        return f"{method}: the same five, in a different order ({', '.join(name(p) for p in top)})."
+    parts = []
+    if ins:
+        parts.append(f"would bring in {_names(ins)}")
+    if outs:
+        parts.append(f"would leave out {_names(outs)}")
+    extra = " (a tie at the cut keeps more than five in)" if len(top) > 5 or len(borda) > 5 else ""
+    return f"{method}: {' and '.join(parts)}{extra}."
+
+
+def _method_words(tables: int, principles: int, method: str, method_name: str) -> list[str]:
+    if method == "borda":
+        counting = ("a table's first choice scored 5 points, its second 4, its third 3, its fourth 2 and its fifth "
+                    "1; a principle a table did not choose scored nothing")
+    elif method == "dowdall":
+        counting = "a table's first choice scored 1 point, its second 1/2, its third 1/3, its fourth 1/4, its fifth 1/5"
+    elif method == "count":
+        counting = "each principle scored 1 point for every table that put it in its five"
+    else:
+        counting = "principles were compared in pairs: one beats another when more tables ranked it higher"
+    return [
+        f"The room sat at {tables} tables. Each table discussed the {principles} THRIVE principles and agreed its "
+        "own top five, in order of priority (Exercise 1), then shared it with the room (Exercise 2).",
+        f"The room's tally (Exercise 3) added up the tables' fives by the {method_name}: {counting}.",
+        "Where principles had the same points, the tie was broken first by countback (the one more tables put "
+        "first, then second, and so on) and then head-to-head (the one more tables ranked higher than the other); "
+        "principles still level shared a place. A tie across fifth place was settled by the room.",
+        "The tally was checked against the other ways of counting the app offers (Borda, Dowdall, a simple count of "
+        "tables and Schulze's pairwise method); where they would have given a different five, this report says so.",
+        "The facilitator then confirmed the room's five priorities. For each one, every table filled a gap-analysis "
+        "worksheet (what is in place, in development, the gaps, training and recommendations), and the facilitator "
+        "brought them together in a consolidated worksheet, which this report gives first.",
+        f"Scores: '{BASELINE_LABEL}' is the locality's THRIVE Assessment Tool self-assessment, 1 (not yet met) to 4 "
+        f"(fully THRIVE-like), 3 or more being THRIVE-like; '{AGREED_LABEL}' is the score the room agreed in the "
+        f"workshop. Where there is none the report says '{NOT_SCORED}'.",
+    ]
 
 
 def _cells(sheet: Worksheet | None) -> dict[str, str]:
@@ -331,30 +649,52 @@ def _points(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 2)
 
 
+def worksheets_by_table(report: ReportData) -> list[tuple[str, list[tuple[int, GapPriority, SheetText]]]]:
+    """The appendix's order: each table's worksheets, in the priorities' order, under the table's name."""
+    out: dict[str, list[tuple[int, GapPriority, SheetText]]] = {}
+    for i, g in enumerate(report.gap, 1):
+        for sheet in g.tables:
+            out.setdefault(sheet.label, []).append((i, g, sheet))
+    return list(out.items())
+
+
+def _thrive_like(value: bool | None) -> str:
+    return NOT_SCORED if value is None else ("yes" if value else "no")
+
+
 def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """The report as named tables: the workbook's sheets and the CSV files, in this order."""
+    """The report as named tables: the workbook's sheets and the CSV files, in this order.
+
+    Dates are ``datetime.date`` and times ``datetime.datetime`` (in the workshop's time zone): real dates in the
+    workbook, ISO text in the CSV files.
+    """
     out: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    c = report.confirmed
     out["Summary"] = (
         ["Item", "Value"],
         [
             ["Title", report.title],
             ["Locality", report.locality],
-            ["Date", report.date],
-            ["Report generated", report.generated_at],
+            ["Date", _real(report.day) or report.date],
+            ["Report generated", _real(report.generated) or report.generated_at],
+            ["Time zone", report.time_zone],
+            ["Status", "Final" if report.final else "Draft"],
             ["Tables", len(report.tables)],
             ["Phones that joined", report.attendance_total],
             *[[f"Phones at {t['name']}", t["phones"]] for t in report.tables],
             ["Consensus confirmed", "yes" if report.confirmed else "not yet"],
             *[[f"Priority {i}", n] for i, n in enumerate((report.confirmed or {}).get("items", []), 1)],
-            ["Redesign workshop", report.redesign_date],
+            ["Redesign workshop", parse_day_text(report.redesign_date)],
         ],
     )
     out["Baseline"] = (
-        ["Principle", "Level", "Baseline score (1-4)", "THRIVE-like (3 or more)", "Summary"],
+        ["Level", "Ref", "Principle", f"{BASELINE_LABEL} (1-4)", f"{AGREED_LABEL} (1-4)", "THRIVE-like (3 or more)",
+         "Summary"],
         [
-            [p["name"], p["level"], p["baseline_score"] if p["baseline_score"] is not None else "",
-             "yes" if p["thrive_like"] else "no", p["summary"]]
-            for p in report.principles
+            [level["title"], p["ref"], p["name"], _score_cell(p["baseline_score"]), _score_cell(p["agreed_score"]),
+             _thrive_like(p["thrive_like"]), p["summary"]]
+            for level in report.levels
+            for p in level["principles"]
         ],
     )
     out["Table rankings"] = (
@@ -364,24 +704,26 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
     names = report.tally["table_names"]
     out["Tally"] = (
         ["Rank", "Shared rank", "Principle", "Points", "First places", "Tables that ranked it", "Tie settled by",
-         *[f"Points from {n}" for n in names]],
+         *[f"Tables that put it {p}" for p in PLACES], *[f"Points from {n}" for n in names]],
         [
             [r["rank"], "yes" if r["shared"] else "no", r["principle"], _points(r["points"]), r["first_places"],
-             r["tables_ranked"], r["settled_by"], *[_points(r["per_table"].get(n, 0)) for n in names]]
+             r["tables_ranked"], r["settled_by"], *r["rank_counts"], *[_points(r["per_table"].get(n, 0)) for n in names]]
             for r in report.tally["rows"]
         ],
     )
     out["Methods"] = (
-        ["Method", "1", "2", "3", "4", "5", "Differs from Borda"],
-        [[m, *(top + [""] * 5)[:5], "yes" if m != "Borda count" and top != report.comparison.get("Borda count") else "no"]
+        ["Method", "1", "2", "3", "4", "5", "Differs from Borda", "What it would change"],
+        [[m, *(top + [""] * 5)[:5], "yes" if m != "Borda count" and top != report.comparison.get("Borda count") else "no",
+          next((d.split(": ", 1)[1] for d in report.disagreements if d.startswith(f"{m}: ")), "")]
          for m, top in report.comparison.items()],
     )
-    c = report.confirmed
     out["Consensus"] = (
         ["Place", "Confirmed priority", "Tally's choice"],
         [[i + 1, item, (c["tally_items"] + [""] * 5)[i] if c else ""] for i, item in enumerate(c["items"] if c else [])]
         + ([["", "Changed by the room", "yes" if c["changed_by_room"] else "no"], ["", "Note", c["note"]],
-            ["", "Method", c["method"]], ["", "Confirmed at", c["confirmed_at"]]] if c else []),
+            ["", "Method", c["method"]], ["", "Confirmed at", _real(c["confirmed_when"]) or c["confirmed_at"]]] if c else [])
+        + [["", "The tally's five", report.tally["five"]]]
+        + [["", "How fifth place was settled", sentence] for sentence in report.settlement],
     )
     out["Gap analysis"] = (
         ["Priority", "Worksheet", *[CELL_LABELS[cell] for cell in CELLS]],
@@ -393,16 +735,49 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
     )
     out["Action plan"] = (
         ["Action", "Priority", "Owner", "By when", "Status"],
-        [[a["action"], a["priority"], a["owner"], a["due"], a["status"]] for a in report.actions]
+        [[a["action"], a["priority"], a["owner"], _real(a["due_date"]) or a["due_text"], a["status"]] for a in report.actions]
         + [["", "", "", "", ""], ["Wider engagement", report.engagement_notes, "", "", ""],
-           ["Redesign workshop", report.redesign_date, "", "", ""]],
+           ["Redesign workshop", parse_day_text(report.redesign_date), "", "", ""]],
     )
     out["Agenda"] = (
         ["Segment", "Kind", "Status", "Planned", "Actual", "Over (+) / under (-)", "Started", "Ended"],
         [
             [a["title"], a["kind"], a["status"], minutes(a["planned_seconds"]), minutes(a["actual_seconds"]),
-             minutes(a["over_by_seconds"]), a["started_at"], a["ended_at"]]
+             minutes(a["over_by_seconds"]), _real(a["started"]), _real(a["ended"])]
             for a in report.agenda
         ],
     )
+    # Added for the board's report (issue 16): after the sheets above, whose order scripts may rely on.
+    out["Priorities"] = (
+        ["Place", "Priority", "Ref", "Level", BASELINE_LABEL, AGREED_LABEL, "First recommendation"],
+        [[s["place"], s["name"], s["principle_id"], s["level"], _score_cell(s["baseline_score"]),
+          _score_cell(s["agreed_score"]), s["recommendation"]] for s in report.summary],
+    )
+    out["Heat map"] = (
+        ["Level", "Ref", "Principle", BASELINE_LABEL, AGREED_LABEL, "Score now (agreed today, else baseline)"],
+        [
+            [level["title"], p["ref"], p["name"], _score_cell(p["baseline_score"]), _score_cell(p["agreed_score"]),
+             _score_cell(p["agreed_score"] if p["agreed_score"] is not None else p["baseline_score"])]
+            for level in report.levels
+            for p in level["principles"]
+        ],
+    )
+    h2h = report.head_to_head
+    out["Head-to-head"] = (
+        ["Principle", *[f"against {n}" for n in h2h.get("names", [])]],
+        [[n, *["" if cell is None else f"{cell[0]} to {cell[1]}" for cell in row]]
+         for n, row in zip(h2h.get("names", []), h2h.get("matrix", []), strict=True)],
+    )
     return out
+
+
+def _score_cell(value: int | None) -> int | str:
+    return value if value is not None else NOT_SCORED
+
+
+def parse_day_text(text: str) -> dt.date | str:
+    """Back from "12 May 2027" to a date, for spreadsheets; other text as it is."""
+    try:
+        return dt.datetime.strptime(text, "%d %B %Y").date()
+    except ValueError:
+        return text

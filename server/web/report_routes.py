@@ -85,8 +85,10 @@ async def report(request: Request) -> Response:
     else:
         data = assemble(rows)
         body = await run_in_threadpool(_render, fmt, data)  # the first import, too, off the event loop
+    # The printable page opens in the browser (to read, print or "Save as PDF"); the others download.
+    disposition = "inline" if fmt == "html" else "attachment"
     headers = {
-        "content-disposition": f'attachment; filename="{_file_name(workshop.title, fmt)}"',
+        "content-disposition": f'{disposition}; filename="{_file_name(workshop.title, fmt)}"',
         "cache-control": "no-store",
     }
     if fmt == "html":

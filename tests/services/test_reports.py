@@ -4,6 +4,7 @@ and checked for content, and a JSON export imported into an equal workshop (SQLi
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import zipfile
@@ -89,7 +90,7 @@ async def test_every_format_says_the_same_things(world):
     for expected in ("Evenings: no drop-in for 16-18s", "Buses stop at six", "Single point of access",
                      "Map evening provision", "Commissioning lead", "Exercise 1: your table's top five"):
         assert expected in cells, expected
-    assert "Newsletter and the partnership board" in text and "2027-05-12" in text
+    assert "Newsletter and the partnership board" in text and "12 May 2027" in text  # as England writes dates
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings.index("Consolidated worksheet") < headings.index("Table 1")  # consolidated first
 
@@ -104,7 +105,7 @@ async def test_every_format_says_the_same_things(world):
     tally = [[c.value for c in row] for row in book["Tally"].iter_rows()]
     assert tally[1][:4] == [1, "yes", "Needs-Led", 9] and tally[0][-3:] == ["Points from Table 1", "Points from Table 2", "Points from Table 3"]
     plan = [[c.value for c in row] for row in book["Action plan"].iter_rows()]
-    assert plan[1] == ["Map evening provision", "Accessibility", "Commissioning lead", "2027-03-31", "Not started"]
+    assert plan[1] == ["Map evening provision", "Accessibility", "Commissioning lead", dt.datetime(2027, 3, 31), "Not started"]
     agenda = [[c.value for c in row] for row in book["Agenda"].iter_rows()]
     assert agenda[1][:5] == ["Exercise 1: your table's top five", "rank", "Done", "30:00", "25:00"]
     methods = [[c.value for c in row] for row in book["Methods"].iter_rows()]
@@ -204,3 +205,274 @@ async def test_control_characters_never_break_a_report(world):
     values = {c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row}
     assert {"Blue", "Day one", "Northshire"} <= values
     assert "Day one" in html_report.render(report).decode()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The board's report (issue 16): layout, a consensus anyone can audit, scores by level, worksheets in appendix
+# ---------------------------------------------------------------------------------------------------------
+
+TIED = {  # both tables agree the same four; fifth place is 1 point each, level on countback and head-to-head
+    0: ["needs-led", "accessibility", "common-language", "outcome-informed", "partnership-working"],
+    1: ["needs-led", "accessibility", "common-language", "outcome-informed", "reducing-stigma"],
+}
+
+
+def _xml(part_element) -> str:
+    from lxml import etree
+
+    return etree.tostring(part_element, encoding="unicode")
+
+
+def _word_tables(doc) -> list[list[list[str]]]:
+    return [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+
+
+async def _scored(world, baseline: dict[str, int], agreed: dict[str, int]) -> None:
+    from sqlmodel import select
+
+    from server.models import Principle
+    from server.services import scores  # noqa: F401  (registers the scoring commands)
+
+    async with world.sessions() as session:
+        for p in (await session.exec(select(Principle).where(Principle.workshop_id == world.workshop_id))).all():
+            if p.principle_id in baseline:
+                p.baseline_score = baseline[p.principle_id]
+                p.level = "macro" if p.principle_id == "accessibility" else p.level
+                session.add(p)
+        await session.commit()
+    for pid, score in agreed.items():
+        assert (await world.run(world.facilitator, "scores.agree", {"principle_id": pid, "score": score}))["ok"]
+
+
+async def test_the_word_report_is_laid_out_for_a_board(world):
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm
+
+    await run_workshop(world)
+    await _scored(world, {"accessibility": 2, "needs-led": 3}, {"accessibility": 1})
+    snap = await world.snapshot(world.facilitator)
+    sheet = _sheet(snap, "needs-led", None)
+    await world.run(world.facilitator, "worksheet.update",
+                    {"worksheet_id": sheet["id"], "update": _edit(sheet, "recommendations", "One front door\nThen more")})
+    report = assemble(await _rows(world))
+    doc = Document(io.BytesIO(docx_report.render(report)))
+
+    # A4 on every section; landscape where the tables are wide
+    for section in doc.sections:
+        sides = sorted([section.page_width, section.page_height])
+        assert abs(sides[0] - Cm(21)) < Cm(0.05) and abs(sides[1] - Cm(29.7)) < Cm(0.05)
+    orientations = [s.orientation for s in doc.sections]
+    assert WD_ORIENT.LANDSCAPE in orientations and orientations[0] == WD_ORIENT.PORTRAIT
+    # Header with the workshop and its locality, footer "page X of Y", contents, draft marking
+    header = "\n".join(p.text for p in doc.sections[0].header.paragraphs)
+    assert "Test" in header and "DRAFT" in header
+    footer = _xml(doc.sections[0].footer.part.element)
+    assert "PAGE" in footer and "NUMPAGES" in footer and "fldChar" in footer
+    body = _xml(doc.element.body)
+    assert "TOC \\o" in body and 'w:tblHeader w:val="true"' in body
+    # Core properties
+    assert doc.core_properties.author == "Thrive Workshop"
+    assert doc.core_properties.title.startswith("Test") and "Phase 1" in doc.core_properties.subject
+    # The executive summary first: the five in order, level, baseline, agreed today, first recommendation
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[0] == "Executive summary"
+    tables = _word_tables(doc)
+    summary = tables[0]
+    assert summary[0] == ["Place", "Priority", "Level", "Baseline", "Agreed today", "First recommendation"]
+    assert summary[1][:5] == ["1", "Accessibility", "Macro", "2", "1"]
+    assert summary[2][1] == "Needs-Led" and summary[2][3:] == ["3", "not scored", "One front door"]
+    # Dates as England writes them, not ISO
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert report.date in text and "UTC" not in text and "2027-05-12" not in text
+    # Scores by level: "not scored", never "THRIVE-like: no" for a principle never scored
+    baseline = next(t for t in tables if t[0][:4] == ["Ref", "Principle", "Baseline", "Agreed today"]
+                    and any(r[0] == "reducing-stigma" for r in t))
+    stigma = next(r for r in baseline if r[0] == "reducing-stigma")
+    assert stigma[2:] == ["not scored", "not scored", "not scored"]
+    # Consolidated worksheets in the body, each table's in an appendix under the table's name
+    all_headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    appendix = all_headings.index("Appendix B: each table's worksheets")
+    assert all_headings.index("Consolidated worksheet") < appendix
+    assert all_headings.index("Table 1") > appendix and "Table 1: priority 1, Accessibility" in all_headings
+
+
+async def test_the_consensus_can_be_audited(world):
+    f = world.facilitator
+    for i, five in TIED.items():
+        phone = await world.participant(i)
+        assert (await world.run(phone, "ranking.edit", {"base_revision": 0, "op": "replace", "items": five}))["ok"]
+        assert (await world.run(phone, "ranking.agree", {"base_revision": 1}))["ok"]
+    confirmed = TIED[1]
+    assert (await world.run(f, "consensus.confirm", {"items": confirmed, "note": "Stigma keeps people away"}))["ok"]
+    report = assemble(await _rows(world))
+    doc = Document(io.BytesIO(docx_report.render(report)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    # The tie at the cut is called a tie, and its settlement is said: by the room, with its reason
+    assert "A tie straddled the cut: Partnership Working and Reducing Stigma each had 1 point and shared 5th place" in text
+    assert "The room settled the tie: it chose Reducing Stigma over Partnership Working." in text
+    assert "The room's reason: Stigma keeps people away" in text
+    assert "tally's five were" not in text  # never a false five when fifth place was tied
+    assert "5th place was tied between Partnership Working and Reducing Stigma" in text
+    tables = _word_tables(doc)
+    # Rank counts, only for principles with points
+    main = next(t for t in tables if t[0][:4] == ["Rank", "Principle", "Points", "Put 1st"])
+    assert main[1][:8] == ["1", "Needs-Led", "10", "2", "0", "0", "0", "0"]
+    assert all(float(row[2]) > 0 for row in main[1:]) and len(main) == 1 + 6
+    full = next(t for t in tables if t[0][:4] == ["Rank", "Principle", "Points", "Tie settled by"])
+    assert any(row[2] == "0" for row in full[1:])  # the 0-point principles are in the appendix
+    # Head-to-head among the principles near the cut
+    h2h = next(t for t in tables if t[0][0] == "" and "Reducing Stigma" in t[0])
+    row = next(r for r in h2h if r[0] == "Reducing Stigma")
+    assert row[h2h[0].index("Partnership Working")] == "1 to 1"
+    # One line per method, saying what it would change
+    bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
+    assert [b.split(":")[0] for b in bullets] == ["Dowdall", "Count", "Schulze"]
+    # The workbook says the same
+    book = load_workbook(io.BytesIO(xlsx_report.render(report)))
+    consensus = [[c.value for c in row] for row in book["Consensus"].iter_rows()]
+    assert any(isinstance(r[2], str) and "A tie straddled the cut" in r[2] for r in consensus)
+    tally = [[c.value for c in row] for row in book["Tally"].iter_rows()]
+    assert tally[0][7:12] == [f"Tables that put it {p}" for p in ("1st", "2nd", "3rd", "4th", "5th")]
+    assert [[c.value for c in row] for row in book["Head-to-head"].iter_rows()][0][0] == "Principle"
+
+
+async def test_every_sheet_prints_and_the_heat_map_is_a_sheet(world):
+    await run_workshop(world)
+    await _scored(world, {"accessibility": 2, "needs-led": 3}, {"accessibility": 1})
+    report = assemble(await _rows(world))
+    book = load_workbook(io.BytesIO(xlsx_report.render(report)))
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1, sheet.title
+        assert sheet.page_setup.fitToHeight == 0, sheet.title
+        assert sheet.print_title_rows == "$1:$1", sheet.title
+        assert sheet.freeze_panes in ("A2", "C2"), sheet.title
+    # Real dates
+    due = book["Action plan"]["D2"]
+    assert due.is_date and due.value == dt.datetime(2027, 3, 31) and "mmmm" in due.number_format
+    assert book["Summary"]["B4"].is_date  # the workshop's date
+    # Wrapped text gets rows tall enough for it
+    gap = book["Gap analysis"]
+    assert gap["C2"].alignment.wrap_text
+    # The heat map: by level, both scores labelled as everywhere, coloured cells with the number in them
+    heat = [[c.value for c in row] for row in book["Heat map"].iter_rows()]
+    assert heat[0][:5] == ["Level", "Ref", "Principle", "Baseline", "Agreed today"]
+    access = next(r for r in heat if r[1] == "accessibility")
+    assert access[:6] == ["Macro", "accessibility", "Accessibility", 2, 1, 1]
+    assert book["Heat map"].cell(row=heat.index(access) + 1, column=4).fill.start_color.rgb.endswith("FBE3A6")
+    assert next(r for r in heat if r[1] == "reducing-stigma")[3:] == ["not scored", "not scored", "not scored"]
+    # The CSV files carry the same new data sets
+    archive = zipfile.ZipFile(io.BytesIO(csv_report.render(report)))
+    assert {"11-heat-map.csv", "12-head-to-head.csv", "10-priorities.csv"} <= set(archive.namelist())
+    heat_csv = list(csv.reader(io.StringIO(archive.read("11-heat-map.csv").decode("utf-8").lstrip("\ufeff"))))
+    assert heat_csv[0][3:5] == ["Baseline", "Agreed today"]
+
+
+async def test_the_printable_page_prints_on_a4_with_page_numbers(world):
+    import re
+
+    from server.reports.html import css_string
+
+    await run_workshop(world)
+    async with world.sessions() as session:
+        workshop = await session.get(Workshop, world.workshop_id)
+        workshop.title = 'Day "one"; } body { display: none } </style>'
+        await session.commit()
+    report = assemble(await _rows(world))
+    page = html_report.render(report).decode()
+    assert re.search(r"@page \{ size: A4;", page) and 'counter(page) " of " counter(pages)' in page
+    assert "@page wide { size: A4 landscape; }" in page and 'class="wide"' in page
+    assert "</style>" not in page.split("<style>", 1)[1].split("</style>", 1)[0]  # the title cannot end it
+    assert css_string('a "b"; }') == '"a\\000020\\000022b\\000022\\00003b\\000020\\00007d"'
+    # The executive summary first, then the tally's rank counts, the full tally in an appendix
+    sections = re.findall(r'<section id="([a-z-]+)"', page)
+    assert sections[0] == "summary" and sections.index("tally") < sections.index("appendix-a")
+    assert "Put 1st" in page and "Appendix B: each table's worksheets" in page
+    assert "overflow-wrap: anywhere" in page and "print-color-adjust: exact" in page
+
+
+async def test_the_sample_report_is_built_in_every_format(tmp_path):
+    from server.sample_report import build
+
+    written = {p.name for p in await build(tmp_path / "sample")}
+    assert written == {"report.docx", "report.xlsx", "report-csv.zip", "export.json", "report.html"}
+    doc = Document(str(tmp_path / "sample" / "report.docx"))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "shared 5th place" in text and "The room settled the tie: it chose Reducing Stigma" in text
+    assert load_workbook(str(tmp_path / "sample" / "report.xlsx"))["Heat map"].max_row > 1
+
+
+async def test_a_tie_at_the_cut_settled_by_rule_says_so(world):
+    fives = [
+        ["needs-led", "shared-decision-making", "common-language", "proactive-prevention-promotion", "accessibility"],
+        ["common-language", "shared-decision-making", "proactive-prevention-promotion", "outcome-informed", "accessibility"],
+        ["common-language", "partnership-working", "reducing-stigma", "accessibility", "proactive-prevention-promotion"],
+    ]
+    for i, five in enumerate(fives):
+        phone = await world.participant(i)
+        assert (await world.run(phone, "ranking.edit", {"base_revision": 0, "op": "replace", "items": five}))["ok"]
+        assert (await world.run(phone, "ranking.agree", {"base_revision": 1}))["ok"]
+    tally_five = ["common-language", "shared-decision-making", "proactive-prevention-promotion", "needs-led",
+                  "partnership-working"]
+    assert (await world.run(world.facilitator, "consensus.confirm", {"items": tally_five}))["ok"]
+    report = assemble(await _rows(world))
+    text = "\n".join(p.text for p in Document(io.BytesIO(docx_report.render(report))).paragraphs)
+    assert ("A tie straddled the cut: Partnership Working and Accessibility each had 4 points. It was settled by rule "
+            "(countback (more higher places)), not by the room: Partnership Working 5th, Accessibility 6th.") in text
+    assert "The Borda count tally's five were Common Language" in text and "room settled" not in text
+    assert "These are the Borda count tally's top five, confirmed as they stood." in text
+
+
+def _broken_words(text: str, vocabulary: set[str]) -> list[str]:
+    """Words of ``vocabulary`` that the text splits inside the word (one part ends a line, the rest starts the next)."""
+    tokens = text.split()
+    pairs = set(zip(tokens, tokens[1:], strict=False))
+    return sorted(f"{w[:i]}|{w[i:]}" for w in vocabulary for i in range(1, len(w))
+                  if w[i - 1] != "-" and (w[:i], w[i:]) in pairs)
+
+
+async def test_no_word_breaks_inside_a_table_cell_when_laid_out(tmp_path):
+    """The .docx laid out by LibreOffice (as a board member without Word would see it): no principle's name or
+    column heading breaks inside a word. Needs soffice and pdftotext (Debian: libreoffice-writer-nogui,
+    poppler-utils); skipped where they are not installed."""
+    import asyncio
+    import shutil
+    import subprocess
+
+    from server.reports.data import PLACES
+    from server.sample_report import build
+
+    soffice, pdftotext = shutil.which("soffice"), shutil.which("pdftotext")
+    if not soffice or not pdftotext:
+        pytest.skip("LibreOffice (soffice) and pdftotext are not installed")
+    await build(tmp_path)
+
+    def lay_out() -> str:
+        subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "report.docx")],
+                       check=True, capture_output=True, timeout=240)
+        return subprocess.run([pdftotext, str(tmp_path / "report.pdf"), "-"], check=True, capture_output=True,
+                              text=True, timeout=60).stdout
+
+    text = await asyncio.to_thread(lay_out)
+    report_names = {w for p in Document(str(tmp_path / "report.docx")).tables for c in p.rows[0].cells
+                    for w in c.text.split()}
+    principles = {"Needs-Led", "Accessibility", "Common", "Language", "Outcome-Informed", "Partnership", "Working",
+                  "Reducing", "Stigma", "Shared", "Decision", "Making"}
+    vocabulary = {w for w in principles | report_names | {f"Put {p}" for p in PLACES} if len(w) > 2}
+    assert "Partnership" in text and not _broken_words(text, vocabulary)
+    assert _broken_words("Ran\nk Partnership", {"Rank"}) == ["Ran|k"]  # the check itself finds a break
+
+
+async def test_dates_are_written_as_in_england_in_the_workshops_time_zone(world, monkeypatch):
+    await run_workshop(world)
+    rows = await _rows(world)  # the clock: 15 January 2027, 08:25 UTC
+    london = assemble(rows)
+    assert london.date == "15 January 2027" and london.generated_at == "15 January 2027, 08:25"
+    assert london.time_zone == "Europe/London" and london.actions[0]["due"] == "31 March 2027"
+    monkeypatch.setenv("TIME_ZONE", "Pacific/Auckland")
+    auckland = assemble(rows)
+    assert auckland.generated_at == "15 January 2027, 21:25" and auckland.time_zone == "Pacific/Auckland"
+    monkeypatch.setenv("TIME_ZONE", "Not/AZone")
+    assert assemble(rows).time_zone == "Europe/London"  # an unknown zone falls back to the default
