@@ -8,27 +8,20 @@ running the tests may be busy. Memory is asserted: what the serving process hold
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import sqlite3
-import statistics
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
 
-from server.client import WorkshopClient
+from bench.attack import COMMAND_TIMEOUT, Answer, LiveWorkshop, new_address, rss_mb
+from bench.attack import send as send_to
+from bench.attack import while_attacked as attacked
 from tests.live import LiveServer, migrate
 from tests.untrusted import attacks
 
 pytestmark = pytest.mark.asyncio
 
 RSS_LIMIT_MB = 300
-ANSWER_TIMEOUT = 120.0  # seconds: any answer will do within it, on a machine as busy as it gets
-COMMAND_TIMEOUT = 60.0
-_addresses = (f"198.51.100.{n}" for n in itertools.count(1))  # uvicorn trusts X-Forwarded-For from 127.0.0.1
 
 
 @pytest.fixture(scope="module")
@@ -43,146 +36,30 @@ def server(tmp_path_factory):
     live.stop()
 
 
-def rss_mb(server: LiveServer) -> float:
-    """The serving process's resident memory (VmRSS), in MB."""
-    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/<pid>/status")
-
-
 def workshops_stored(server: LiveServer) -> int:
     with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
         return db.execute("SELECT count(*) FROM workshop").fetchone()[0]
 
 
-class LiveWorkshop:
-    """A workshop on the server with one phone connected, which edits its table's ranking on demand."""
-
-    def __init__(self, server: LiveServer):
-        self.server = server
-        self.revision = 0
-        self.turn = 0
-
-    async def open(self) -> LiveWorkshop:
-        async with httpx.AsyncClient(base_url=self.server.url, timeout=COMMAND_TIMEOUT) as http:
-            created = await http.post("/api/workshops", json={"title": "Live", "table_count": 2})
-            assert created.status_code == 201, created.text
-            self.created = created.json()
-            code = self.created["workshop"]["join_code"]
-            tables = (await http.get(f"/api/join/{code}")).json()["tables"]
-            joined = await http.post(f"/api/join/{code}", json={"table_id": tables[0]["id"]})
-            assert joined.status_code == 201, joined.text
-        self.phone = await WorkshopClient(self.server.url, joined.json()["participant_token"]).connect(
-            timeout=COMMAND_TIMEOUT
-        )
-        principles = [p["id"] for p in self.phone.state["principles"]]
-        self.choices = [principles[:5], principles[1:6]]
-        return self
-
-    async def command(self) -> float:
-        """One ``ranking.edit`` that changes the list; the seconds until its ack (which must be ``ok``)."""
-        self.turn += 1
-        started = time.monotonic()
-        ack = await self.phone.call(
-            "ranking.edit",
-            {"base_revision": self.revision, "op": "replace", "items": self.choices[self.turn % 2]},
-            timeout=COMMAND_TIMEOUT,
-        )
-        took = time.monotonic() - started
-        assert ack["ok"] and ack["changed"], ack
-        self.revision = ack["ranking"]["revision"]
-        return took
-
-    async def export(self) -> dict:
-        async with httpx.AsyncClient(base_url=self.server.url, timeout=COMMAND_TIMEOUT) as http:
-            response = await http.get(
-                f"/api/workshops/{self.created['workshop']['id']}/report.json",
-                headers={"authorization": f"Bearer {self.created['facilitator_token']}"},
-            )
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    async def close(self) -> None:
-        await self.phone.close()
-
-
 @pytest.fixture
 async def workshop(server):
-    live = await LiveWorkshop(server).open()
+    live = await LiveWorkshop(server.url).open()
     yield live
     await live.close()
 
 
-@dataclass
-class Figures:
-    latencies: list[float] = field(default_factory=list)
-    rss: list[float] = field(default_factory=list)
-
-    def show(self, what: str) -> None:
-        ms = sorted(1000 * t for t in self.latencies)
-        print(
-            f"\n[{what}] live workshop ranking.edit during the attack: {len(ms)} commands, "
-            f"median {statistics.median(ms):.0f} ms, max {ms[-1]:.0f} ms (target < 200 ms); "
-            f"serving process RSS {min(self.rss):.0f}-{max(self.rss):.0f} MB (limit {RSS_LIMIT_MB} MB)"
-        )
-
-    def check(self) -> None:
-        assert self.latencies, "the live workshop answered no command during the attack"
-        assert max(self.rss) < RSS_LIMIT_MB, f"the serving process reached {max(self.rss):.0f} MB"
-
-
-async def while_attacked(server: LiveServer, workshop: LiveWorkshop, what: str, *attacks_to_run):
-    """Run the attacks; while any is unanswered, the live workshop sends commands and the RSS is read. The
-    attacks' results, once the workshop has answered a command after the last of them too."""
-    tasks = [asyncio.ensure_future(a) for a in attacks_to_run]
-    figures = Figures(rss=[rss_mb(server)])
-    pending: set = set(tasks)
-    try:
-        while pending:
-            figures.latencies.append(await workshop.command())
-            figures.rss.append(rss_mb(server))
-            _done, pending = await asyncio.wait(pending, timeout=0.2)  # the next command once 0.2 s pass
-    finally:
-        for task in pending:
-            task.cancel()
-    figures.latencies.append(await workshop.command())
-    figures.rss.append(rss_mb(server))
-    figures.show(what)
-    figures.check()
-    return [t.result() for t in tasks]
-
-
-@dataclass
-class Answer:
-    name: str
-    status: int
-    body: dict
-    seconds: float
-
-    @property
-    def code(self) -> str | None:
-        return (self.body.get("error") or {}).get("code")
-
-    @property
-    def error(self) -> dict:
-        return self.body.get("error") or {}
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.status} {self.code or 'read'} in {self.seconds:.2f} s"
+async def while_attacked(server: LiveServer, workshop: LiveWorkshop, what: str, *attacks_to_run) -> list:
+    """The attacks' answers; meanwhile the live workshop answered every command (bench.attack.while_attacked
+    checks each ack) and the serving process stayed under 300 MB."""
+    answers, figures = await attacked(workshop, server.process.pid, what, *attacks_to_run)
+    print(f"\n{figures}")
+    assert figures.latencies, "the live workshop answered no command during the attack"
+    assert max(figures.rss) < RSS_LIMIT_MB, f"the serving process reached {max(figures.rss):.0f} MB"
+    return answers
 
 
 async def send(server: LiveServer, name: str, path: str, request: dict, address: str | None = None) -> Answer:
-    headers = {**request.get("headers", {}), "x-forwarded-for": address or next(_addresses)}
-    async with httpx.AsyncClient(base_url=server.url, timeout=ANSWER_TIMEOUT) as http:
-        started = time.monotonic()
-        response = await http.post(path, **{**request, "headers": headers})
-        took = time.monotonic() - started
-    try:
-        body = response.json()
-    except ValueError:
-        body = {"raw": response.text[:200]}
-    return Answer(name, response.status_code, body if isinstance(body, dict) else {"raw": body}, took)
+    return await send_to(server.url, name, path, request, address)
 
 
 async def upload(server: LiveServer, name: str, data: bytes, address: str | None = None) -> Answer:
@@ -257,7 +134,7 @@ async def test_hostile_workshop_imports_are_refused_with_the_field_and_nothing_i
     export = await workshop.export()
     assert export["rankings"] and export["principles"]
     before = workshops_stored(server)
-    address = next(_addresses)
+    address = new_address()
 
     async def each_in_turn() -> list[Answer]:
         answers = []
@@ -341,7 +218,7 @@ async def test_every_attack_one_at_a_time_then_eight_at_once(server, workshop):
     every = attacks.every_attack(await workshop.export())
     assert {name for name, _path, _request in every} == set(REFUSALS) | attacks.MAY_BE_READ
     before = workshops_stored(server)
-    address = next(_addresses)
+    address = new_address()
 
     async def one_at_a_time() -> list[Answer]:
         return [await send(server, name, path, request, address) for name, path, request in every]
@@ -374,4 +251,4 @@ async def test_every_attack_one_at_a_time_then_eight_at_once(server, workshop):
     async with httpx.AsyncClient(base_url=server.url, timeout=COMMAND_TIMEOUT) as http:
         assert (await http.get("/readyz")).status_code == 200
     assert server.process.poll() is None
-    print(f"  after: RSS {rss_mb(server):.0f} MB")
+    print(f"  after: RSS {rss_mb(server.process.pid):.0f} MB")
