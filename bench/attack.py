@@ -160,17 +160,19 @@ class Answer:
         return f"{self.name}: {self.status} {self.code or 'read'} in {self.seconds:.2f} s"
 
 
-async def send(url: str, name: str, path: str, request: dict, address: str | None = None) -> Answer:
-    """POST ``request`` (httpx arguments) from ``address`` (a new one by default): the answer and its time."""
+async def send(
+    url: str, name: str, path: str, request: dict, address: str | None = None, method: str = "POST"
+) -> Answer:
+    """``request`` (httpx arguments) from ``address`` (a new one by default): the answer and its time."""
     headers = {**request.get("headers", {}), "x-forwarded-for": address or new_address()}
     async with httpx.AsyncClient(base_url=url, timeout=ANSWER_TIMEOUT) as http:
         started = time.monotonic()
-        response = await http.post(path, **{**request, "headers": headers})
+        response = await http.request(method, path, **{**request, "headers": headers})
         took = time.monotonic() - started
     try:
         body = response.json()
     except ValueError:
-        body = {"raw": response.text[:200]}
+        body = {"raw": response.content[:200], "bytes": len(response.content)}
     return Answer(name, response.status_code, body if isinstance(body, dict) else {"raw": body}, took)
 
 

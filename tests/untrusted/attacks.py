@@ -186,3 +186,31 @@ def every_attack(export: dict) -> list[tuple[str, str, dict]]:
     for name, spoil in NOT_JSON_IMPORTS.items():
         made.append((f"import:{name}", "/api/workshops/import", {"content": spoil(export), "headers": json_body}))
     return made
+
+
+def largest_export(export: dict, cell_chars: int = 400) -> bytes:
+    """An export every field of which the import accepts, at its caps: 60 principles with their longest texts,
+    30 tables of 100 places, every table's ranking, a worksheet per principle and table (1,860) with
+    ``cell_chars`` in each cell, 200 plan actions (~5.5 MB with 400 characters a cell)."""
+    data = json.loads(json.dumps(export))
+    data.pop("report", None)
+    ids = [f"p{i}" for i in range(60)]
+    data["principles"] = [
+        {"principle_id": pid, "name": f"Principle {i}", "summary": "s" * 500, "level": "macro", "position": i,
+         "statement": "S" * 2000, "descriptors": ["d" * 1000] * 4, "notes": "n" * 2000, "key_principles": []}
+        for i, pid in enumerate(ids)
+    ]
+    data["tables"] = [{"name": f"Table {i + 1}", "participants": 100} for i in range(30)]
+    data["rankings"] = [{"table": i, "items": ids[:5], "revision": 5} for i in range(30)]
+    data["workshop"].update(confirmed=None, current_segment=None, display_table=None)
+    data["agenda"] = []
+    cells = ("ideal", "in_place", "in_development", "gaps", "training", "recommendations")
+    data["worksheets"] = [
+        {"priority_id": pid, "table": table, "text": dict.fromkeys(cells, "w" * cell_chars), "created_at": 1.8e9}
+        for pid in ids
+        for table in (None, *range(30))
+    ]
+    data["plan"]["actions"] = [
+        {"action": "a" * 500, "owner": "o" * 120, "due": "d" * 40, "created_at": 1.8e9} for _ in range(200)
+    ]
+    return json_bytes(data)
