@@ -1,11 +1,12 @@
 """Issue 13's attack, against a running server: every hostile file and import (tests/untrusted/attacks.py), one
 at a time, then 8 at once, while a live workshop on the same server edits a ranking.
 
-    .venv/bin/python -m bench.attack [--url http://127.0.0.1:8000] [--pid PID] [--at-once 8]
+    .venv/bin/python -m bench.attack [--url http://127.0.0.1:8000] [--pid PID] [--at-once 8] [--largest]
 
 For each upload it prints the answer (status and code) and the seconds it took; for each round, how long the
 live workshop's ``ranking.edit`` took meanwhile, and, given the serving process's ``--pid``, its resident memory
-(VmRSS). The last line is one JSON object with every figure. The live tests (tests/untrusted/test_live_attacks.py)
+(VmRSS). ``--largest`` then imports the largest export the server accepts and asks its five reports at once.
+The last line is one JSON object with every figure. The live tests (tests/untrusted/test_live_attacks.py)
 run the same attack through the helpers here.
 """
 
@@ -179,7 +180,26 @@ async def send(
 # --- the command ------------------------------------------------------------------------------------------------
 
 
-async def attack(url: str, pid: int | None, at_once: int) -> dict:
+async def largest_export(url: str, pid: int | None, workshop: LiveWorkshop, body: bytes) -> list[dict]:
+    """A valid export at every cap the import has (stored: it makes a workshop), then its five reports at once."""
+    request = {"content": body, "headers": {"content-type": "application/json"}}
+    what = f"the largest export ({len(body) / 1e6:.1f} MB)"
+    [answer], figures = await while_attacked(
+        workshop, pid, what, send(url, "largest", "/api/workshops/import", request)
+    )
+    rounds = [report([answer], figures)]
+    if answer.status == 201:
+        bearer = {"headers": {"authorization": f"Bearer {answer.body['facilitator_token']}"}, "timeout": 900}
+        path = f"/api/workshops/{answer.body['workshop']['id']}/report."
+        reports, figures = await while_attacked(
+            workshop, pid, "its five reports at once",
+            *(send(url, fmt, path + fmt, bearer, method="GET") for fmt in ("docx", "xlsx", "zip", "html", "json")),
+        )
+        rounds.append(report(reports, figures))
+    return rounds
+
+
+async def attack(url: str, pid: int | None, at_once: int, largest: bool = False) -> dict:
     from tests.untrusted import attacks
 
     workshop = await LiveWorkshop(url).open()
@@ -202,6 +222,8 @@ async def attack(url: str, pid: int | None, at_once: int) -> dict:
                 *(send(url, name, path, request) for name, path, request in batch),
             )
             rounds.append(report(answers, figures))
+        if largest:
+            rounds += await largest_export(url, pid, workshop, attacks.largest_export(await workshop.export()))
         async with httpx.AsyncClient(base_url=url, timeout=COMMAND_TIMEOUT) as http:
             ready = (await http.get("/readyz")).status_code
         after = rss_mb(pid) if pid is not None else None
@@ -229,8 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the server (default: as make run serves)")
     parser.add_argument("--pid", type=int, help="the serving process, to read its RSS from /proc/PID/status")
     parser.add_argument("--at-once", type=int, default=8, help="uploads sent together (default 8)")
+    parser.add_argument(
+        "--largest", action="store_true", help="then import the largest export accepted and ask its five reports"
+    )
     args = parser.parse_args(argv)
-    figures = asyncio.run(attack(args.url.rstrip("/"), args.pid, args.at_once))
+    figures = asyncio.run(attack(args.url.rstrip("/"), args.pid, args.at_once, args.largest))
     print(json.dumps(figures))
     return 0
 
