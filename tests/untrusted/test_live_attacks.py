@@ -115,12 +115,13 @@ async def test_a_paragraph_flood_is_refused_or_read_within_the_limits(server, wo
         upload(server, "old_flood.docx", attacks.old_paragraph_flood_docx()),
         upload(server, "flood.docx", attacks.paragraph_flood_docx()),
     )
-    refused_with(old, 413, "too_large")  # the file: its XML is far past what a catalogue needs
+    # The file: its XML is far past what a catalogue needs (counted as it unpacks: on a machine busy
+    # enough, the child may reach its wall time first).
+    assert (old.status, old.code) in ((413, "too_large"), (422, "too_complex")), f"{old}: {old.body}"
+    assert old.error["message"]
     # At just under today's limit, a child may read it in time (its table of principles), or be stopped.
-    assert (today.status == 200 and today.body["rows"] == len(attacks.ITEMS)) or (today.status, today.code) == (
-        422,
-        "too_complex",
-    ), f"{today}: {today.body}"
+    read = today.status == 200 and today.body["rows"] == len(attacks.ITEMS)
+    assert read or (today.status, today.code) == (422, "too_complex"), f"{today}: {today.body}"
 
 
 async def test_eight_paragraph_floods_at_once_leave_the_server_serving(server, workshop):
