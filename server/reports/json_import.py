@@ -2,7 +2,7 @@
 
 The same bounds as the live commands and the set-up form: five per ranking, known principles and tables, finite
 times, the same text limits, the agenda's timer rules, the table and participant caps. Whatever passes here can
-be snapshotted by every role and rendered in every report format (tests/services/test_import_property.py).
+be snapshotted by every role and rendered in every report format (tests/untrusted/test_import_property.py).
 
 Pure (pydantic, the domain rules, pycrdt for worksheet documents): the server runs ``canonical_export`` on the
 raw bytes in a parser child (``server.untrusted``), and checks its answer again with ``parse_export`` before

@@ -100,3 +100,117 @@ ALL_FILES = {
     "zip_bomb.docx": zip_bomb_docx,
     "deep.json": deep_json,
 }
+
+
+def old_paragraph_flood_docx() -> bytes:
+    """The flood of finding 2 as it was sent: XML just under the old 40 MiB limit (~150 KB zipped)."""
+    return paragraph_flood_docx(MAX_UNZIPPED - 16 * 1024)
+
+
+# --- workshop imports (finding 6): each takes a real export (a dict) and spoils it one way -------------------
+
+
+def _at(path: str, value):
+    """The export as bytes with ``value`` at ``path`` ("rankings.0.items")."""
+
+    def spoil(export: dict) -> bytes:
+        data = json.loads(json.dumps(export))
+        *parents, last = path.split(".")
+        node = data
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[int(last) if isinstance(node, list) else last] = value
+        return json_bytes(data)
+
+    return spoil
+
+
+def _bare(path: str, literal: str):
+    """The export with a bare JSON number (``Infinity``, ``NaN``, ``1e999``) at ``path``: json.dumps does not
+    write these from a finite float, so a marker is replaced in the text."""
+    marker = "__number_marker__"
+
+    def spoil(export: dict) -> bytes:
+        return _at(path, marker)(export).replace(f'"{marker}"'.encode(), literal.encode())
+
+    return spoil
+
+
+HOSTILE_IMPORTS = {
+    # name: (export -> the hostile body, the field the refusal names)
+    "ranking_of_48": (_at("rankings.0.items", [f"p-{i}" for i in range(48)]), "rankings.0.items"),
+    "created_at_1e999": (_bare("workshop.created_at", "1e999"), "workshop.created_at"),
+    "megabyte_statement": (_at("principles.0.statement", "x" * (1024 * 1024)), "principles.0.statement"),
+    "descriptors_dict": (
+        _at("principles.0.descriptors", {"1": "a", "2": "b", "3": "c", "4": "d"}),
+        "principles.0.descriptors",
+    ),
+    "descriptors_1000": (_at("principles.0.descriptors", ["d"] * 1000), "principles.0.descriptors"),
+    "agreed_score_abc": (_at("principles.0.agreed_score", "abc"), "principles.0.agreed_score"),
+    "revision_2_63": (_at("rankings.0.revision", 2**63), "rankings.0.revision"),
+    "confirmed_items_dicts": (
+        _at("workshop.confirmed", {"items": [{"principle_id": "needs-led"}] * 5}),
+        "workshop.confirmed.items.0",
+    ),
+    "30_tables_of_1000": (
+        _at("tables", [{"name": f"Table {i + 1}", "participants": 1000} for i in range(30)]),
+        "tables.0.participants",
+    ),
+}
+# Not JSON as the server reads it (bare Infinity and NaN, nesting past any sense): refused as invalid_json.
+NOT_JSON_IMPORTS = {
+    "created_at_infinity": _bare("workshop.created_at", "Infinity"),
+    "created_at_nan": _bare("workshop.created_at", "NaN"),
+    "deep": lambda export: deep_json(),
+}
+
+
+# --- everything at once, for the live tests and bench/attack.py --------------------------------------------
+
+CATALOGUE_FILES = {**ALL_FILES, "old_paragraph_flood.docx": old_paragraph_flood_docx}
+# What a file may be answered with besides a refusal: the flood at today's limit is a document the server can
+# read (in a child, within its limits).
+MAY_BE_READ = {"paragraph_flood.docx"}
+
+
+def every_attack(export: dict) -> list[tuple[str, str, dict]]:
+    """(name, path, httpx request arguments) for every hostile upload and import, the imports made from a real
+    ``export`` (``GET /api/workshops/{id}/report.json``)."""
+    json_body = {"content-type": "application/json"}
+    made = [
+        (name, "/api/catalogue/preview", {"files": {"file": (name, make())}})
+        for name, make in CATALOGUE_FILES.items()
+    ]
+    for name, (spoil, _field) in HOSTILE_IMPORTS.items():
+        made.append((f"import:{name}", "/api/workshops/import", {"content": spoil(export), "headers": json_body}))
+    for name, spoil in NOT_JSON_IMPORTS.items():
+        made.append((f"import:{name}", "/api/workshops/import", {"content": spoil(export), "headers": json_body}))
+    return made
+
+
+def largest_export(export: dict, cell_chars: int = 400) -> bytes:
+    """An export every field of which the import accepts, at its caps: 60 principles with their longest texts,
+    30 tables of 100 places, every table's ranking, a worksheet per principle and table (1,860) with
+    ``cell_chars`` in each cell, 200 plan actions (~5.5 MB with 400 characters a cell)."""
+    data = json.loads(json.dumps(export))
+    data.pop("report", None)
+    ids = [f"p{i}" for i in range(60)]
+    data["principles"] = [
+        {"principle_id": pid, "name": f"Principle {i}", "summary": "s" * 500, "level": "macro", "position": i,
+         "statement": "S" * 2000, "descriptors": ["d" * 1000] * 4, "notes": "n" * 2000, "key_principles": []}
+        for i, pid in enumerate(ids)
+    ]
+    data["tables"] = [{"name": f"Table {i + 1}", "participants": 100} for i in range(30)]
+    data["rankings"] = [{"table": i, "items": ids[:5], "revision": 5} for i in range(30)]
+    data["workshop"].update(confirmed=None, current_segment=None, display_table=None)
+    data["agenda"] = []
+    cells = ("ideal", "in_place", "in_development", "gaps", "training", "recommendations")
+    data["worksheets"] = [
+        {"priority_id": pid, "table": table, "text": dict.fromkeys(cells, "w" * cell_chars), "created_at": 1.8e9}
+        for pid in ids
+        for table in (None, *range(30))
+    ]
+    data["plan"]["actions"] = [
+        {"action": "a" * 500, "owner": "o" * 120, "due": "d" * 40, "created_at": 1.8e9} for _ in range(200)
+    ]
+    return json_bytes(data)
