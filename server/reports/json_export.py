@@ -8,6 +8,7 @@ nobody can log in with, so attendance is kept. Everything imported is checked as
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from typing import Any
@@ -142,7 +143,8 @@ def _export(rows: ReportRows) -> dict[str, Any]:
 async def import_workshop(session, raw: object, now: float | None = None) -> CreatedWorkshop:
     """Store an export as a new workshop. ``raw`` is ``json_import.canonical_export``'s answer (the parser
     child's), checked here again; its worksheet documents are already merged."""
-    data = parse_export(raw)
+    # Megabytes of models to check: in a thread, so the live workshops' event loop is not held meanwhile.
+    data = await asyncio.to_thread(parse_export, raw)
     now = time.time() if now is None else now
     w = data.workshop
     workshop, facilitator_token, projector_token = await insert_workshop(

@@ -27,6 +27,7 @@ from ..domain.agenda import (
 )
 from ..domain.errors import DomainError
 from ..domain.ranking import MAX_CAPACITY, capacity_for
+from ..domain.room import MAX_PARTICIPANTS_PER_TABLE, MAX_TABLES
 from ..domain.tally import METHODS
 from ..json_input import load_json
 from ..services.errors import CommandError
@@ -36,8 +37,6 @@ FORMAT = "thrive-workshop-export"
 FORMAT_VERSION = 1
 MAX_IMPORT_BYTES = 16 * 1024 * 1024
 MAX_PRINCIPLES = 60
-MAX_TABLES = 30
-MAX_PARTICIPANTS_PER_TABLE = 100  # places kept for attendance: a table of 4–8, and phones that joined again
 MAX_SEGMENTS = 60
 MAX_ACTIONS = 200
 MAX_REVISION = 2**31 - 1

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..catalogue import default_principles
 from ..domain import agenda as agenda_rules
+from ..domain.room import MAX_PARTICIPANTS_PER_TABLE, MAX_TABLES
 from ..models import Credential, Participant, Principle, Ranking, Segment, Workshop, WorkshopTable
 from ..text import CleanedModel
 from . import access, tokens
@@ -70,8 +72,8 @@ class Durations(_Strict):
 class CreateWorkshop(_Strict):
     title: str = Field(min_length=1, max_length=200)
     locality: str = Field(default="", max_length=200)
-    tables: list[str] | None = Field(default=None, min_length=1, max_length=30)
-    table_count: int | None = Field(default=None, ge=1, le=30)
+    tables: list[str] | None = Field(default=None, min_length=1, max_length=MAX_TABLES)
+    table_count: int | None = Field(default=None, ge=1, le=MAX_TABLES)
     principles: list[PrincipleSpec] | None = Field(default=None, min_length=1, max_length=60)
     baseline_scores: dict[str, int] | None = Field(default=None, max_length=60)
     durations_minutes: Durations | None = None
@@ -289,6 +291,19 @@ async def join_table(session: AsyncSession, raw_code: str, raw: object, now: flo
     table = await session.get(WorkshopTable, request.table_id)
     if table is None or table.workshop_id != workshop.id:
         raise not_found("That table")
+    # Counted under the table row's lock (a write), so joins at the same moment cannot pass the cap together.
+    await session.exec(update(WorkshopTable).where(WorkshopTable.id == table.id).values(id=WorkshopTable.id))
+    joined = (
+        await session.exec(select(func.count()).select_from(Participant).where(Participant.table_id == table.id))
+    ).one()
+    if joined >= MAX_PARTICIPANTS_PER_TABLE:
+        await session.rollback()
+        raise CommandError(
+            "table_full",
+            f"{MAX_PARTICIPANTS_PER_TABLE} phones have joined this table already. Join another table, or ask "
+            "the facilitator.",
+            status=409,
+        )
     participant = Participant(
         id=tokens.new_id(),
         workshop_id=workshop.id,

@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
+from sqlmodel import select
 
-from server.models import Workshop
+from server.domain.room import MAX_PARTICIPANTS_PER_TABLE
+from server.models import Participant, Workshop
 from server.reports import csv as csv_report
 from server.reports import docx as docx_report
 from server.reports import html as html_report
@@ -178,9 +180,13 @@ async def every_role_and_report_works(world, workshop_id: str) -> dict:  # noqa:
         join_code = workshop.join_code
     for table_id in table_ids:
         async with world.sessions() as session:
-            joined = await join_table(session, join_code, {"table_id": table_id}, now=NOW)
+            try:
+                participant_id = (await join_table(session, join_code, {"table_id": table_id}, now=NOW)).participant_id
+            except CommandError as refused:
+                assert refused.code == "table_full"  # a full table: look through one of its phones instead
+                participant_id = (await session.exec(select(Participant.id).where(Participant.table_id == table_id))).first()
         async with world.sessions() as session:
-            phone = Actor(workshop_id, "participant", joined.participant_id, joined.table_id)
+            phone = Actor(workshop_id, "participant", participant_id, table_id)
             json.dumps(await build_snapshot(session, phone, NOW), allow_nan=False)
     async with world.sessions() as session:
         workshop = await session.get(Workshop, workshop_id)
@@ -323,15 +329,20 @@ async def test_exports_at_the_edges_of_what_is_accepted_work(world, edge):  # no
     await every_role_and_report_works(world, outcome.workshop.id)
 
 
-async def test_the_export_of_a_table_more_than_100_phones_joined_imports_again(world):  # noqa: F811
-    """Joining is not capped per table (phones that join again count too); the import caps a table's places at
-    100. A workshop the server made itself must come back from its own export."""
-    for _ in range(101):
-        await world.participant(0)
+async def test_a_full_table_refuses_the_next_phone_and_its_export_imports_again(world):  # noqa: F811
+    """Joining a table is capped at the import's bound (100 phones over the workshop, joins again included), so
+    a workshop the server made itself always comes back from its own export."""
+    joins = 0
+    with pytest.raises(CommandError) as refused:
+        while joins <= MAX_PARTICIPANTS_PER_TABLE:
+            await world.participant(0)
+            joins += 1
+    assert refused.value.code == "table_full" and refused.value.status == 409
+    await world.participant(1)  # another table still takes phones
     async with world.sessions() as session:
         workshop = await session.get(Workshop, world.workshop_id)
         exported = export(await load_report_rows(session, workshop, world.clock.now))
-    assert exported["tables"][0]["participants"] == 101
+    assert exported["tables"][0]["participants"] == MAX_PARTICIPANTS_PER_TABLE
     outcome = await import_or_refusal(world, as_body(exported))
     assert not isinstance(outcome, CommandError), outcome.to_payload()
     await every_role_and_report_works(world, outcome.workshop.id)
