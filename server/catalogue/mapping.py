@@ -239,23 +239,33 @@ def parse_level(value: str) -> tuple[str | None, str | None]:
     return None, f"level “{one_line(value)[:40]}” isn't macro, meso or micro"
 
 
-_SCORE = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:(?:/|out of|of)\s*4)?\s*$", re.IGNORECASE)
+_SCORE = re.compile(
+    r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:(?:/|out of|of)\s*4)?"  # "3", "3.0", "3/4", "3 out of 4"
+    r"\s*(?:[(\[]([^()\[\]]*)[)\]]|[-–—:;,]\s*(\D.*))?\s*$",  # then a remark: "(provisional)", "- to check"
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def parse_score(value: str) -> tuple[int | None, str | None]:
-    """(score, reason refused): "3", "3.0", "3/4", "3 out of 4" -> 3; "" -> None."""
+    """(score, reason refused): "3", "3.0", "3/4", "3 out of 4", "3 (provisional)" -> 3; "" -> None."""
+    score, why, _ = parse_score_remark(value)
+    return score, why
+
+
+def parse_score_remark(value: str) -> tuple[int | None, str | None, str]:
+    """(score, reason refused, remark typed after it): "1 (provisional)" -> (1, None, "provisional")."""
     text = value.strip()
     if not text:
-        return None, None
+        return None, None, ""
     match = _SCORE.match(text)
     if not match:
-        return None, f"baseline score “{text[:20]}” isn't a number from 1 to 4"
+        return None, f"baseline score “{one_line(text)[:20]}” isn't a number from 1 to 4", ""
     number = float(match.group(1).replace(",", "."))
     if not number.is_integer():
-        return None, f"baseline score {text[:20]} isn't a whole number from 1 to 4"
+        return None, f"baseline score {one_line(text)[:20]} isn't a whole number from 1 to 4", ""
     if not 1 <= number <= 4:
-        return None, f"baseline score {int(number)} is outside 1–4"
-    return int(number), None
+        return None, f"baseline score {int(number)} is outside 1–4", ""
+    return int(number), None, one_line(match.group(2) or match.group(3) or "")
 
 
 def parse_key_principles(value: str, lookup: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -320,9 +330,12 @@ def validate(sheet: Sheet, mapping: dict[str, str | None]) -> Preview:
         level, why = parse_level(cell(row, "level"))
         if why:
             reasons.append(why)
-        score, why = parse_score(cell(row, "baseline_score"))
+        typed_score = one_line(cell(row, "baseline_score"))
+        score, why, remark = parse_score_remark(typed_score)
         if why:
             reasons.append(why)
+        elif remark:
+            notes.append(f"score “{typed_score[:40]}” read as {score}; the remark is kept in the notes")
         key_ids, whys = parse_key_principles(cell(row, "key_principles"), lookup)
         reasons.extend(whys)
         descriptors = [clean_text(cell(row, f)) for f in DESCRIPTORS]
@@ -342,6 +355,9 @@ def validate(sheet: Sheet, mapping: dict[str, str | None]) -> Preview:
             "notes": clean_text(cell(row, "notes")),
             "key_principles": key_ids,
         }
+        if remark:  # "1 (provisional)": the score is 1, and what was typed is kept with the notes
+            kept = f"Score as typed: {typed_score}"
+            principle["notes"] = f"{principle['notes']}\n{kept}" if principle["notes"] else kept
         for f, limit_key, label_text in (
             ("name", "name", "name"), ("summary", "summary", "summary"), ("statement", "statement", "statement"),
             ("notes", "notes", "notes"),
