@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import default_principles
-from .formats import Sheet
+from .formats import SECTION_HEADING, Sheet
 
 MAX_PRINCIPLES = 60  # what a workshop takes (services.workshops.CreateWorkshop)
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -328,7 +328,9 @@ def validate(sheet: Sheet, mapping: dict[str, str | None]) -> Preview:
         if given_id and not ID_PATTERN.match(given_id):
             reasons.append(f"id “{given_id[:40]}” may only use letters, digits, '-', '_' and '.' (64 at most)")
         level, why = parse_level(cell(row, "level"))
-        if why:
+        if why and mapping.get("level") == SECTION_HEADING:
+            level = None  # a heading above a table that names no level ("Scoring key") just gives none
+        elif why:
             reasons.append(why)
         typed_score = one_line(cell(row, "baseline_score"))
         score, why, remark = parse_score_remark(typed_score)

@@ -1,0 +1,105 @@
+"""The shapes sites keep their Assessment Tool in (issue 15), read with the guessed mapping: every principle's
+level, statement, four descriptions and score, and the notes that say what was set aside and why."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from server.catalogue import mapping
+from server.catalogue.formats import read_file
+from tests.catalogue import shapes
+
+
+def guessed(filename: str, data: bytes):
+    sheet = read_file(filename, data)
+    return sheet, mapping.validate(sheet, mapping.guess_mapping(sheet.headers))
+
+
+@pytest.mark.parametrize("shape", [s for s in shapes.SHAPES if s != "xlsx-merged"])
+def test_each_shape_reads_every_principle_with_the_guessed_mapping(shape):
+    filename, make, items = shapes.SHAPES[shape]
+    _, preview = guessed(filename, make())
+    assert not preview.refused and not preview.problems
+    assert shapes.summary(preview.principles) == shapes.expected(items)
+
+
+def test_word_cover_key_and_sign_off_tables_are_set_aside_by_name_with_the_reason():
+    sheet, _ = guessed("tool.docx", shapes.word_tidy())
+    assert sheet.notes == [
+        "Principles read from the table after “Macro level principles (synthetic)” (8 rows); the table after "
+        "“Meso level principles (synthetic)” (8 rows); the table after “Micro level principles (synthetic)” (8 rows).",
+        "Set aside the table after “Synthetic THRIVE Assessment Tool for testing”: it looks like a cover or details "
+        "table, not principles (no Principle or Statement column).",
+        "Set aside the table after “Scoring key”: it looks like a scoring key (1 to 4 and what each means), not "
+        "principles.",
+        "Set aside the table after “Sign-off”: it looks like a sign-off table, not principles.",
+    ]
+    assert "Meaning" not in sheet.headers and "Signed off by" not in sheet.headers
+
+
+def test_word_messy_banner_gives_the_level_and_typed_scores_keep_their_remark():
+    sheet, preview = guessed("tool.docx", shapes.word_messy())
+    by_id = {p["id"]: p for p in preview.principles}
+    assert by_id["syn-3"]["baseline_score"] == 1 and by_id["syn-3"]["notes"] == (
+        "Synthetic evidence 3.\nScore as typed: 1 (provisional)")
+    assert by_id["syn-4"]["baseline_score"] == 4 and by_id["syn-4"]["notes"] == ""  # typed "4/4"
+    assert by_id["syn-5"]["baseline_score"] is None  # blank: not scored
+    assert {p["level"] for p in preview.principles[8:16]} == {"meso"}
+    assert any("column headings are in row 2; the row above it was read as its heading" in n for n in sheet.notes)
+    assert any("16 rows have no level in the “Level” column" in n for n in sheet.notes)
+
+
+def _docx(build) -> bytes:
+    from docx import Document
+
+    document = Document()
+    build(document)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_word_one_table_with_level_rows_between_and_two_header_rows():
+    def build(document):
+        document.add_paragraph("Synthetic tool in one table")
+        table = document.add_table(rows=2, cols=8)
+        for i, text in enumerate(["Ref", "Principle", "Statement"]):
+            table.cell(0, i).merge(table.cell(1, i)).text = text
+        table.cell(0, 3).merge(table.cell(0, 6)).text = "Descriptors"
+        for i in range(4):
+            table.cell(1, 3 + i).text = str(i + 1)
+        table.cell(0, 7).merge(table.cell(1, 7)).text = "Score"
+        for level, refs in (("Macro level", ("a1", "a2")), ("Micro level", ("c1",))):
+            banner = table.add_row()
+            banner.cells[0].merge(banner.cells[7]).text = level
+            for ref in refs:
+                row = table.add_row()
+                values = [ref, f"Synthetic {ref}", f"Synthetic statement {ref}",
+                          *(f"Synthetic {ref} d{d}" for d in range(1, 5)), "3"]
+                for cell, text in zip(row.cells, values, strict=True):
+                    cell.text = text
+
+    sheet, preview = guessed("tool.docx", _docx(build))
+    assert [(p["id"], p["level"], p["descriptors"][3], p["baseline_score"]) for p in preview.principles] == [
+        ("a1", "macro", "Synthetic a1 d4", 3), ("a2", "macro", "Synthetic a2 d4", 3), ("c1", "micro", "Synthetic c1 d4", 3)]
+    assert any("rows 1–2 were read together as the column headings (“Descriptors 1”" in n for n in sheet.notes)
+
+
+def test_word_table_that_names_no_principles_is_named_with_the_reason_not_dropped_silently():
+    def build(document):
+        document.add_paragraph("Synthetic action log")
+        other = document.add_table(rows=2, cols=3)
+        for cell, text in zip(other.rows[0].cells, ["Action", "Owner", "When"], strict=True):
+            cell.text = text
+        other.rows[1].cells[0].text = "Synthetic action"
+        document.add_paragraph("Synthetic principles")
+        table = document.add_table(rows=2, cols=2)
+        table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Principle", "Score"
+        table.rows[1].cells[0].text, table.rows[1].cells[1].text = "Synthetic principle", "2"
+
+    sheet, preview = guessed("tool.docx", _docx(build))
+    assert [p["name"] for p in preview.principles] == ["Synthetic principle"]
+    assert "Set aside the table after “Synthetic action log”: none of its first rows names a Principle or Statement " \
+           "column." in sheet.notes
