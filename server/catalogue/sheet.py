@@ -124,14 +124,15 @@ def combine_headers(top: list[str], sub: list[str]) -> list[str] | None:
     None when ``sub`` is not part of the header. ``top`` repeats a merged heading over every column it covers.
 
     ``sub`` completes the header only when its cells are short, each sits under an empty heading, under a heading
-    merged over several columns, or repeats the heading above (a heading merged down both rows), and the two read
+    over several columns (merged, or followed by blank headings), or repeats the heading above (a heading merged down both rows), and the two read
     together name at least as many fields: a row of principles under distinct headings never does."""
     width = max(len(top), len(sub))
     top, sub = _padded(top, width), _padded(sub, width)
     if not any(sub) or any(len(b) > MAX_SUB_HEADING_CHARS for b in sub):
         return None
-    repeated = {a for a in top if a and top.count(a) > 1}
-    if any(b and b != a and a and a not in repeated for a, b in zip(top, sub, strict=True)):
+    # A heading over several columns: merged (repeated in ``top``), or followed by blank headings ("Descriptors,,,").
+    spanning = {i for i, a in enumerate(top) if a and (top.count(a) > 1 or i + 1 < width and not top[i + 1] and sub[i + 1])}
+    if any(b and b != a and a and i not in spanning for i, (a, b) in enumerate(zip(top, sub, strict=True))):
         return None
     combined = [a if not b or b == a else (b if not a else f"{a} {b}") for a, b in zip(top, sub, strict=True)]
     if combined != top and header_score(combined) < header_score(top):

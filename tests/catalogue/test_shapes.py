@@ -17,7 +17,7 @@ def guessed(filename: str, data: bytes):
     return sheet, mapping.validate(sheet, mapping.guess_mapping(sheet.headers))
 
 
-@pytest.mark.parametrize("shape", [s for s in shapes.SHAPES if s != "xlsx-merged"])
+@pytest.mark.parametrize("shape", list(shapes.SHAPES))
 def test_each_shape_reads_every_principle_with_the_guessed_mapping(shape):
     filename, make, items = shapes.SHAPES[shape]
     _, preview = guessed(filename, make())
@@ -103,3 +103,44 @@ def test_word_table_that_names_no_principles_is_named_with_the_reason_not_droppe
     assert [p["name"] for p in preview.principles] == ["Synthetic principle"]
     assert "Set aside the table after “Synthetic action log”: none of its first rows names a Principle or Statement " \
            "column." in sheet.notes
+
+
+def test_excel_merged_headings_and_levels_and_an_instructions_sheet_first():
+    sheet, preview = guessed("tool.xlsx", shapes.xlsx_merged())
+    assert sheet.headers[:8] == ["Ref", "Level", "Principle", "Statement", "Descriptors 1", "Descriptors 2",
+                                 "Descriptors 3", "Descriptors 4"]
+    assert sheet.labels[0] == "row 4" and len(sheet.rows) == 24  # the sub-heading row 3 is not a principle
+    assert [p["level"] for p in preview.principles] == ["macro"] * 8 + ["meso"] * 8 + ["micro"] * 8
+    assert sheet.notes == [
+        "Read the sheet “Assessment”; passed over “Instructions” (no column headings for principles in its first rows).",
+        "The column headings were found in row 2; the row above it was left out.",
+        "Rows 2–3 were read together as the column headings (“Descriptors 1”, …).",
+    ]
+
+
+def test_excel_a_merged_range_of_the_whole_sheet_is_clipped_to_what_is_read():
+    from tests.catalogue import synthetic as syn
+
+    data = syn.site_xlsx(shapes.ITEMS[:3], extra_sheets=())
+    huge = b"<mergeCells count=\"1\"><mergeCell ref=\"A30:XFD1048576\"/></mergeCells>"
+    data = syn.replace_zip_member(data, "xl/worksheets/sheet1.xml",
+                                  lambda xml: xml.replace(b"</sheetData>", b"</sheetData>" + huge))
+    sheet, preview = guessed("tool.xlsx", data)
+    assert len(preview.principles) == 3 and len(sheet.rows) == 3
+
+
+def test_csv_heading_over_blank_cells_and_a_row_of_numbers_under_it_is_one_header():
+    from tests.catalogue import synthetic as syn
+
+    rows = [["Principle", "Statement", "Descriptors", "", "", "", "Score"], ["", "", "1", "2", "3", "4", ""],
+            ["Synthetic p", "Synthetic s", "d1", "d2", "d3", "d4", "2"]]
+    _, preview = guessed("tool.csv", syn.csv_bytes(rows))
+    assert preview.principles[0]["descriptors"] == ["d1", "d2", "d3", "d4"] and preview.principles[0]["baseline_score"] == 2
+
+
+def test_a_row_of_principles_under_the_headings_is_never_taken_for_more_headings():
+    from tests.catalogue import synthetic as syn
+
+    rows = [["Ref", "Principle", "Score"], ["a", "Synthetic p", "3"], ["b", "Synthetic q", "4"]]
+    _, preview = guessed("tool.csv", syn.csv_bytes(rows))
+    assert [(p["id"], p["baseline_score"]) for p in preview.principles] == [("a", 3), ("b", 4)]
