@@ -415,5 +415,53 @@ def validate(sheet: Sheet, mapping: dict[str, str | None]) -> Preview:
     return Preview(accepted, refused, blank, problems)
 
 
+
+def gaps(sheet: Sheet, mapping: dict[str, str | None], preview: Preview) -> dict[str, Any]:
+    """What the principles to be imported lack, and the columns left out that look as if they hold what is
+    lacking: the preview's warnings that can't be missed (the page asks to confirm an import with gaps).
+
+    ``counts``: how many principles have no level, not all four descriptions, no score. ``unmapped``: each column
+    no field uses whose heading names a description or a score ("Descriptors", "Rating"), or whose values are
+    mostly scores (1–4). ``warnings``: the same in sentences."""
+    principles = preview.principles
+    counts = {
+        "level": sum(1 for p in principles if not p["level"]),
+        "descriptions": sum(1 for p in principles if len([d for d in p["descriptors"] if d]) < 4),
+        "score": sum(1 for p in principles if p["baseline_score"] is None),
+    }
+    used = {h for h in mapping.values() if h}
+    unmapped = []
+    for h in sheet.headers:
+        if h in used:
+            continue
+        field_ = guess_field(h)
+        looks = ("descriptions" if field_ in DESCRIPTORS or re.search(r"\bdescri", normalise(h)) else
+                 "scores" if field_ == "baseline_score" or _mostly_scores(sheet, h) else None)
+        if looks:
+            unmapped.append({"column": h, "looks_like": looks})
+    total = len(principles)
+    warnings = []
+    for key, words in (("level", "no level (macro, meso or micro)"),
+                       ("descriptions", "not all four descriptions"), ("score", "no score (not scored)")):
+        n = counts[key]
+        if not n:
+            continue
+        if n == total:
+            warnings.append(f"All {total} principles have {words}." if total > 1 else f"The principle has {words}.")
+        else:
+            warnings.append(f"{n} of the {total} principles {'has' if n == 1 else 'have'} {words}.")
+    for u in unmapped:
+        warnings.append(f"The column “{u['column'][:60]}” looks like {u['looks_like']} but isn't used: choose it "
+                        "below, or check the file.")
+    return {"counts": counts, "unmapped": unmapped, "warnings": warnings, "any": bool(total and warnings)}
+
+
+def _mostly_scores(sheet: Sheet, header: str) -> bool:
+    values = [row.get(header, "").strip() for row in sheet.rows]
+    values = [v for v in values if v]
+    scores = sum(1 for v in values if parse_score(v)[0] is not None)
+    return len(values) >= 3 and scores >= 0.8 * len(values)
+
+
 def fields_for_people() -> list[dict[str, Any]]:
     return [{"field": f, "label": label, "required": required} for f, (label, required) in FIELDS.items()]

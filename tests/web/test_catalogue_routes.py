@@ -16,6 +16,7 @@ from server.catalogue import formats, mapping
 from server.db import create_schema
 from server.services.state import load_principles
 from server.settings import Settings
+from tests.catalogue import shapes
 from tests.catalogue import synthetic as syn
 
 pytestmark = pytest.mark.asyncio
@@ -192,3 +193,71 @@ async def test_the_set_up_form_creates_a_workshop_with_the_imported_principles(h
     broken = await http.post("/new", data={**fields, "principles_json": "[{broken"})
     assert broken.status_code == 422 and "Each principle needs an id" in broken.text
     assert "[{broken" in broken.text  # kept in the form to fix, not lost
+
+
+# --- the shapes sites keep their tool in (issue 15): 24 of 24 through the HTTP flow, the guessed mapping as is ---
+
+
+@pytest_asyncio.fixture
+async def roomy(tmp_path):
+    """The app with more wall time for a parser child: on a loaded test machine a cold child's start alone may
+    take most of the default 8 seconds (these tests are about what is read, not the limits: tests/untrusted)."""
+    from dataclasses import replace
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/shapes.db")
+    settings = replace(settings, limits=replace(settings.limits, parser_seconds=40.0, parser_cpu_seconds=20.0))
+    app = create_app(settings)
+    await create_schema(app.services.engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield client
+    await app.services.engine.dispose()
+
+
+@pytest.mark.parametrize("shape", list(shapes.SHAPES))
+async def test_each_shape_imports_every_principle_with_the_guessed_mapping(roomy, shape):
+    http = roomy
+    filename, make, items = shapes.SHAPES[shape]
+    data = make()
+    response = await http.post("/api/catalogue/preview", **upload(filename, data))
+    assert response.status_code == 200, response.text
+    preview = response.json()
+    assert preview["counts"]["accepted"] == 24 and preview["refused"] == [] and preview["problems"] == []
+    assert preview["gaps"]["counts"] == {"level": 0, "descriptions": 0, "score": 3}  # syn-5, 13, 21 not scored
+    assert preview["gaps"]["warnings"] == ["3 of the 24 principles have no score (not scored)."]
+    imported = await http.post("/api/catalogue/import", **upload(filename, data, mapping=preview["mapping"]))
+    assert imported.status_code == 200, imported.text
+    principles = imported.json()["principles"]
+    assert shapes.summary(principles) == shapes.expected(items)
+    if shape == "word-messy":
+        provisional = [p for p in principles if "Score as typed" in p["notes"]]
+        assert [(p["id"], p["baseline_score"], p["notes"].splitlines()[-1]) for p in provisional] == [
+            (f"syn-{i}", shapes.ITEMS[i - 1]["baseline_score"], f"Score as typed: {shapes.ITEMS[i - 1]['baseline_score']} "
+             "(provisional)") for i in (3, 6, 9, 12, 15, 18, 24)]  # syn-21 is blank: not scored
+    if shape.startswith("csv-windows"):
+        assert any("Windows-1252" in note and "£" in note for note in preview["notes"])
+        assert "£1k – “synthetic” and ‘quoted’" in principles[0]["statement"]
+
+
+async def test_word_tidy_preview_names_each_table_it_set_aside(roomy):
+    http = roomy
+    preview = (await http.post("/api/catalogue/preview", **upload("tool.docx", shapes.word_tidy()))).json()
+    notes = " ".join(preview["notes"])
+    for name in ("“Synthetic THRIVE Assessment Tool for testing”", "“Scoring key”", "“Sign-off”"):
+        assert f"Set aside the table after {name}" in notes
+    assert "Principles read from the table after “Macro level principles (synthetic)” (8 rows)" in notes
+
+
+async def test_columns_left_out_that_look_like_descriptions_or_scores_are_warned_about(roomy):
+    http = roomy
+    data = shapes.word_tidy()
+    guessed = (await http.post("/api/catalogue/preview", **upload("tool.docx", data))).json()["mapping"]
+    partial = {**guessed, "descriptor_1": None, "descriptor_2": None, "baseline_score": None}
+    preview = (await http.post("/api/catalogue/preview", **upload("tool.docx", data, mapping=partial))).json()
+    gaps = preview["gaps"]
+    assert gaps["counts"] == {"level": 0, "descriptions": 24, "score": 24}
+    assert gaps["unmapped"] == [{"column": "Not yet met (1)", "looks_like": "descriptions"},
+                                {"column": "Partly met (2)", "looks_like": "descriptions"},
+                                {"column": "Score", "looks_like": "scores"}]
+    assert gaps["warnings"][:2] == ["All 24 principles have not all four descriptions.",
+                                    "All 24 principles have no score (not scored)."]
+    assert "The column “Score” looks like scores but isn't used: choose it below, or check the file." in gaps["warnings"]
