@@ -362,31 +362,28 @@ function refusedTable(p) {
         el("td", {}, el("span", { "aria-hidden": "true" }, "✕ "), r.reasons.join("; ")))))));
 }
 
+/** A tick box for one of `ui`'s flags; ticking it redraws with the keyboard kept on it. */
+function checkbox(id, flag, label) {
+  return el("label", { class: "check" },
+    el("input", {
+      type: "checkbox", id, checked: ui[flag], "data-testid": id,
+      onchange: (event) => {
+        ui[flag] = event.target.checked;
+        ui.focus = id;
+        render();
+      },
+    }),
+    label);
+}
+
 function actions(p) {
   const count = p.counts.accepted;
   const gaps = gapWarnings(p);
   const unconfirmed = gaps.length > 0 && !ui.confirmGaps;
   const blocked = p.problems.length > 0 || count === 0 || (p.refused.length > 0 && !ui.skip) || unconfirmed;
   return el("div", { class: "import-actions" },
-    gaps.length ? el("label", { class: "check" },
-      el("input", {
-        type: "checkbox", id: "import-confirm-gaps", checked: ui.confirmGaps, "data-testid": "import-confirm-gaps",
-        onchange: (event) => {
-          ui.confirmGaps = event.target.checked;
-          ui.focus = "import-confirm-gaps";
-          render();
-        },
-      }),
-      " I have checked the warnings above: import anyway") : null,
-    p.refused.length ? el("label", { class: "check" },
-      el("input", {
-        type: "checkbox", id: "import-skip", checked: ui.skip, "data-testid": "import-skip",
-        onchange: (event) => {
-          ui.skip = event.target.checked;
-          ui.focus = "import-skip";
-          render();
-        },
-      }),
+    gaps.length ? checkbox("import-confirm-gaps", "confirmGaps", " I have checked the warnings above: import anyway") : null,
+    p.refused.length ? checkbox("import-skip", "skip",
       ` Leave out the ${p.refused.length} refused ${p.refused.length === 1 ? "row" : "rows"} and import the rest`) : null,
     el("div", { class: "button-row" },
       el("button", {
