@@ -41,7 +41,6 @@ def parse_docx(data: bytes) -> Sheet:
     """
     check_zip(data, "docx")
     from docx import Document  # imported here: only imports need it
-    from docx.text.paragraph import Paragraph
 
     try:
         document = Document(io.BytesIO(data))
@@ -53,22 +52,19 @@ def parse_docx(data: bytes) -> Sheet:
             raise MemoryError from None
         raise CatalogueFileError("broken_file", "This Word document is damaged or not a real .docx file.") from None
 
-    def paragraph_text(p) -> str:
-        return Paragraph(p, document).text
-
     heading = ""
     paragraphs_since: list = []  # since the last table, last first: only a table's heading is ever read
     tables: list[_Table] = []
-    for child in body.iterchildren(W + "p", W + "tbl"):
+    for child in _blocks(body, W + "p", W + "tbl"):
         if child.tag == W + "p":
             paragraphs_since.append(child)
             continue
         if len(tables) >= MAX_TABLES:
             raise CatalogueFileError("too_many_rows", f"The document has more than {MAX_TABLES} tables.")
-        before = _heading(reversed(paragraphs_since), paragraph_text, max_chars=None)
-        heading = _heading(reversed(paragraphs_since), paragraph_text) or heading
+        before = _heading(reversed(paragraphs_since), max_chars=None)
+        heading = _heading(reversed(paragraphs_since)) or heading
         paragraphs_since.clear()
-        grid, filled = _table_grid(child, paragraph_text)
+        grid, filled = _table_grid(child)
         tables.append(_Table(len(tables) + 1, heading, _table_name(len(tables) + 1, before), grid, filled))
     if not tables:
         raise CatalogueFileError(
@@ -248,7 +244,7 @@ def _single_text(cells: list[str]) -> str:
     return " ".join(distinct.pop().split()) if len(distinct) == 1 else ""
 
 
-def _heading(paragraphs, paragraph_text, max_chars: int | None = MAX_HEADING_CHARS) -> str:
+def _heading(paragraphs, max_chars: int | None = MAX_HEADING_CHARS) -> str:
     """The last paragraph with text, if short (a heading says the level of the table under it)."""
     for looked, p in enumerate(paragraphs):
         if looked >= 20:
@@ -259,7 +255,7 @@ def _heading(paragraphs, paragraph_text, max_chars: int | None = MAX_HEADING_CHA
     return ""
 
 
-def _table_grid(tbl, paragraph_text) -> tuple[list[list[str]], list[list[str]]]:
+def _table_grid(tbl) -> tuple[list[list[str]], list[list[str]]]:
     """The table's rows, read from its XML (python-docx would first make one entry per spanned grid column: a
     span of two billion, in a 35 KB file, took the whole server's memory), as one text per column: the columns
     are the grid columns some cell starts at (so rows with merged cells stay aligned), at most MAX_COLUMNS.
@@ -270,16 +266,16 @@ def _table_grid(tbl, paragraph_text) -> tuple[list[list[str]], list[list[str]]]:
     placed: list[list[tuple[int, int, str]]] = []  # per row: (grid column, span, text)
     starts: set[int] = set()
     above: dict[int, str] = {}  # grid column -> the text a vertical merge below it continues
-    for tr in tbl.iterchildren(W + "tr"):
+    for tr in _blocks(tbl, W + "tr"):
         column = _number(tr.find(f"{W}trPr/{W}gridBefore"), default=0)
         cells: list[tuple[int, int, str]] = []
-        for tc in tr.iterchildren(W + "tc"):
+        for tc in _blocks(tr, W + "tc"):
             span = max(1, _number(tc.find(f"{W}tcPr/{W}gridSpan"), default=1))
             merge = tc.find(f"{W}tcPr/{W}vMerge")
             if merge is not None and merge.get(W + "val", "continue") == "continue":
                 text = above.get(column, "")
             else:
-                text = "\n".join(paragraph_text(p) for p in tc.iterchildren(W + "p")).strip()
+                text = "\n".join(paragraph_text(p) for p in _blocks(tc, W + "p")).strip()
                 text = check_cell(text, f"A table cell ({text[:30]}…)")
                 above[column] = text
             cells.append((column, span, text))
@@ -295,17 +291,60 @@ def _table_grid(tbl, paragraph_text) -> tuple[list[list[str]], list[list[str]]]:
             raise CatalogueFileError("too_many_rows", f"A table has more than {MAX_ROWS} rows.")
     columns = sorted(starts)
     grid, filled = [], []
-    for cells in placed:
+    for cells in placed:  # cells run left to right, as do the columns: one pass over both
         once, each = [""] * len(columns), [""] * len(columns)
+        k = 0
         for i, c in enumerate(columns):
-            for start, span, text in cells:
-                if start <= c < start + span:
-                    once[i] = text if start == c else ""
-                    each[i] = text
-                    break
+            while k < len(cells) and cells[k][0] + cells[k][1] <= c:
+                k += 1
+            if k < len(cells) and cells[k][0] <= c:
+                start, _, text = cells[k]
+                once[i] = text if start == c else ""
+                each[i] = text
         grid.append(once)
         filled.append(each)
     return grid, filled
+
+
+# Elements that only wrap content: a content control (a form field, common in templates), custom XML.
+WRAPPERS = {W + "sdt", W + "sdtContent", W + "customXml"}
+MAX_WRAPPING = 4  # wrappers inside wrappers looked into
+
+
+def _blocks(parent, *tags, depth: int = 0):
+    """The children of ``parent`` with one of ``tags``, also those inside content controls or custom XML (Word
+    puts a form's rows, cells and paragraphs there)."""
+    for child in parent.iterchildren(*tags, *WRAPPERS):
+        if child.tag in WRAPPERS:
+            if depth < MAX_WRAPPING:
+                yield from _blocks(child, *tags, depth=depth + 1)
+        else:
+            yield child
+
+
+# Text as Word shows it with changes accepted: tracked insertions in, deletions and moved-away text out (python-
+# docx's Paragraph.text leaves out whatever sits inside <w:ins>, so a tracked insertion would be lost).
+_SKIPPED = {W + "del", W + "moveFrom", W + "txbxContent"}
+_TEXT = {W + "t": None, W + "tab": "\t", W + "br": "\n", W + "cr": "\n", W + "noBreakHyphen": "-"}
+
+
+def paragraph_text(p) -> str:
+    parts = []
+    for element in p.iter(*_TEXT):
+        if _inside_skipped(element, p):
+            continue
+        fixed = _TEXT[element.tag]
+        parts.append((element.text or "") if fixed is None else fixed)
+    return "".join(parts)
+
+
+def _inside_skipped(element, p) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor is p:
+            return False
+        if ancestor.tag in _SKIPPED:
+            return True
+    return False
 
 
 def _number(element, default: int) -> int:

@@ -144,3 +144,25 @@ def test_a_row_of_principles_under_the_headings_is_never_taken_for_more_headings
     rows = [["Ref", "Principle", "Score"], ["a", "Synthetic p", "3"], ["b", "Synthetic q", "4"]]
     _, preview = guessed("tool.csv", syn.csv_bytes(rows))
     assert [(p["id"], p["baseline_score"]) for p in preview.principles] == [("a", 3), ("b", 4)]
+
+
+def test_word_tracked_changes_read_as_accepted_and_rows_in_content_controls_are_read():
+    from tests.catalogue import synthetic as syn
+
+    def edit(xml: bytes) -> bytes:
+        text = xml.decode()
+        text = text.replace(
+            "<w:t>Synthetic principle 2</w:t></w:r>",
+            '<w:t>Synthetic principle 2</w:t></w:r><w:ins w:id="91" w:author="Synthetic"><w:r>'
+            '<w:t xml:space="preserve"> (inserted)</w:t></w:r></w:ins><w:del w:id="92" w:author="Synthetic"><w:r>'
+            '<w:delText xml:space="preserve"> (deleted)</w:delText></w:r></w:del>')
+        at = text.find("syn-3")
+        start, end = text.rfind("<w:tr>", 0, at), text.find("</w:tr>", at) + len("</w:tr>")
+        text = text[:start] + "<w:sdt><w:sdtContent>" + text[start:end] + "</w:sdtContent></w:sdt>" + text[end:]
+        return text.encode()
+
+    data = syn.replace_zip_member(shapes.word_tidy(shapes.ITEMS[:3]), "word/document.xml", edit)
+    _, preview = guessed("tool.docx", data)
+    assert [p["name"] for p in preview.principles] == [
+        "Synthetic principle 1", "Synthetic principle 2 (inserted)", "Synthetic principle 3"]
+    assert preview.principles[2]["descriptors"] == shapes.ITEMS[2]["descriptors"]
