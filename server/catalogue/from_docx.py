@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from .office_zip import check_zip
 from .sheet import (
     MAX_COLUMNS,
+    MAX_HEADING_CHARS,
     MAX_ROWS,
     MAX_TABLES,
-    SECTION_HEADING,
     CatalogueFileError,
     Sheet,
     check_cell,
@@ -18,15 +18,18 @@ from .sheet import (
     column_letter,
     find_header,
     header_rows_note,
+    names_level,
     out_of_memory,
+    section_row,
+    single_text,
     unique_headers,
+    with_sections,
 )
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_GRID_COLUMNS = 64  # grid columns a row may cover, spans included (a span is refused past this)
 MAX_BANNER_ROWS = 3  # rows a table may have above its header row (a merged title, a level banner)
 MAX_NAME_CHARS = 50  # of the paragraph before a table, to name the table
-MAX_HEADING_CHARS = 150  # a longer paragraph is running text, not a heading
 
 
 def parse_docx(data: bytes) -> Sheet:
@@ -99,7 +102,7 @@ def parse_docx(data: bytes) -> Sheet:
             notes.append(header_rows_note(f"In {t.name}, rows {start + 1}–{start + taken}", t.filled[start], header_cells))
         headers = unique_headers(header_cells)
         for r in range(start + taken, len(t.grid)):
-            section = _section_row(t.grid[r], t.filled[r])
+            section = section_row(t.grid[r], t.filled[r])
             if section:
                 heading = section
                 continue
@@ -126,28 +129,10 @@ def parse_docx(data: bytes) -> Sheet:
         for h in row:
             if h not in headers:
                 headers.append(h)
-    with_headings = any(heading for _, heading, _ in records) and SECTION_HEADING not in headers
-    if with_headings:
-        headers.append(SECTION_HEADING)
     if len(headers) > MAX_COLUMNS:
         raise CatalogueFileError("too_many_columns", f"The tables use {len(headers)} different columns; at most {MAX_COLUMNS}.")
-    # Some tables may have a Level column and others say the level in their heading: the heading fills the gaps.
-    level_column = next((h for h in headers if h != SECTION_HEADING and _guess_field(h) == "level"), None)
-    rows, from_heading = [], 0
-    for _, heading, row in records:
-        full = {h: row.get(h, "") for h in headers}
-        if with_headings:
-            full[SECTION_HEADING] = heading
-        level = _level_named(heading)
-        if level_column and not full[level_column].strip() and level:
-            full[level_column] = level.capitalize()
-            from_heading += 1
-        rows.append(full)
-    if from_heading:
-        notes.append(
-            f"{from_heading} {'row has' if from_heading == 1 else 'rows have'} no level in the “{level_column}” "
-            "column: the level was taken from the heading above the table."
-        )
+    rows = [{h: row.get(h, "") for h in headers} for _, _, row in records]
+    headers = with_sections(headers, rows, [heading for _, heading, _ in records], notes, "above the table")
     return Sheet("docx", headers, rows, [label for label, _, _ in records], notes)
 
 
@@ -169,13 +154,6 @@ def _guess_field(header: str) -> str | None:
     from .mapping import guess_field
 
     return guess_field(header)
-
-
-def _level_named(text: str) -> str | None:
-    from .mapping import parse_level
-
-    level, why = parse_level(text)
-    return level if why is None else None
 
 
 def _table_name(number: int, before: str) -> str:
@@ -226,22 +204,8 @@ def _label_row(grid: list[list[str]]) -> dict[str, str]:
 def _banner(rows: list[list[str]]) -> str:
     """The heading a table gives itself above its header row: the last row of one text (merged across) that
     names a level, else the last of one text."""
-    texts = [t for t in (_single_text(r) for r in rows) if t and len(t) <= MAX_HEADING_CHARS]
-    return next((t for t in reversed(texts) if _level_named(t)), texts[-1] if texts else "")
-
-
-def _section_row(cells: list[str], filled: list[str]) -> str:
-    """A row between principles that heads the rows under it ("Meso level", merged across): its text, else ""."""
-    text = _single_text(filled)
-    if not text or len(text) > MAX_HEADING_CHARS or len(filled) < 2:
-        return ""
-    merged_across = sum(1 for c in filled if c) > 1
-    return text if merged_across or _level_named(text) else ""
-
-
-def _single_text(cells: list[str]) -> str:
-    distinct = {c for c in cells if c}
-    return " ".join(distinct.pop().split()) if len(distinct) == 1 else ""
+    texts = [t for t in (single_text(r) for r in rows) if t and len(t) <= MAX_HEADING_CHARS]
+    return next((t for t in reversed(texts) if names_level(t)), texts[-1] if texts else "")
 
 
 def _heading(paragraphs, max_chars: int | None = MAX_HEADING_CHARS) -> str:

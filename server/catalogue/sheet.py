@@ -140,6 +140,57 @@ def combine_headers(top: list[str], sub: list[str]) -> list[str] | None:
     return combined
 
 
+MAX_HEADING_CHARS = 150  # a longer text is running text or a principle, not a heading
+
+
+def names_level(text: str) -> str | None:
+    """The one level ("macro", "meso", "micro") a text names, else None."""
+    from .mapping import parse_level
+
+    level, why = parse_level(text)
+    return level if why is None else None
+
+
+def single_text(cells: list[str]) -> str:
+    distinct = {c for c in cells if c}
+    return " ".join(distinct.pop().split()) if len(distinct) == 1 else ""
+
+
+def section_row(cells: list[str], filled: list[str]) -> str:
+    """A row between principles that heads the rows under it: its text ("Meso level"), else "". Such a row has one
+    text, merged across the table (``filled`` repeats a merged cell over each column), or names a level."""
+    text = single_text(filled)
+    if not text or len(text) > MAX_HEADING_CHARS or len(filled) < 2:
+        return ""
+    merged_across = sum(1 for c in filled if c) > 1
+    return text if merged_across or names_level(text) else ""
+
+
+def with_sections(headers: list[str], rows: list[dict[str, str]], sections: list[str], notes: list[str],
+                  where: str) -> list[str]:
+    """Give each row the heading it sits under (``sections``, one per row: a table's heading, a level row above
+    it) in a "Section heading" column, which can say the level; where some rows have a Level column and others
+    only a heading, the heading fills the empty levels. Changes ``rows`` and ``notes``; gives the headers."""
+    if not any(sections) or SECTION_HEADING in headers:
+        return headers
+    if len(headers) + 1 > MAX_COLUMNS:
+        raise CatalogueFileError("too_many_columns", f"The file uses {len(headers) + 1} columns; at most {MAX_COLUMNS}.")
+    from .mapping import guess_field
+
+    level_column = next((h for h in headers if guess_field(h) == "level"), None)
+    filled = 0
+    for row, section in zip(rows, sections, strict=True):
+        row[SECTION_HEADING] = section
+        level = names_level(section)
+        if level_column and level and not row.get(level_column, "").strip():
+            row[level_column] = level.capitalize()
+            filled += 1
+    if filled:
+        notes.append(f"{filled} {'row has' if filled == 1 else 'rows have'} no level in the “{level_column}” column: "
+                     f"the level was taken from the heading {where}.")
+    return [*headers, SECTION_HEADING]
+
+
 def header_rows_note(rows: str, top: list[str], header: list[str]) -> str:
     changed = [h for h, a in zip(header, _padded(top, len(header)), strict=True) if h != a]
     example = f" (“{changed[0][:40]}”, …)" if changed else ""
@@ -197,13 +248,19 @@ def table(
             "too_many_rows", f"The file has {len(grid) - 1} rows; at most {MAX_ROWS} are read. Keep only the principles."
         )
     headers = unique_headers(list(header_cells) + [""] * (width - len(header_cells)))
-    rows, labels = [], []
+    rows, labels, sections, section = [], [], [], ""
     for number, cells in grid[1:]:
+        heading = section_row(cells, filled.get(number, cells + [""] * (width - len(cells))))
+        if heading:  # "Meso level", merged across: it heads the rows under it
+            section = heading
+            continue
         cells = cells + [""] * (width - len(cells))
         rows.append({h: cells[i].strip() for i, h in enumerate(headers)})
         labels.append(label.format(n=number))
+        sections.append(section)
     if not rows:
         raise CatalogueFileError("empty", "The file has a header row but no principles under it.")
+    headers = with_sections(headers, rows, sections, notes, "row above them")
     return Sheet(format_, headers, rows, labels, notes)
 
 

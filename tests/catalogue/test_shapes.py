@@ -166,3 +166,47 @@ def test_word_tracked_changes_read_as_accepted_and_rows_in_content_controls_are_
     assert [p["name"] for p in preview.principles] == [
         "Synthetic principle 1", "Synthetic principle 2 (inserted)", "Synthetic principle 3"]
     assert preview.principles[2]["descriptors"] == shapes.ITEMS[2]["descriptors"]
+
+
+def test_excel_one_sheet_with_a_level_row_merged_across_above_each_block():
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    ws = workbook.active
+    ws.append(["Ref", "Principle", "Statement", "Score"])
+    for level in ("Macro", "Meso", "Micro"):
+        ws.append([f"{level} level (synthetic)"])
+        ws.merge_cells(f"A{ws.max_row}:D{ws.max_row}")
+        for n in (1, 2):
+            ws.append([f"{level[:2].lower()}{n}", f"Synthetic {level} {n}", f"Synthetic statement {level} {n}", n])
+    out = io.BytesIO()
+    workbook.save(out)
+    sheet, preview = guessed("tool.xlsx", out.getvalue())
+    assert not preview.refused
+    assert [(p["id"], p["level"]) for p in preview.principles] == [
+        ("ma1", "macro"), ("ma2", "macro"), ("me1", "meso"), ("me2", "meso"), ("mi1", "micro"), ("mi2", "micro")]
+    assert sheet.labels[:3] == ["row 3", "row 4", "row 6"]  # the level rows 2, 5, 8 are not principles
+
+
+def test_csv_level_rows_fill_a_level_column_left_empty():
+    from tests.catalogue import synthetic as syn
+
+    rows = [["Level", "Principle", "Score"], ["Macro level", "", ""], ["", "Synthetic a", "1"],
+            ["Meso", "Synthetic b", "2"], ["MICRO LEVEL", "", ""], ["", "Synthetic c", "3"]]
+    sheet, preview = guessed("tool.csv", syn.csv_bytes(rows))
+    assert [(p["name"], p["level"]) for p in preview.principles] == [
+        ("Synthetic a", "macro"), ("Synthetic b", "meso"), ("Synthetic c", "micro")]
+    assert "2 rows have no level in the “Level” column: the level was taken from the heading row above them." in sheet.notes
+
+
+def test_excel_merged_ranges_past_the_cap_are_not_read():
+    from server.catalogue import office_zip
+    from tests.catalogue import synthetic as syn
+
+    data = syn.site_xlsx(shapes.ITEMS[:3], extra_sheets=())
+    many = b"".join(b'<mergeCell ref="K%d:L%d"/>' % (r, r) for r in range(1, 6001))
+    data = syn.replace_zip_member(data, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(
+        b"</sheetData>", b'</sheetData><mergeCells count="6000">' + many + b"</mergeCells>"))
+    assert len(office_zip.merged_cells(data, "Assessment")) == office_zip.MAX_MERGED_RANGES
+    _, preview = guessed("tool.xlsx", data)
+    assert len(preview.principles) == 3
