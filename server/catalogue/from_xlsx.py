@@ -76,26 +76,33 @@ def parse_xlsx(data: bytes) -> Sheet:
     return table("xlsx", grid, "row {n}", notes, filled)
 
 
-def _sheet_fit(ws) -> tuple[int, int]:
-    """(how well its first rows name principle fields, whether it has data): max() keeps the first of equals."""
-    best, has_data = 0, 0
+def _sheet_fit(ws) -> tuple[int, int, int]:
+    """(how well its first rows name principle fields, whether it has data, whether a heading names scores):
+    max() keeps the first of equals."""
+    from .mapping import guess_field
+
+    best, has_data, scores = 0, 0, 0
     for row in ws.iter_rows(max_row=HEADER_SEARCH_ROWS, max_col=MAX_COLUMNS, values_only=True):
         cells = [_excel_text(v) for v in row]
         if any(c.strip() for c in cells):
             has_data = 1
             best = max(best, header_score(cells))
-    return best, has_data
+            scores = scores or int(any(len(c.split()) <= 4 and guess_field(c) == "baseline_score" for c in cells))
+    return best, has_data, scores
 
 
-def _sheets_note(chosen: str, titles: list[str], fits: dict[str, tuple[int, int]]) -> str:
+def _sheets_note(chosen: str, titles: list[str], fits: dict[str, tuple[int, int, int]]) -> str:
     """Which sheet was read and why the others were passed over ("Instructions": no column headings)."""
     others = [t for t in titles if t != chosen][:10]
     if not fits:
         return f"Read the sheet “{chosen}”; the other sheets ({', '.join(f'“{t}”' for t in others)}) were not read."
     words = []
     for t in others:
-        best, has_data = fits[t]
-        why = ("empty" if not has_data else "no column headings for principles in its first rows" if not best
+        best, has_data, scores = fits[t]
+        why = ("empty" if not has_data
+               else f"it has scores but no principles: to import them, put them in a column of “{chosen}”"
+               if scores and not best
+               else "no column headings for principles in its first rows" if not best
                else "its headings name fewer of the fields")
         words.append(f"“{t}” ({why})")
     return f"Read the sheet “{chosen}”; passed over {', '.join(words)}."

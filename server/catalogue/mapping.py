@@ -259,7 +259,7 @@ def parse_score_remark(value: str) -> tuple[int | None, str | None, str]:
         return None, None, ""
     match = _SCORE.match(text)
     if not match:
-        return None, f"baseline score “{one_line(text)[:20]}” isn't a number from 1 to 4", ""
+        return None, f"baseline score “{one_line(text)[:20]}” isn't a number from 1 to 4 (leave it empty if not scored)", ""
     number = float(match.group(1).replace(",", "."))
     if not number.is_integer():
         return None, f"baseline score {one_line(text)[:20]} isn't a whole number from 1 to 4", ""

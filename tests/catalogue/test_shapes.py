@@ -210,3 +210,23 @@ def test_excel_merged_ranges_past_the_cap_are_not_read():
     assert len(office_zip.merged_cells(data, "Assessment")) == office_zip.MAX_MERGED_RANGES
     _, preview = guessed("tool.xlsx", data)
     assert len(preview.principles) == 3
+
+
+def test_excel_a_separate_sheet_of_scores_is_named_with_what_to_do():
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "Instructions"
+    workbook.active.append(["Synthetic instructions for testing."])
+    principles = workbook.create_sheet("Assessment")
+    principles.append(["Ref", "Principle", "Statement"])
+    principles.append(["a1", "Synthetic a1", "Synthetic statement a1"])
+    scores = workbook.create_sheet("Scores")
+    scores.append(["Ref", "Score"])
+    scores.append(["a1", 3])
+    out = io.BytesIO()
+    workbook.save(out)
+    sheet, _ = guessed("tool.xlsx", out.getvalue())
+    assert sheet.notes[0] == (
+        "Read the sheet “Assessment”; passed over “Instructions” (no column headings for principles in its first "
+        "rows), “Scores” (it has scores but no principles: to import them, put them in a column of “Assessment”).")
