@@ -180,13 +180,15 @@ def _why_not_principles(grid: list[list[str]]) -> str:
 
 
 def _is_label_table(grid: list[list[str]]) -> bool:
-    """Two columns, most first cells naming a field ("Statement", "Not yet met", …), a principle or statement
-    among them: one principle per table. (A scoring key, "1 | …" to "4 | …", names no principle.)"""
-    if len(grid) < 3 or any(len(r) > 2 for r in grid):
+    """A label and its value in each row, most labels naming a field ("Statement", "Not yet met", …), a principle
+    or statement among them: one principle per table. (A scoring key, "1 | …" to "4 | …", names no principle.) A
+    value may be split over two cells in some rows (the columns then number three or four)."""
+    if len(grid) < 3 or len(grid[0]) > 4 or any(sum(1 for c in r if c) > 3 for r in grid):
         return False
     fields = [_guess_field(r[0]) if r else None for r in grid]
     labelled = sum(1 for f in fields if f is not None)
-    header_like = len(grid[0]) == 2 and all(_guess_field(c) is not None for c in grid[0])
+    first = [c for c in grid[0] if c]
+    header_like = len(first) >= 2 and all(_guess_field(c) is not None for c in first)
     return bool({"name", "statement"} & set(fields)) and labelled >= 3 and not (header_like and labelled < len(grid) / 2)
 
 

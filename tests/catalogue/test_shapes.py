@@ -230,3 +230,20 @@ def test_excel_a_separate_sheet_of_scores_is_named_with_what_to_do():
     assert sheet.notes[0] == (
         "Read the sheet “Assessment”; passed over “Instructions” (no column headings for principles in its first "
         "rows), “Scores” (it has scores but no principles: to import them, put them in a column of “Assessment”).")
+
+
+def test_word_table_per_principle_with_a_value_split_over_two_cells():
+    def build(document):
+        table = document.add_table(rows=4, cols=3)
+        for row, values in zip(table.rows, [("Principle", "Synthetic p", None), ("Level", "Meso", None),
+                                            ("Statement", "Synthetic s", None), ("Score", "2", "(provisional)")],
+                               strict=True):
+            row.cells[0].text = values[0]
+            if values[2] is None:
+                row.cells[1].merge(row.cells[2]).text = values[1]
+            else:
+                row.cells[1].text, row.cells[2].text = values[1], values[2]
+
+    _, preview = guessed("tool.docx", _docx(build))
+    (principle,) = preview.principles
+    assert (principle["name"], principle["level"], principle["baseline_score"]) == ("Synthetic p", "meso", 2)
