@@ -295,22 +295,20 @@ _TEXT = {W + "t": None, W + "tab": "\t", W + "br": "\n", W + "cr": "\n", W + "no
 
 
 def paragraph_text(p) -> str:
-    parts = []
-    for element in p.iter(*_TEXT):
-        if _inside_skipped(element, p):
+    """One walk over the paragraph's elements in document order, never into a deletion (linear, however deep)."""
+    parts: list[str] = []
+    stack = list(reversed(p))
+    while stack:
+        element = stack.pop()
+        tag = element.tag
+        if tag in _SKIPPED:
             continue
-        fixed = _TEXT[element.tag]
-        parts.append((element.text or "") if fixed is None else fixed)
+        if tag in _TEXT:
+            fixed = _TEXT[tag]
+            parts.append((element.text or "") if fixed is None else fixed)
+        else:
+            stack.extend(reversed(element))
     return "".join(parts)
-
-
-def _inside_skipped(element, p) -> bool:
-    for ancestor in element.iterancestors():
-        if ancestor is p:
-            return False
-        if ancestor.tag in _SKIPPED:
-            return True
-    return False
 
 
 def _number(element, default: int) -> int:
