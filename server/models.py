@@ -260,7 +260,9 @@ class PrincipleScore(SQLModel, table=True):
 class SavedCatalogue(SQLModel, table=True):
     """A locality's imported catalogue, kept to start later workshops from (services.catalogues).
 
-    Secret-less on purpose: anyone setting up a workshop can list a locality's catalogues by its name.
+    Reading is secret-less on purpose: anyone setting up a workshop can list a locality's catalogues by its name.
+    Saving needs the console of a workshop of that locality, which is recorded (``workshop_id`` and its title at
+    the time): rows saved before that was recorded have neither.
     """
 
     __tablename__ = "saved_catalogue"
@@ -270,4 +272,10 @@ class SavedCatalogue(SQLModel, table=True):
     title: str = Field(max_length=200)
     principles: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     principle_count: int
-    created_at: float = Field(index=True)
+    created_at: float = Field(index=True)  # when it was saved
+    # The workshop whose console saved it; null once that workshop is deleted (or for rows saved before this
+    # was recorded). Its title is kept as text, so the list still says where a catalogue came from.
+    workshop_id: str | None = Field(
+        default=None, max_length=32, index=True, foreign_key="workshop.id", ondelete="SET NULL"
+    )
+    workshop_title: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})

@@ -112,7 +112,7 @@ class Limits:
     max_connections_per_table: int = 40
     workshops_per_ip_per_hour: int = 20
     # Files and exports from outside are parsed in child processes (server.untrusted): each child's address
-    # space and CPU time, the whole request's wall time, children at once per serving process, and per address.
+    # space and CPU time, its wall time for one job, children at once per serving process, and per address.
     parser_memory_mb: int = 512
     parser_cpu_seconds: float = 5.0
     parser_seconds: float = 8.0

@@ -1,7 +1,9 @@
 // The set-up page's "Import your THRIVE Assessment Tool" step (docs/import.md).
 // Upload a file -> preview (which column is which, which rows are imported or refused and why) -> accept; the
 // principles then go with the create request in the hidden `principles_json` field. Saved catalogues of the
-// locality can be used instead, and a catalogue in use can be saved or exported.
+// locality can be used instead (each listed with when and from which workshop it was saved), and a catalogue in
+// use can be exported. Saving needs a workshop of the locality: the page of links that creating the workshop
+// shows offers it (save-catalogue.js), with the name suggested here (the hidden `catalogue_title` field).
 // Without JavaScript this step stays hidden and the form creates a workshop with the built-in principles.
 import { el } from "/static/client/common/live.js";
 
@@ -24,7 +26,6 @@ const ui = {
   saved: [], // the locality's saved catalogues
   savedFor: null,
   message: "", // polite status
-  title: null, // the name typed for saving the catalogue in use
   focus: null, // id to focus after the next render
 };
 
@@ -92,9 +93,9 @@ async function accept() {
   use(result.body.principles, ui.file.name);
 }
 
-function use(principles, source) {
-  ui.used = { principles, source };
-  ui.title = null;
+/** `saved`: a catalogue already saved for the locality, which the page of links then doesn't offer to save. */
+function use(principles, source, saved = false) {
+  ui.used = { principles, source, saved };
   ui.preview = null;
   ui.file = null;
   ui.error = "";
@@ -134,28 +135,7 @@ async function useSaved(item) {
     render();
     return;
   }
-  use(result.body.catalogue.principles, `“${item.title}”, saved for ${item.locality}`);
-}
-
-async function save(title) {
-  const locality = localityValue();
-  setBusy(true);
-  const result = await call("/api/catalogues", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({ locality, title, principles: ui.used.principles }),
-  });
-  setBusy(false);
-  if (!result.ok) {
-    ui.error = result.error.message;
-    ui.focus = "import-error";
-  } else {
-    ui.error = "";
-    ui.message = `Saved as “${title}” for ${locality}. It will be offered for this locality's next workshops.`;
-    ui.savedFor = null; // list again
-    loadSaved();
-  }
-  render();
+  use(result.body.catalogue.principles, `“${item.title}”, saved for ${item.locality}`, true);
 }
 
 async function exportAs(kind) {
@@ -210,6 +190,8 @@ function render() {
   if (!ui.focus && active && active.id && app.contains(active)) ui.focus = active.id;
   const hidden = $("principles-json");
   hidden.value = ui.used ? JSON.stringify(ui.used.principles) : "";
+  const title = $("catalogue-title");
+  if (title) title.value = ui.used && !ui.used.saved ? defaultTitle(ui.used.source) : "";
   toggleBaseline(Boolean(ui.used));
   app.replaceChildren(...[
     el("p", { class: "sr-only", role: "status", "data-testid": "import-status" }, ui.message),
@@ -260,8 +242,8 @@ function savedList() {
   }
   return el("div", { class: "saved-list" },
     el("h3", {}, `Saved for ${locality}`),
-    el("ul", { "data-testid": "saved-catalogues" }, ui.saved.map((item) => el("li", {},
-      el("span", {}, `${item.title} · ${item.principle_count} principles · saved ${new Date(item.created_at * 1000).toLocaleDateString()}`),
+    el("ul", { "data-testid": "saved-catalogues" }, ui.saved.map((item) => el("li", { "data-testid": "saved-catalogue" },
+      el("span", {}, `${item.title} · ${item.principle_count} principles · `, provenance(item)),
       " ",
       el("button", {
         type: "button", class: "btn btn-small", "data-testid": "use-saved", "data-catalogue-id": item.id,
@@ -269,6 +251,13 @@ function savedList() {
       }, "Use"),
       " ",
       el("a", { href: `/api/catalogues/${encodeURIComponent(item.id)}/export/xlsx`, download: "" }, "Excel")))));
+}
+
+/** When and from which workshop a saved catalogue came ("saved 2026-12-07 from “Spring workshop”"). */
+function provenance(item) {
+  const when = String(item.saved_at || "").slice(0, 10);
+  if (!item.saved_from) return `saved ${when}, before the app recorded which workshop saved it`;
+  return `saved ${when} from the workshop “${item.saved_from}”${item.workshop_id ? "" : " (since deleted)"}`;
 }
 
 function previewView(p) {
@@ -427,11 +416,6 @@ function inUse() {
   }
   const levels = Object.entries(byLevel).map(([level, n]) => `${n} ${LEVEL_WORDS[level] || level}`);
   const locality = localityValue();
-  const titleInput = el("input", {
-    type: "text", id: "save-title", maxlength: 200, "data-testid": "save-title",
-    value: ui.title !== null ? ui.title : defaultTitle(ui.used.source),
-    oninput: (event) => { ui.title = event.target.value; },
-  });
   return el("section", { class: "import-in-use", "aria-labelledby": "import-in-use", "data-testid": "import-in-use" },
     el("h3", { id: "import-in-use", tabindex: "-1" },
       el("span", { "aria-hidden": "true" }, "✓ "), `The workshop will use ${principles.length} imported principles`),
@@ -440,28 +424,14 @@ function inUse() {
       el("ol", { class: "in-use-list" }, principles.map((p) => el("li", {},
         `${p.name}`, p.level ? ` (${p.level})` : "",
         p.baseline_score ? ` · score ${p.baseline_score}/4` : "")))),
-    el("div", { class: "save-row" },
-      el("label", { for: "save-title" }, "Save it for this locality's next workshops, as"),
-      el("div", { class: "inline-field" }, titleInput,
-        el("button", {
-          type: "button", class: "btn", "data-testid": "save-catalogue", "aria-disabled": locality ? null : "true",
-          onclick: () => {
-            const title = titleInput.value.trim();
-            if (!locality) {
-              ui.error = "Type the locality above first: catalogues are saved under the locality's name.";
-              render();
-              return;
-            }
-            if (!title) {
-              ui.error = "Give the saved catalogue a name.";
-              ui.focus = "save-title";
-              render();
-              return;
-            }
-            save(title);
-          },
-        }, locality ? `Save for ${locality}` : "Save (type the locality first)")),
-      el("p", { class: "hint" }, "Anyone who sets up a workshop for the same locality can see and use saved catalogues.")),
+    el("p", { class: "hint", "data-testid": "save-later" }, ui.used.saved
+      ? "This catalogue is already saved: it stays in the list for the locality's next workshops."
+      : locality
+      ? `To keep this catalogue for ${locality}'s next workshops, create the workshop: the page with its links `
+        + `then offers “Save for ${locality}”. Saving needs a workshop of the locality, so the list says which `
+        + "workshop saved each catalogue."
+      : "To keep this catalogue for your locality's next workshops, type the locality above and create the "
+        + "workshop: the page with its links then offers to save it. Saving needs a workshop of the locality."),
     ui.saved.length ? savedList() : null,
     el("p", { class: "button-row" },
       "Export: ",
@@ -483,7 +453,10 @@ function init() {
   if (kept) {
     try {
       const principles = JSON.parse(kept);
-      if (Array.isArray(principles) && principles.length) ui.used = { principles, source: "your import" };
+      const title = $("catalogue-title") ? $("catalogue-title").value : "";
+      if (Array.isArray(principles) && principles.length) {
+        ui.used = { principles, source: title || "your import", saved: !title };
+      }
     } catch (_) {
       // a damaged hidden field: start again
     }

@@ -1,7 +1,7 @@
 """The serving process's side: hand a job and its bytes to a child process, get JSON back, or a refusal.
 
 Each job runs in a fresh child (``python -m server.untrusted.child``) that has already imported the parsers and
-then limited its own address space, CPU time and file writes. The parent kills it at the request's deadline. A
+then limited its own address space, CPU time and file writes. The parent kills it at the job's deadline. A
 child serves one job and exits, so whatever a file made it allocate goes back to the system with it; the next
 child is started while the current one works, so a file rarely waits for Python to start.
 
@@ -32,14 +32,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ParserLimits:
-    """Per child: address space (MiB), CPU seconds, and the whole request's wall time (waiting included).
+    """Per child: address space (MiB), CPU seconds, and wall time (from when a ready child has the job).
     Per serving process: children at once, and at once from one client address. Also the most a child may
     answer, and how long an unused spare child waits before it leaves."""
 
     memory_mb: int = 512
     cpu_seconds: float = 5.0
     wall_seconds: float = 8.0
-    queue_seconds: float = 3.0  # how long a file waits for a free child (within the wall time)
+    queue_seconds: float = 3.0  # how long a file waits for a free slot before the answer is busy
     at_once: int = 2
     per_address: int = 1
     max_result_bytes: int = 32 * 1024 * 1024
@@ -62,6 +62,10 @@ def too_complex(what: str) -> CommandError:
         "table of principles (as CSV or .xlsx) and try again.",
         status=422,
     )
+
+
+# How long a job waits for a child to start (normally none: a spare is ready) before the answer is busy.
+STARTUP_SECONDS = 30.0
 
 
 class ChildFailed(Exception):
@@ -135,19 +139,18 @@ class ParserPool:
         """The job's answer (a JSON object). Raises ``CommandError``: the job's own refusal, ``too_complex``
         past a limit, ``busy`` when every child is taken, ``rate_limited`` past the per-address bound."""
         limits = self.limits
-        deadline = time.monotonic() + limits.wall_seconds
         if self._by_address[address] >= limits.per_address:
             raise rate_limited(2, "A file from this network is being read. Wait for it, then try again.")
         self._by_address[address] += 1
         try:
             slots = self._slots or self._make_slots()
             try:
-                async with asyncio.timeout(min(limits.queue_seconds, limits.wall_seconds / 2)):
+                async with asyncio.timeout(limits.queue_seconds):
                     await slots.acquire()
             except TimeoutError:
                 raise busy() from None
             try:
-                answer = await self._run_in_child(job, params, data, deadline)
+                answer = await self._run_in_child(job, params, data)
             finally:
                 slots.release()
         finally:
@@ -183,17 +186,22 @@ class ParserPool:
         self._slots = asyncio.Semaphore(self.limits.at_once)  # made in the serving loop
         return self._slots
 
-    async def _run_in_child(
-        self, job: str, params: dict[str, Any], data: bytes, deadline: float
-    ) -> dict[str, Any]:
+    async def _run_in_child(self, job: str, params: dict[str, Any], data: bytes) -> dict[str, Any]:
         child: _Child | None = None
         try:
-            async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
-                child = await self._take_child()
-                self._running.add(child)
-                answer = await child.run(job, params, data, self.limits.max_result_bytes)
-        except TimeoutError:
-            raise too_complex(f"took more than {self.limits.wall_seconds:g} seconds to read") from None
+            # A child still starting (the spare was just taken, or the machine is busy) is the server's delay,
+            # not the file's: the wall time counts from when a ready child has the job.
+            try:
+                async with asyncio.timeout(STARTUP_SECONDS):
+                    child = await self._take_child()
+            except TimeoutError:
+                raise busy() from None
+            self._running.add(child)
+            try:
+                async with asyncio.timeout(self.limits.wall_seconds):
+                    answer = await child.run(job, params, data, self.limits.max_result_bytes)
+            except TimeoutError:
+                raise too_complex(f"took more than {self.limits.wall_seconds:g} seconds to read") from None
         except ChildFailed as exc:
             returncode = await self._exit_code(child)
             log.warning("a parser child failed on %s (%s, exit %s)", job, exc, returncode)

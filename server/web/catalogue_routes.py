@@ -6,8 +6,10 @@
 - ``POST /api/catalogue/import``: the same with an explicit mapping -> the principles for ``POST /api/workshops``.
 - ``GET /api/catalogue/templates/{format}``: a template (made-up text) as csv, xlsx, json or docx.
 - ``POST /api/catalogue/export``: principles -> a file in one of those formats.
-- ``POST /api/catalogues``, ``GET /api/catalogues?locality=…``, ``GET /api/catalogues/{id}``,
-  ``GET /api/catalogues/{id}/export/{format}``: catalogues saved per locality.
+- ``POST /api/catalogues`` (``Authorization: Bearer <console token>``, and ``X-Facilitator-Password`` when the
+  workshop has one): save a catalogue for that workshop's locality.
+- ``GET /api/catalogues?locality=…``, ``GET /api/catalogues/{id}``, ``GET /api/catalogues/{id}/export/{format}``:
+  a locality's saved catalogues, open to anyone setting up a workshop.
 
 Uploads are read into memory, never onto disk, and refused past their size before they are parsed. Parsing runs
 in a child process with hard limits (``server.untrusted``): a hostile file costs a refusal, never the server.
@@ -28,8 +30,9 @@ from starlette.routing import Route
 from ..catalogue import formats
 from ..json_input import load_json
 from ..services import catalogues
-from ..services.errors import CommandError, invalid_payload
+from ..services.errors import CommandError, forbidden, invalid_payload, unauthenticated
 from ..services.limits import RateLimiter, rate_limited
+from ..services.workshops import authenticate
 from .bodies import error_response, json_body, media_type, read_body
 from .guards import client_ip
 
@@ -220,12 +223,34 @@ async def api_export(request: Request) -> Response:
     return _download(content, media_type, filename)
 
 
+NEEDS_CONSOLE = (
+    "Saving a catalogue needs the console link of a workshop of its locality: create the workshop, then save "
+    "from its links page, or send its console token as 'Authorization: Bearer …'."
+)
+
+
+async def _saving_workshop(request: Request, session) -> str:
+    """The id of the workshop whose console token (facilitator or co-facilitator link, with the workshop's
+    password if it has one) the request carries, as report downloads authenticate it."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise unauthenticated(NEEDS_CONSOLE)
+    actor = await authenticate(
+        session, header[7:].strip(), request.headers.get("x-facilitator-password"),
+        guesses=request.app.state.services.guesses, address=client_ip(request),
+    )
+    if actor.role != "facilitator":
+        raise forbidden("Only a workshop's console (the facilitator or co-facilitator link) can save a catalogue.")
+    return actor.workshop_id
+
+
 async def api_save(request: Request) -> JSONResponse:
     try:
         _check_rate(request, "save")
         body = await _json(request)
         async with _sessions(request)() as session:
-            saved = await catalogues.save(session, body)
+            workshop_id = await _saving_workshop(request, session)
+            saved = await catalogues.save(session, workshop_id, body)
     except CommandError as exc:
         return error_response(exc)
     return JSONResponse({"catalogue": saved}, status_code=201)
@@ -261,6 +286,17 @@ async def api_export_saved(request: Request) -> Response:
     except CommandError as exc:
         return error_response(exc)
     return _download(content, media_type, filename)
+
+
+def saving_offer(form: dict[str, str], locality: str) -> dict[str, str] | None:
+    """What the page of links offers to save after the set-up form created a workshop with a catalogue imported
+    from a file (``principles_json``, and the name the set-up page suggests for it in ``catalogue_title``, left
+    empty for a catalogue that is already saved), when the workshop has a locality to save it for. The page
+    saves with the console token it shows (``facilitator/save-catalogue.js``)."""
+    title = " ".join(str(form.get("catalogue_title", "")).split())[:200]
+    if not str(form.get("principles_json", "")).strip() or not title or not locality.strip():
+        return None
+    return {"title": title}
 
 
 def catalogue_routes() -> list[Route]:

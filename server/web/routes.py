@@ -25,7 +25,7 @@ from ..services.errors import CommandError, unavailable
 from ..services.tokens import normalise_join_code
 from .assets import front_end_dir
 from .bodies import error_response, json_body
-from .catalogue_routes import catalogue_routes
+from .catalogue_routes import catalogue_routes, saving_offer
 from .guards import NO_STORE, check_join_rate, client_ip, creation_limit
 from .report_routes import report_routes
 
@@ -277,7 +277,13 @@ async def create_from_form(request: Request) -> HTMLResponse:
         return response
     result = created_links(request, created)
     response = render(
-        request, "created.html", {"result": result, "qr_url": f"/qr/{result['workshop']['join_code']}.svg"}
+        request,
+        "created.html",
+        {
+            "result": result,
+            "qr_url": f"/qr/{result['workshop']['join_code']}.svg",
+            "save_catalogue": saving_offer(values, created.workshop.locality),
+        },
     )
     response.headers.update(NO_STORE)  # it holds the secret links
     return response

@@ -203,9 +203,10 @@ ROWS = [
     Row("no.such.event", frozenset()),
 ]
 
-# Every HTTP endpoint and who may use it. Only the report needs a role (a facilitator's bearer token, or a signed
-# link from ``report.links``); the rest is public by design (creating a workshop, the join flow, the catalogue
-# tools, pages, static files) and everything else that needs a role is on socket.io.
+# Every HTTP endpoint and who may use it. Only the report and saving a catalogue need a role (a facilitator's bearer
+# token, or for the report a signed link from ``report.links``; saving is tested in tests/web/test_catalogue_routes.py);
+# the rest is public by design (creating a workshop, the join flow, the catalogue tools, pages, static files) and
+# everything else that needs a role is on socket.io.
 ENDPOINTS = {
     ("GET", "/api/workshops/{workshop_id}/report.{fmt}"): "facilitator or co-facilitator of that workshop",
     ("POST", "/api/workshops/import"): "anyone (counts as creating a workshop)",
@@ -213,8 +214,8 @@ ENDPOINTS = {
     ("POST", "/api/catalogue/import"): "anyone",
     ("GET", "/api/catalogue/templates/{format}"): "anyone",
     ("POST", "/api/catalogue/export"): "anyone",
-    ("POST", "/api/catalogues"): "anyone (a locality's catalogue, secret-less on purpose)",
-    ("GET", "/api/catalogues"): "anyone",
+    ("POST", "/api/catalogues"): "facilitator or co-facilitator of a workshop, for that workshop's locality",
+    ("GET", "/api/catalogues"): "anyone (a locality's saved catalogues, readable on purpose)",
     ("GET", "/api/catalogues/{catalogue_id}"): "anyone",
     ("GET", "/api/catalogues/{catalogue_id}/export/{format}"): "anyone",
     ("GET", "/"): "anyone",

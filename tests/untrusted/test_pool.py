@@ -85,6 +85,13 @@ async def test_a_file_that_takes_too_long_is_refused_at_the_deadline(pool):
     assert error.code == "too_complex" and "seconds to read" in error.message
 
 
+async def test_the_wall_time_is_the_files_not_the_childs_start(pool):
+    # A fresh pool has no child ready: starting one (Python and the parsers' imports) takes ~1-3 s, more on a
+    # busy machine. The file is charged only for its own reading, a few hundredths of a second.
+    parsers = pool(wall_seconds=1.0)
+    assert (await parsers.run("catalogue.preview", {"filename": "tool.csv"}, GOOD_CSV, address="a"))["rows"] == 24
+
+
 async def test_one_address_reads_one_file_at_a_time_and_the_server_a_few(pool):
     parsers = pool(at_once=1, per_address=1, queue_seconds=0.2, cpu_seconds=60)
     flood = attacks.paragraph_flood_docx()

@@ -14,6 +14,8 @@ import pytest_asyncio
 from server.app import create_app
 from server.catalogue import formats, mapping
 from server.db import create_schema
+from server.models import Credential, Workshop
+from server.services import access, catalogues, tokens
 from server.services.state import load_principles
 from server.settings import Settings
 from tests.catalogue import shapes
@@ -156,12 +158,40 @@ async def test_a_catalogue_in_use_exports_to_each_format(http):
         assert mapping.validate(sheet, mapping.guess_mapping(sheet.headers)).principles == ITEMS
 
 
-async def test_saved_catalogues_are_listed_by_locality_and_reused(http):
-    saved = await http.post("/api/catalogues", json={"locality": "Synthetic shire", "title": "Tool 2026", "principles": ITEMS})
-    assert saved.status_code == 201
+@pytest_asyncio.fixture
+async def db_http(database_url):
+    """The app on SQLite and on the real PostgreSQL (tests/conftest.py ``database_url``)."""
+    app = create_app(Settings(database_url=database_url))
+    await create_schema(app.services.engine)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+            client.app = app
+            yield client
+    finally:
+        await app.services.engine.dispose()
+
+
+async def new_workshop(http, locality: str, title: str = "Synthetic workshop", **more) -> dict:
+    created = await http.post("/api/workshops", json={"title": title, "locality": locality, "table_count": 2, **more})
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def bearer(token: str, **headers) -> dict:
+    return {"authorization": f"Bearer {token}", **headers}
+
+
+async def test_saved_catalogues_are_listed_by_locality_and_reused(db_http):
+    http = db_http
+    ws = await new_workshop(http, "Synthetic shire", "Spring workshop")
+    saved = await http.post("/api/catalogues", json={"title": "Tool 2026", "principles": ITEMS},
+                            headers=bearer(ws["facilitator_token"]))
+    assert saved.status_code == 201, saved.text
     catalogue_id = saved.json()["catalogue"]["id"]
     listed = (await http.get("/api/catalogues", params={"locality": "synthetic SHIRE"})).json()["catalogues"]
     assert [c["id"] for c in listed] == [catalogue_id] and listed[0]["principle_count"] == 24
+    assert listed[0]["saved_from"] == "Spring workshop" and listed[0]["workshop_id"] == ws["workshop"]["id"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", listed[0]["saved_at"])
     assert (await http.get("/api/catalogues", params={"locality": "elsewhere"})).json() == {"catalogues": []}
     full = (await http.get(f"/api/catalogues/{catalogue_id}")).json()["catalogue"]
     assert full["principles"] == ITEMS and full["title"] == "Tool 2026"
@@ -169,10 +199,90 @@ async def test_saved_catalogues_are_listed_by_locality_and_reused(http):
     assert exported.status_code == 200 and exported.content.startswith(b"\xef\xbb\xbfid,level,name")
     assert (await http.get("/api/catalogues/nope")).status_code == 404
     assert (await http.get(f"/api/catalogues/{catalogue_id}/export/pdf")).status_code == 404
-    form = await http.post("/api/catalogues", data={"locality": "x", "title": "t"})
+    form = await http.post("/api/catalogues", data={"title": "t"}, headers=bearer(ws["facilitator_token"]))
     assert form.status_code == 415  # a cross-site form cannot save one
-    bad = await http.post("/api/catalogues", json={"locality": "x", "title": "t", "principles": [{"id": "a"}]})
+    bad = await http.post("/api/catalogues", json={"title": "t", "principles": [{"id": "a"}]},
+                          headers=bearer(ws["facilitator_token"]))
     assert bad.status_code == 422
+
+
+async def test_saving_needs_the_console_of_a_workshop_of_that_locality(db_http):
+    http = db_http
+    body = {"locality": "Northshire", "title": "Official Northshire 2026 (verified)", "principles": ITEMS}
+    anonymous = await http.post("/api/catalogues", json=body)
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthenticated"
+    assert "console link" in anonymous.json()["error"]["message"]
+    made_up = await http.post("/api/catalogues", json=body, headers=bearer("x" * 43))
+    assert made_up.status_code == 401
+
+    northshire = await new_workshop(http, "Northshire")
+    code = northshire["workshop"]["join_code"]
+    table_id = (await http.get(f"/api/join/{code}")).json()["tables"][0]["id"]
+    phone = (await http.post(f"/api/join/{code}", json={"table_id": table_id})).json()["participant_token"]
+    for token in (phone, northshire["projector_token"]):
+        refused = await http.post("/api/catalogues", json=body, headers=bearer(token))
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden", refused.text
+
+    elsewhere = await new_workshop(http, "Elsewhere")
+    planted = await http.post("/api/catalogues", json=body, headers=bearer(elsewhere["facilitator_token"]))
+    assert planted.status_code == 403 and planted.json()["error"]["code"] == "forbidden"
+    assert "for Elsewhere only" in planted.json()["error"]["message"]
+    nowhere = await new_workshop(http, "")
+    no_locality = await http.post("/api/catalogues", json={"title": "t", "principles": ITEMS},
+                                  headers=bearer(nowhere["facilitator_token"]))
+    assert no_locality.status_code == 409 and no_locality.json()["error"]["code"] == "invalid_state"
+    assert (await http.get("/api/catalogues", params={"locality": "Northshire"})).json() == {"catalogues": []}
+
+    # Northshire's own console saves for Northshire; leaving the locality out means the workshop's own.
+    mine = await http.post("/api/catalogues", json={"title": "Ours", "principles": ITEMS[:2]},
+                           headers=bearer(northshire["facilitator_token"]))
+    assert mine.status_code == 201 and mine.json()["catalogue"]["locality"] == "Northshire"
+
+
+async def test_a_password_protected_console_saves_with_its_password(db_http):
+    http = db_http
+    ws = await new_workshop(http, "Northshire", principles=ITEMS)
+    async with http.app.services.sessions() as session:
+        workshop = await session.get(Workshop, ws["workshop"]["id"])
+        workshop.facilitator_password = access.hash_password("correct horse")
+        session.add(workshop)
+        cofacilitator = tokens.new_token()
+        session.add(Credential(token_hash=tokens.hash_token(cofacilitator), workshop_id=workshop.id,
+                               role="cofacilitator", created_at=1.0))
+        await session.commit()
+    body = {"title": "What we used"}  # no principles: the workshop's own
+    without = await http.post("/api/catalogues", json=body, headers=bearer(ws["facilitator_token"]))
+    assert without.status_code == 401 and without.json()["error"]["code"] == "password_required"
+    wrong = await http.post("/api/catalogues", json=body,
+                            headers=bearer(ws["facilitator_token"], **{"x-facilitator-password": "nope"}))
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "wrong_password"
+    right = await http.post("/api/catalogues", json=body,
+                            headers=bearer(ws["facilitator_token"], **{"x-facilitator-password": "correct horse"}))
+    assert right.status_code == 201 and right.json()["catalogue"]["principle_count"] == len(ITEMS)
+    saved = (await http.get(f"/api/catalogues/{right.json()['catalogue']['id']}")).json()["catalogue"]
+    assert saved["principles"] == ITEMS
+    co = await http.post("/api/catalogues", json=body, headers=bearer(cofacilitator))  # no password for this link
+    assert co.status_code == 201
+
+
+async def test_a_stranger_cannot_fill_a_localitys_catalogues(db_http, monkeypatch):
+    http = db_http
+    monkeypatch.setattr(catalogues, "MAX_PER_WORKSHOP", 2)
+    stranger = await new_workshop(http, "Northshire", "Stranger")
+    for n in range(2):
+        saved = await http.post("/api/catalogues", json={"title": f"Fake {n}", "principles": ITEMS[:1]},
+                                headers=bearer(stranger["facilitator_token"]))
+        assert saved.status_code == 201
+    full = await http.post("/api/catalogues", json={"title": "Fake 3", "principles": ITEMS[:1]},
+                           headers=bearer(stranger["facilitator_token"]))
+    assert full.status_code == 409 and full.json()["error"]["code"] == "too_many"
+    assert "the most one workshop may save" in full.json()["error"]["message"]
+    real = await new_workshop(http, "Northshire", "Northshire spring workshop")
+    ours = await http.post("/api/catalogues", json={"title": "Northshire 2026", "principles": ITEMS},
+                           headers=bearer(real["facilitator_token"]))
+    assert ours.status_code == 201
+    listed = (await http.get("/api/catalogues", params={"locality": "northshire"})).json()["catalogues"]
+    assert sorted(c["saved_from"] for c in listed) == ["Northshire spring workshop", "Stranger", "Stranger"]
 
 
 async def test_the_set_up_form_creates_a_workshop_with_the_imported_principles(http, app):
@@ -193,29 +303,38 @@ async def test_the_set_up_form_creates_a_workshop_with_the_imported_principles(h
     broken = await http.post("/new", data={**fields, "principles_json": "[{broken"})
     assert broken.status_code == 422 and "Each principle needs an id" in broken.text
     assert "[{broken" in broken.text  # kept in the form to fix, not lost
+    assert 'data-testid="save-catalogue-card"' not in created.text  # no name suggested: nothing offered
+
+
+async def test_the_page_of_links_offers_to_save_an_imported_catalogue_with_its_console_token(http):
+    page = await http.get("/new")
+    assert 'name="catalogue_title"' in page.text
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    fields = {"title": "Spring workshop", "locality": "Synthetic shire", "table_count": "2", "csrf": token,
+              "principles_json": json.dumps(ITEMS), "catalogue_title": "Synthetic  tool 2026"}
+    created = await http.post("/new", data=fields)
+    assert created.status_code == 200 and 'data-testid="save-catalogue-card"' in created.text
+    assert 'value="Synthetic tool 2026"' in created.text and "Save for Synthetic shire" in created.text
+    assert "/static/facilitator/save-catalogue.js?v=" in created.text
+    console_token = re.search(r"/console#k=([A-Za-z0-9_-]+)", created.text).group(1)
+    # What save-catalogue.js sends: the name, with the console token; the server takes the workshop's principles.
+    saved = await http.post("/api/catalogues", json={"title": "Synthetic tool 2026"}, headers=bearer(console_token))
+    assert saved.status_code == 201 and saved.json()["catalogue"]["saved_from"] == "Spring workshop"
+    full = (await http.get(f"/api/catalogues/{saved.json()['catalogue']['id']}")).json()["catalogue"]
+    assert full["principles"] == ITEMS
+    # No offer without an import from a file, a name, or a locality to save for.
+    for changed in ({"principles_json": ""}, {"catalogue_title": " "}, {"locality": ""}):
+        page = await http.get("/new")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        other = await http.post("/new", data={**fields, **changed, "csrf": token})
+        assert other.status_code == 200 and 'data-testid="save-catalogue-card"' not in other.text, changed
 
 
 # --- the shapes sites keep their tool in (issue 15): 24 of 24 through the HTTP flow, the guessed mapping as is ---
 
 
-@pytest_asyncio.fixture
-async def roomy(tmp_path):
-    """The app with more wall time for a parser child: on a loaded test machine a cold child's start alone may
-    take most of the default 8 seconds (these tests are about what is read, not the limits: tests/untrusted)."""
-    from dataclasses import replace
-
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/shapes.db")
-    settings = replace(settings, limits=replace(settings.limits, parser_seconds=40.0, parser_cpu_seconds=20.0))
-    app = create_app(settings)
-    await create_schema(app.services.engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
-        yield client
-    await app.services.engine.dispose()
-
-
 @pytest.mark.parametrize("shape", list(shapes.SHAPES))
-async def test_each_shape_imports_every_principle_with_the_guessed_mapping(roomy, shape):
-    http = roomy
+async def test_each_shape_imports_every_principle_with_the_guessed_mapping(http, shape):
     filename, make, items = shapes.SHAPES[shape]
     data = make()
     response = await http.post("/api/catalogue/preview", **upload(filename, data))
@@ -238,8 +357,7 @@ async def test_each_shape_imports_every_principle_with_the_guessed_mapping(roomy
         assert "£1k – “synthetic” and ‘quoted’" in principles[0]["statement"]
 
 
-async def test_word_tidy_preview_names_each_table_it_set_aside(roomy):
-    http = roomy
+async def test_word_tidy_preview_names_each_table_it_set_aside(http):
     preview = (await http.post("/api/catalogue/preview", **upload("tool.docx", shapes.word_tidy()))).json()
     notes = " ".join(preview["notes"])
     for name in ("“Synthetic THRIVE Assessment Tool for testing”", "“Scoring key”", "“Sign-off”"):
@@ -247,8 +365,7 @@ async def test_word_tidy_preview_names_each_table_it_set_aside(roomy):
     assert "Principles read from the table after “Macro level principles (synthetic)” (8 rows)" in notes
 
 
-async def test_columns_left_out_that_look_like_descriptions_or_scores_are_warned_about(roomy):
-    http = roomy
+async def test_columns_left_out_that_look_like_descriptions_or_scores_are_warned_about(http):
     data = shapes.word_tidy()
     guessed = (await http.post("/api/catalogue/preview", **upload("tool.docx", data))).json()["mapping"]
     partial = {**guessed, "descriptor_1": None, "descriptor_2": None, "baseline_score": None}
