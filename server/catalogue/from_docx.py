@@ -91,7 +91,10 @@ def parse_docx(data: bytes) -> Sheet:
         # Nothing looks like principles: read every table from its first row and let the mapping decide.
         row_tables = [(t, 0, 1, t.filled[0]) for t in tables if t.grid]
     for t, start, taken, header_cells in row_tables:
-        heading = _banner(t.filled[:start]) or t.heading
+        banner = _banner(t.filled[:start])
+        heading = banner or t.heading
+        if banner:  # people know the table by its banner better than by the paragraph before it
+            t.name = f"the table headed “{_short(banner)}”"
         if start:
             notes.append(
                 f"In {t.name}, the column headings are in row {start + 1}; the "
@@ -159,9 +162,12 @@ def _guess_field(header: str) -> str | None:
 def _table_name(number: int, before: str) -> str:
     """A table as people see it: "the table after “Scoring key”", else "the third table"."""
     if before:
-        short = before if len(before) <= MAX_NAME_CHARS else before[:MAX_NAME_CHARS].rsplit(" ", 1)[0] + "…"
-        return f"the table after “{short}”"
+        return f"the table after “{_short(before)}”"
     return f"the {ORDINALS[number - 1]} table" if number <= len(ORDINALS) else f"table {number}"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def _why_not_principles(grid: list[list[str]]) -> str:

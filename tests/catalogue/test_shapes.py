@@ -47,7 +47,8 @@ def test_word_messy_banner_gives_the_level_and_typed_scores_keep_their_remark():
     assert by_id["syn-4"]["baseline_score"] == 4 and by_id["syn-4"]["notes"] == ""  # typed "4/4"
     assert by_id["syn-5"]["baseline_score"] is None  # blank: not scored
     assert {p["level"] for p in preview.principles[8:16]} == {"meso"}
-    assert any("column headings are in row 2; the row above it was read as its heading" in n for n in sheet.notes)
+    assert "In the table headed “MESO LEVEL – services (synthetic banner)”, the column headings are in row 2; the row " \
+           "above it was read as its heading." in sheet.notes
     assert any("16 rows have no level in the “Level” column" in n for n in sheet.notes)
 
 
