@@ -7,11 +7,12 @@ import io
 import warnings
 from decimal import Decimal
 
-from .office_zip import check_zip, merged_cells
+from .office_zip import check_zip, sheet_layout
 from .sheet import (
     HEADER_SEARCH_ROWS,
     MAX_COLUMNS,
     MAX_ROWS,
+    SECTION_HEADING,
     CatalogueFileError,
     Sheet,
     check_cell,
@@ -64,7 +65,8 @@ def parse_xlsx(data: bytes) -> Sheet:
         if chosen is None:
             chosen = max(sheets, key=lambda ws: fits[ws.title])  # the one that looks most like principles
         notes = [_sheets_note(chosen.title, [ws.title for ws in sheets], fits)] if len(sheets) > 1 else []
-        grid, filled = _read_sheet(chosen, merged_cells(data, chosen.title))
+        merged, hidden = sheet_layout(data, chosen.title)
+        grid, filled = _read_sheet(chosen, merged)
     except (CatalogueFileError, MemoryError):
         raise
     except Exception:  # the cells are parsed as they are read: a damaged part fails here, not at opening
@@ -73,7 +75,23 @@ def parse_xlsx(data: bytes) -> Sheet:
         raise CatalogueFileError("broken_file", "This Excel workbook is damaged and can't be read.") from None
     finally:
         workbook.close()
-    return table("xlsx", grid, "row {n}", notes, filled)
+    sheet = table("xlsx", grid, "row {n}", notes, filled)
+    shown = _hidden_columns(hidden, sheet)
+    if shown:
+        sheet.notes.append(f"Hidden columns were read like the others: {', '.join(shown)}. If they hold old or "
+                           "working values, check they aren't chosen below.")
+    return sheet
+
+
+def _hidden_columns(hidden: list[tuple[int, int]], sheet: Sheet) -> list[str]:
+    """The hidden columns that hold something, as "F (Score 2025)"."""
+    names = []
+    for i, header in enumerate(sheet.headers[:MAX_COLUMNS]):
+        if header == SECTION_HEADING:
+            continue
+        if any(first <= i + 1 <= last for first, last in hidden) and any(row.get(header) for row in sheet.rows):
+            names.append(f"{column_letter(i)} (“{header[:40]}”)")
+    return names
 
 
 def _sheet_fit(ws) -> tuple[int, int, int]:

@@ -133,14 +133,18 @@ def _join(directory: str, target: str) -> str:
     return "/".join(parts)
 
 
-def merged_cells(data: bytes, sheet_title: str) -> list[str]:
-    """The merged ranges ("A1:J1", "B4:B11") of the worksheet called ``sheet_title``, at most MAX_MERGED_RANGES,
-    read with the same streamed defusedxml parser as ``check_zip`` (which the file has already passed): the
-    workbook's sheet list, its relationships, then the sheet's ``<mergeCell ref=…>`` elements."""
+MAX_COLUMN_RANGES = 200  # <col> elements read (widths and hidden columns come in ranges)
+
+
+def sheet_layout(data: bytes, sheet_title: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """What openpyxl's read-only mode doesn't give, for the worksheet called ``sheet_title``: its merged ranges
+    ("A1:J1", "B4:B11"; at most MAX_MERGED_RANGES) and its hidden columns ((first, last), 1-based), read with the
+    same streamed defusedxml parser as ``check_zip`` (which the file has already passed): the workbook's sheet
+    list, its relationships, then the sheet's ``<mergeCell ref=…>`` and ``<col hidden=…>`` elements."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
-        return []
+        return [], []
     with zf:
         names = set(zf.namelist())
         main = next((_join("", r.get("Target", "")) for r in _collect(zf, "_rels/.rels", "Relationship", 50)
@@ -151,5 +155,11 @@ def merged_cells(data: bytes, sheet_title: str) -> list[str]:
         target = next((r.get("Target", "") for r in rels if sheet_id and r.get("Id") == sheet_id), "")
         part = _join(directory, target) if target else ""
         if part not in names:
-            return []
-        return [m["ref"] for m in _collect(zf, part, "mergeCell", MAX_MERGED_RANGES) if m.get("ref")]
+            return [], []
+        merged = [m["ref"] for m in _collect(zf, part, "mergeCell", MAX_MERGED_RANGES) if m.get("ref")]
+        hidden = []
+        for col in _collect(zf, part, "col", MAX_COLUMN_RANGES):
+            first, last = col.get("min", ""), col.get("max", "")
+            if col.get("hidden") in ("1", "true") and first.isdigit() and last.isdigit() and len(first + last) < 12:
+                hidden.append((int(first), int(last)))
+        return merged, hidden

@@ -208,7 +208,7 @@ def test_excel_merged_ranges_past_the_cap_are_not_read():
     many = b"".join(b'<mergeCell ref="K%d:L%d"/>' % (r, r) for r in range(1, 6001))
     data = syn.replace_zip_member(data, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(
         b"</sheetData>", b'</sheetData><mergeCells count="6000">' + many + b"</mergeCells>"))
-    assert len(office_zip.merged_cells(data, "Assessment")) == office_zip.MAX_MERGED_RANGES
+    assert len(office_zip.sheet_layout(data, "Assessment")[0]) == office_zip.MAX_MERGED_RANGES
     _, preview = guessed("tool.xlsx", data)
     assert len(preview.principles) == 3
 
@@ -248,3 +248,19 @@ def test_word_table_per_principle_with_a_value_split_over_two_cells():
     _, preview = guessed("tool.docx", _docx(build))
     (principle,) = preview.principles
     assert (principle["name"], principle["level"], principle["baseline_score"]) == ("Synthetic p", "meso", 2)
+
+
+def test_excel_hidden_columns_are_read_and_named_in_a_note():
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    ws = workbook.active
+    ws.append(["Principle", "Statement", "Score 2025", "Score"])
+    ws.append(["Synthetic p", "Synthetic s", 1, 3])
+    ws.column_dimensions["C"].hidden = True
+    out = io.BytesIO()
+    workbook.save(out)
+    sheet, preview = guessed("tool.xlsx", out.getvalue())
+    assert sheet.notes == ["Hidden columns were read like the others: C (“Score 2025”). If they hold old or working "
+                           "values, check they aren't chosen below."]
+    assert preview.principles[0]["baseline_score"] == 3  # "Score" is named exactly: it wins over "Score 2025"
