@@ -19,6 +19,7 @@ const ui = {
   preview: null, // the server's preview of it
   mapping: null, // field -> header, as shown in the selects
   skip: false, // leave out refused rows
+  confirmGaps: false, // import even though principles lack a level, descriptions or a score
   busy: false,
   error: "",
   used: null, // {principles, source}: the catalogue the workshop will use
@@ -67,8 +68,11 @@ async function preview(mapping) {
   ui.error = "";
   ui.preview = result.body;
   ui.mapping = { ...result.body.mapping };
+  ui.confirmGaps = false; // what the confirmation was about may have changed
   const c = result.body.counts;
-  ui.message = `${c.accepted} ${c.accepted === 1 ? "row" : "rows"} will be imported, ${c.refused} refused.`;
+  const gaps = gapWarnings(result.body);
+  ui.message = `${c.accepted} ${c.accepted === 1 ? "row" : "rows"} will be imported, ${c.refused} refused.`
+    + (gaps.length ? ` Check before importing: ${gaps.join(" ")}` : "");
   if (!mapping) ui.focus = "import-summary"; // a changed mapping keeps the keyboard on its select
   render();
 }
@@ -220,6 +224,7 @@ function chooser() {
           ui.file = event.target.files && event.target.files[0] ? event.target.files[0] : null;
           ui.preview = null;
           ui.skip = false;
+          ui.confirmGaps = false;
           if (ui.file) preview(null);
           else render();
         },
@@ -267,10 +272,25 @@ function previewView(p) {
     p.notes.length ? el("ul", { class: "import-notes" }, p.notes.map((n) => el("li", {}, n))) : null,
     p.problems.length ? el("ul", { class: "import-problems", "data-testid": "import-problems" },
       p.problems.map((n) => el("li", {}, n))) : null,
+    gapsView(p),
     mappingView(p),
     acceptedTable(p),
     p.refused.length ? refusedTable(p) : null,
     actions(p));
+}
+
+/** The preview's warnings that can't be missed: principles without a level, descriptions or a score, and
+ * columns left out that look like descriptions or scores. Older servers send no `gaps`. */
+function gapWarnings(p) {
+  return p.gaps && p.counts.accepted ? p.gaps.warnings : [];
+}
+
+function gapsView(p) {
+  const warnings = gapWarnings(p);
+  if (!warnings.length) return null;
+  return el("div", { class: "import-gaps", "data-testid": "import-gaps" },
+    el("p", { class: "import-gaps-title" }, el("span", { "aria-hidden": "true" }, "⚠ "), "Check before you import"),
+    el("ul", {}, warnings.map((w) => el("li", {}, w))));
 }
 
 function mappingView(p) {
@@ -312,7 +332,7 @@ function acceptedTable(p) {
         el("td", {}, a.principle.id),
         el("td", {}, a.principle.level || "—"),
         el("th", { scope: "row" }, a.principle.name),
-        el("td", {}, a.principle.baseline_score === null ? "—" : `${a.principle.baseline_score}/4`),
+        el("td", {}, a.principle.baseline_score === null ? "not scored" : `${a.principle.baseline_score}/4`),
         el("td", {}, clip(a.principle.statement, 90)),
         el("td", {}, `${a.principle.descriptors.filter(Boolean).length} of 4`),
         el("td", {}, clip(a.principle.notes, 60)),
@@ -331,19 +351,28 @@ function refusedTable(p) {
         el("td", {}, el("span", { "aria-hidden": "true" }, "✕ "), r.reasons.join("; ")))))));
 }
 
+/** A tick box for one of `ui`'s flags; ticking it redraws with the keyboard kept on it. */
+function checkbox(id, flag, label) {
+  return el("label", { class: "check" },
+    el("input", {
+      type: "checkbox", id, checked: ui[flag], "data-testid": id,
+      onchange: (event) => {
+        ui[flag] = event.target.checked;
+        ui.focus = id;
+        render();
+      },
+    }),
+    label);
+}
+
 function actions(p) {
   const count = p.counts.accepted;
-  const blocked = p.problems.length > 0 || count === 0 || (p.refused.length > 0 && !ui.skip);
+  const gaps = gapWarnings(p);
+  const unconfirmed = gaps.length > 0 && !ui.confirmGaps;
+  const blocked = p.problems.length > 0 || count === 0 || (p.refused.length > 0 && !ui.skip) || unconfirmed;
   return el("div", { class: "import-actions" },
-    p.refused.length ? el("label", { class: "check" },
-      el("input", {
-        type: "checkbox", id: "import-skip", checked: ui.skip, "data-testid": "import-skip",
-        onchange: (event) => {
-          ui.skip = event.target.checked;
-          ui.focus = "import-skip";
-          render();
-        },
-      }),
+    gaps.length ? checkbox("import-confirm-gaps", "confirmGaps", " I have checked the warnings above: import anyway") : null,
+    p.refused.length ? checkbox("import-skip", "skip",
       ` Leave out the ${p.refused.length} refused ${p.refused.length === 1 ? "row" : "rows"} and import the rest`) : null,
     el("div", { class: "button-row" },
       el("button", {
@@ -362,8 +391,12 @@ function actions(p) {
           render();
         },
       }, "Cancel")),
-    blocked && !p.problems.length && p.refused.length
+    blocked && !p.problems.length && p.refused.length && !ui.skip
       ? el("p", { class: "hint" }, "Fix the file or the columns above, or tick the box to leave the refused rows out.")
+      : null,
+    blocked && !p.problems.length && unconfirmed
+      ? el("p", { class: "hint" }, "Some principles lack a level, descriptions or a score (see “Check before you import”): "
+        + "choose the columns above, or tick the box to import them as they are.")
       : null);
 }
 

@@ -3,37 +3,47 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from .office_zip import check_zip
 from .sheet import (
     MAX_COLUMNS,
+    MAX_HEADING_CHARS,
     MAX_ROWS,
     MAX_TABLES,
-    SECTION_HEADING,
     CatalogueFileError,
     Sheet,
     check_cell,
     clean_header,
     column_letter,
+    find_header,
+    header_rows_note,
+    names_level,
     out_of_memory,
+    section_row,
+    single_text,
     unique_headers,
+    with_sections,
 )
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_GRID_COLUMNS = 64  # grid columns a row may cover, spans included (a span is refused past this)
+MAX_BANNER_ROWS = 3  # rows a table may have above its header row (a merged title, a level banner)
+MAX_NAME_CHARS = 50  # of the paragraph before a table, to name the table
 
 
 def parse_docx(data: bytes) -> Sheet:
     """The principles from a Word document's tables.
 
     Two layouts are read, and may be mixed: a table with a header row and one principle per row (several such
-    tables, e.g. one per level, are joined; the heading just above each table goes into a "Section heading"
-    column, which can say the level), and a two-column table per principle with a label in each row
-    ("Statement", "Not yet met", …).
+    tables, e.g. one per level, are joined; the heading just above each table, a merged banner row above its
+    header row, or a merged row between its rows goes into a "Section heading" column, which can say the level),
+    and a two-column table per principle with a label in each row ("Principle", "Statement", "Not yet met", …).
+    Every other table (a cover, a scoring key, a sign-off) is set aside, and a note names it as people see it
+    ("the table after “Scoring key”") with the reason.
     """
     check_zip(data, "docx")
     from docx import Document  # imported here: only imports need it
-    from docx.text.paragraph import Paragraph
 
     try:
         document = Document(io.BytesIO(data))
@@ -44,66 +54,74 @@ def parse_docx(data: bytes) -> Sheet:
         if out_of_memory():
             raise MemoryError from None
         raise CatalogueFileError("broken_file", "This Word document is damaged or not a real .docx file.") from None
-    from .mapping import guess_field, guess_mapping
-
-    def paragraph_text(p) -> str:
-        return Paragraph(p, document).text
 
     heading = ""
     paragraphs_since: list = []  # since the last table, last first: only a table's heading is ever read
-    headed_tables: list[tuple[str, list[list[str]]]] = []
-    for child in body.iterchildren(W + "p", W + "tbl"):
+    tables: list[_Table] = []
+    for child in _blocks(body, W + "p", W + "tbl"):
         if child.tag == W + "p":
             paragraphs_since.append(child)
             continue
-        if len(headed_tables) >= MAX_TABLES:
+        if len(tables) >= MAX_TABLES:
             raise CatalogueFileError("too_many_rows", f"The document has more than {MAX_TABLES} tables.")
-        heading = _heading(reversed(paragraphs_since), paragraph_text) or heading
+        before = _heading(reversed(paragraphs_since), max_chars=None)
+        heading = _heading(reversed(paragraphs_since)) or heading
         paragraphs_since.clear()
-        headed_tables.append((heading, _table_grid(child, paragraph_text)))
-    if not headed_tables:
+        grid, filled = _table_grid(child)
+        tables.append(_Table(len(tables) + 1, heading, _table_name(len(tables) + 1, before), grid, filled))
+    if not tables:
         raise CatalogueFileError(
             "missing_columns", "The Word document has no tables. The principles must be in a table (see the template)."
         )
 
     records: list[tuple[str, str, dict[str, str]]] = []  # (label, heading, row)
     notes: list[str] = []
-    row_tables: list[tuple[int, str, list[list[str]]]] = []
-    for t, (heading, grid) in enumerate(headed_tables, start=1):
-        grid = [r for r in grid if any(c for c in r)]
-        if not grid:
-            continue
-        if _is_label_table(grid, guess_field):
-            row: dict[str, str] = {}
-            for label_cell, *rest in grid:
-                value = "\n".join(c for c in rest if c)
-                key = clean_header(label_cell) or f"Column {column_letter(len(row))}"
-                while key in row:
-                    key += " (2)"
-                row[key] = value
-            records.append((f"table {t}", heading, row))
+    row_tables: list[tuple[_Table, int, int, list[str]]] = []  # (table, header row, rows it takes, headings)
+    for t in tables:
+        if not t.grid:
+            t.reason = "it is empty"
+        elif _is_label_table(t.grid):
+            records.append((f"table {t.number}", t.heading, _label_row(t.grid)))
+            t.used = 1
+        elif found := find_header(t.filled, search=MAX_BANNER_ROWS + 1):
+            row_tables.append((t, *found))
         else:
-            row_tables.append((t, heading, grid))
-
-    kept = [
-        (t, heading, grid)
-        for t, heading, grid in row_tables
-        if {"name", "statement"} & {f for f, h in guess_mapping(unique_headers(grid[0])).items() if h}
-    ]
-    if not kept and not records:
-        kept = row_tables  # nothing looks like principles: read every table and let the mapping decide
-    for t, heading, grid in row_tables:
-        if (t, heading, grid) not in kept:
-            notes.append(f"Table {t} was skipped: its first row doesn't look like column headings for principles.")
-    for t, heading, grid in kept:
-        headers = unique_headers(grid[0])
-        for r, cells in enumerate(grid[1:], start=2):
-            cells = cells + [""] * (len(headers) - len(cells))
-            extra = cells[len(headers):]
+            t.reason = _why_not_principles(t.grid)
+    if not row_tables and not records:
+        # Nothing looks like principles: read every table from its first row and let the mapping decide.
+        row_tables = [(t, 0, 1, t.filled[0]) for t in tables if t.grid]
+    for t, start, taken, header_cells in row_tables:
+        banner = _banner(t.filled[:start])
+        heading = banner or t.heading
+        if banner:  # people know the table by its banner better than by the paragraph before it
+            t.name = f"the table headed “{_short(banner)}”"
+        if start:
+            notes.append(
+                f"In {t.name}, the column headings are in row {start + 1}; the "
+                f"{'row' if start == 1 else f'{start} rows'} above {'it was' if start == 1 else 'them were'} read as "
+                f"{'its heading' if heading != t.heading else 'a title'}."
+            )
+        if taken > 1:
+            notes.append(header_rows_note(f"In {t.name}, rows {start + 1}–{start + taken}", t.filled[start], header_cells))
+        headers = unique_headers(header_cells)
+        for r in range(start + taken, len(t.grid)):
+            section = section_row(t.grid[r], t.filled[r])
+            if section:
+                heading = section
+                continue
+            cells = t.grid[r] + [""] * (len(headers) - len(t.grid[r]))
             row = {h: cells[i] for i, h in enumerate(headers)}
-            for i, value in enumerate(extra):
+            for i, value in enumerate(cells[len(headers):]):
                 row[f"Column {column_letter(len(headers) + i)}"] = value
-            records.append((f"table {t}, row {r}", heading, row))
+            records.append((f"table {t.number}, row {r + 1}", heading, row))
+            t.used += 1
+        if not t.used:
+            t.reason = "it has column headings but no rows under them"
+    used = [t for t in tables if t.used]
+    if used:
+        notes.insert(0, "Principles read from " + "; ".join(
+            f"{t.name} ({t.used} {'row' if t.used == 1 else 'rows'})" for t in used) + ".")
+    notes += [f"Set aside {t.name}: {t.reason}." for t in tables if not t.used]
     if not records:
         raise CatalogueFileError("empty", "The document's tables hold no principles under their header rows.")
     if len(records) > MAX_ROWS:
@@ -114,69 +132,189 @@ def parse_docx(data: bytes) -> Sheet:
         for h in row:
             if h not in headers:
                 headers.append(h)
-    with_headings = any(heading for _, heading, _ in records) and SECTION_HEADING not in headers
-    if with_headings:
-        headers.append(SECTION_HEADING)
     if len(headers) > MAX_COLUMNS:
         raise CatalogueFileError("too_many_columns", f"The tables use {len(headers)} different columns; at most {MAX_COLUMNS}.")
-    rows = []
-    for _, heading, row in records:
-        full = {h: row.get(h, "") for h in headers}
-        if with_headings:
-            full[SECTION_HEADING] = heading
-        rows.append(full)
+    rows = [{h: row.get(h, "") for h in headers} for _, _, row in records]
+    headers = with_sections(headers, rows, [heading for _, heading, _ in records], notes, "above the table")
     return Sheet("docx", headers, rows, [label for label, _, _ in records], notes)
 
 
-def _is_label_table(grid: list[list[str]], guess_field) -> bool:
-    """Two columns, most first cells naming a field ("Statement", "Not yet met", …): one principle per table."""
-    if len(grid) < 3 or any(len(r) > 2 for r in grid):
+@dataclass
+class _Table:
+    number: int
+    heading: str  # the heading above it (or the last one before it)
+    name: str  # as people see it: "the table after “Scoring key”"
+    grid: list[list[str]]  # one text per column; a cell spanning several columns is read once, in its first
+    filled: list[list[str]]  # the same, a cell spanning several columns repeated over each (for headings)
+    used: int = 0  # the principles read from it
+    reason: str = ""  # why it was set aside
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def _guess_field(header: str) -> str | None:
+    from .mapping import guess_field
+
+    return guess_field(header)
+
+
+def _table_name(number: int, before: str) -> str:
+    """A table as people see it: "the table after “Scoring key”", else "the third table"."""
+    if before:
+        return f"the table after “{_short(before)}”"
+    return f"the {ORDINALS[number - 1]} table" if number <= len(ORDINALS) else f"table {number}"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _why_not_principles(grid: list[list[str]]) -> str:
+    """Why a table is not read as principles, in words people recognise."""
+    from .mapping import normalise
+
+    first = [normalise(r[0]) for r in grid[1:] if r and r[0]]
+    words = set(normalise(" ".join(" ".join(r) for r in grid[:3])).split())
+    if first and sum(1 for c in first if c[:1] in "1234" and len(c.split()) <= 3) >= max(2, len(first) * 2 // 3):
+        return "it looks like a scoring key (1 to 4 and what each means), not principles"
+    if words & {"signed", "sign", "signature", "approved", "signoff"}:
+        return "it looks like a sign-off table, not principles"
+    if len(grid) <= 12 and all(sum(1 for c in r if c) <= 2 for r in grid):
+        return "it looks like a cover or details table, not principles (no Principle or Statement column)"
+    return "none of its first rows names a Principle or Statement column"
+
+
+def _is_label_table(grid: list[list[str]]) -> bool:
+    """A label and its value in each row, most labels naming a field ("Statement", "Not yet met", …), a principle
+    or statement among them: one principle per table. (A scoring key, "1 | …" to "4 | …", names no principle.) A
+    value may be split over two cells in some rows (the columns then number three or four)."""
+    if len(grid) < 3 or len(grid[0]) > 4 or any(sum(1 for c in r if c) > 3 for r in grid):
         return False
-    labelled = sum(1 for r in grid if r and guess_field(r[0]) is not None)
-    header_like = len(grid[0]) == 2 and all(guess_field(c) is not None for c in grid[0])
-    return labelled >= 3 and not (header_like and labelled < len(grid) / 2)
+    fields = [_guess_field(r[0]) if r else None for r in grid]
+    labelled = sum(1 for f in fields if f is not None)
+    first = [c for c in grid[0] if c]
+    header_like = len(first) >= 2 and all(_guess_field(c) is not None for c in first)
+    return bool({"name", "statement"} & set(fields)) and labelled >= 3 and not (header_like and labelled < len(grid) / 2)
 
 
-def _heading(paragraphs, paragraph_text) -> str:
-    """The last short paragraph with text (a heading says the level of the table under it)."""
+def _label_row(grid: list[list[str]]) -> dict[str, str]:
+    row: dict[str, str] = {}
+    for label_cell, *rest in grid:
+        value = "\n".join(c for c in rest if c)
+        key = clean_header(label_cell) or f"Column {column_letter(len(row))}"
+        while key in row:
+            key += " (2)"
+        row[key] = value
+    return row
+
+
+def _banner(rows: list[list[str]]) -> str:
+    """The heading a table gives itself above its header row: the last row of one text (merged across) that
+    names a level, else the last of one text."""
+    texts = [t for t in (single_text(r) for r in rows) if t and len(t) <= MAX_HEADING_CHARS]
+    return next((t for t in reversed(texts) if names_level(t)), texts[-1] if texts else "")
+
+
+def _heading(paragraphs, max_chars: int | None = MAX_HEADING_CHARS) -> str:
+    """The last paragraph with text, if short (a heading says the level of the table under it)."""
     for looked, p in enumerate(paragraphs):
         if looked >= 20:
             break
         text = " ".join(check_cell(paragraph_text(p), "A heading").split())
-        if text and len(text) <= 150:
-            return text
+        if text:
+            return text if max_chars is None or len(text) <= max_chars else ""
     return ""
 
 
-def _table_grid(tbl, paragraph_text) -> list[list[str]]:
-    """One list of cell texts per row, read from the table's XML (python-docx would first make one entry per
-    spanned grid column: a span of two billion, in a 35 KB file, took the whole server's memory).
+def _table_grid(tbl) -> tuple[list[list[str]], list[list[str]]]:
+    """The table's rows, read from its XML (python-docx would first make one entry per spanned grid column: a
+    span of two billion, in a 35 KB file, took the whole server's memory), as one text per column: the columns
+    are the grid columns some cell starts at (so rows with merged cells stay aligned), at most MAX_COLUMNS.
 
-    A cell spanning several columns is one cell; a cell merged down from the one above repeats its text."""
-    grid: list[list[str]] = []
+    Two grids: in the first a cell spanning several columns is read once, in its first column (a principle's
+    text is never doubled); in the second it is repeated over each (a heading merged over "1" … "4"). A cell
+    merged down from the one above repeats its text in both. Empty rows are left out."""
+    placed: list[list[tuple[int, int, str]]] = []  # per row: (grid column, span, text)
+    starts: set[int] = set()
     above: dict[int, str] = {}  # grid column -> the text a vertical merge below it continues
-    for tr in tbl.iterchildren(W + "tr"):
+    for tr in _blocks(tbl, W + "tr"):
         column = _number(tr.find(f"{W}trPr/{W}gridBefore"), default=0)
-        cells: list[str] = []
-        for tc in tr.iterchildren(W + "tc"):
-            span = _number(tc.find(f"{W}tcPr/{W}gridSpan"), default=1)
+        cells: list[tuple[int, int, str]] = []
+        for tc in _blocks(tr, W + "tc"):
+            span = max(1, _number(tc.find(f"{W}tcPr/{W}gridSpan"), default=1))
             merge = tc.find(f"{W}tcPr/{W}vMerge")
             if merge is not None and merge.get(W + "val", "continue") == "continue":
                 text = above.get(column, "")
             else:
-                text = "\n".join(paragraph_text(p) for p in tc.iterchildren(W + "p")).strip()
+                text = "\n".join(paragraph_text(p) for p in _blocks(tc, W + "p")).strip()
                 text = check_cell(text, f"A table cell ({text[:30]}…)")
                 above[column] = text
-            cells.append(text)
+            cells.append((column, span, text))
+            starts.add(column)
             column += span
-            if column > MAX_GRID_COLUMNS or len(cells) > MAX_COLUMNS:
+            if column > MAX_GRID_COLUMNS or len(cells) > MAX_COLUMNS or len(starts) > MAX_COLUMNS:
                 raise CatalogueFileError(
                     "too_many_columns", f"A table has more than {MAX_COLUMNS} columns; at most {MAX_COLUMNS} are read."
                 )
-        grid.append(cells)
-        if len(grid) > MAX_ROWS + 1:
+        if any(text for _, _, text in cells):
+            placed.append(cells)
+        if len(placed) > MAX_ROWS + 1:
             raise CatalogueFileError("too_many_rows", f"A table has more than {MAX_ROWS} rows.")
-    return grid
+    columns = sorted(starts)
+    grid, filled = [], []
+    for cells in placed:  # cells run left to right, as do the columns: one pass over both
+        once, each = [""] * len(columns), [""] * len(columns)
+        k = 0
+        for i, c in enumerate(columns):
+            while k < len(cells) and cells[k][0] + cells[k][1] <= c:
+                k += 1
+            if k < len(cells) and cells[k][0] <= c:
+                start, _, text = cells[k]
+                once[i] = text if start == c else ""
+                each[i] = text
+        grid.append(once)
+        filled.append(each)
+    return grid, filled
+
+
+# Elements that only wrap content: a content control (a form field, common in templates), custom XML.
+WRAPPERS = {W + "sdt", W + "sdtContent", W + "customXml"}
+MAX_WRAPPING = 4  # wrappers inside wrappers looked into
+
+
+def _blocks(parent, *tags, depth: int = 0):
+    """The children of ``parent`` with one of ``tags``, also those inside content controls or custom XML (Word
+    puts a form's rows, cells and paragraphs there)."""
+    for child in parent.iterchildren(*tags, *WRAPPERS):
+        if child.tag in WRAPPERS:
+            if depth < MAX_WRAPPING:
+                yield from _blocks(child, *tags, depth=depth + 1)
+        else:
+            yield child
+
+
+# Text as Word shows it with changes accepted: tracked insertions in, deletions and moved-away text out (python-
+# docx's Paragraph.text leaves out whatever sits inside <w:ins>, so a tracked insertion would be lost).
+_SKIPPED = {W + "del", W + "moveFrom", W + "txbxContent"}
+_TEXT = {W + "t": None, W + "tab": "\t", W + "br": "\n", W + "cr": "\n", W + "noBreakHyphen": "-"}
+
+
+def paragraph_text(p) -> str:
+    """One walk over the paragraph's elements in document order, never into a deletion (linear, however deep)."""
+    parts: list[str] = []
+    stack = list(reversed(p))
+    while stack:
+        element = stack.pop()
+        tag = element.tag
+        if tag in _SKIPPED:
+            continue
+        if tag in _TEXT:
+            fixed = _TEXT[tag]
+            parts.append((element.text or "") if fixed is None else fixed)
+        else:
+            stack.extend(reversed(element))
+    return "".join(parts)
 
 
 def _number(element, default: int) -> int:

@@ -43,6 +43,7 @@ def preview(filename: str, data: bytes, *, declared: str | None = None, raw_mapp
         except mapping_rules.MappingError as exc:
             raise CommandError("invalid_mapping", str(exc), status=422) from None
     result = mapping_rules.validate(sheet, chosen)
+    gaps = mapping_rules.gaps(sheet, chosen, result)
     problems = list(result.problems)
     if raw_mapping is None and not chosen["name"] and not chosen["statement"]:
         problems.insert(0, "No column looks like the principles' names or statements: choose them below.")
@@ -59,6 +60,7 @@ def preview(filename: str, data: bytes, *, declared: str | None = None, raw_mapp
         "rows": len(sheet.rows),
         **result.to_dict(),
         "problems": problems,
+        "gaps": gaps,
     }
 
 
@@ -88,4 +90,5 @@ def import_principles(
         "left_out": [{"label": r["label"], "reasons": r["reasons"]} for r in result["refused"]],
         "format": result["format"],
         "mapping": result["mapping"],
+        "gaps": result["gaps"],
     }

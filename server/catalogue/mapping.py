@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import default_principles
-from .formats import Sheet
+from .formats import SECTION_HEADING, Sheet
 
 MAX_PRINCIPLES = 60  # what a workshop takes (services.workshops.CreateWorkshop)
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -239,23 +239,33 @@ def parse_level(value: str) -> tuple[str | None, str | None]:
     return None, f"level “{one_line(value)[:40]}” isn't macro, meso or micro"
 
 
-_SCORE = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:(?:/|out of|of)\s*4)?\s*$", re.IGNORECASE)
+_SCORE = re.compile(
+    r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:(?:/|out of|of)\s*4)?"  # "3", "3.0", "3/4", "3 out of 4"
+    r"\s*(?:[(\[]([^()\[\]]*)[)\]]|[-–—:;,]\s*(\D.*))?\s*$",  # then a remark: "(provisional)", "- to check"
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def parse_score(value: str) -> tuple[int | None, str | None]:
-    """(score, reason refused): "3", "3.0", "3/4", "3 out of 4" -> 3; "" -> None."""
+    """(score, reason refused): "3", "3.0", "3/4", "3 out of 4", "3 (provisional)" -> 3; "" -> None."""
+    score, why, _ = parse_score_remark(value)
+    return score, why
+
+
+def parse_score_remark(value: str) -> tuple[int | None, str | None, str]:
+    """(score, reason refused, remark typed after it): "1 (provisional)" -> (1, None, "provisional")."""
     text = value.strip()
     if not text:
-        return None, None
+        return None, None, ""
     match = _SCORE.match(text)
     if not match:
-        return None, f"baseline score “{text[:20]}” isn't a number from 1 to 4"
+        return None, f"baseline score “{one_line(text)[:20]}” isn't a number from 1 to 4 (leave it empty if not scored)", ""
     number = float(match.group(1).replace(",", "."))
     if not number.is_integer():
-        return None, f"baseline score {text[:20]} isn't a whole number from 1 to 4"
+        return None, f"baseline score {one_line(text)[:20]} isn't a whole number from 1 to 4", ""
     if not 1 <= number <= 4:
-        return None, f"baseline score {int(number)} is outside 1–4"
-    return int(number), None
+        return None, f"baseline score {int(number)} is outside 1–4", ""
+    return int(number), None, one_line(match.group(2) or match.group(3) or "")
 
 
 def parse_key_principles(value: str, lookup: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -318,11 +328,16 @@ def validate(sheet: Sheet, mapping: dict[str, str | None]) -> Preview:
         if given_id and not ID_PATTERN.match(given_id):
             reasons.append(f"id “{given_id[:40]}” may only use letters, digits, '-', '_' and '.' (64 at most)")
         level, why = parse_level(cell(row, "level"))
+        if why and mapping.get("level") == SECTION_HEADING:
+            level = None  # a heading above a table that names no level ("Scoring key") just gives none
+        elif why:
+            reasons.append(why)
+        typed_score = one_line(cell(row, "baseline_score"))
+        score, why, remark = parse_score_remark(typed_score)
         if why:
             reasons.append(why)
-        score, why = parse_score(cell(row, "baseline_score"))
-        if why:
-            reasons.append(why)
+        elif remark:
+            notes.append(f"score “{typed_score[:40]}” read as {score}; the remark is kept in the notes")
         key_ids, whys = parse_key_principles(cell(row, "key_principles"), lookup)
         reasons.extend(whys)
         descriptors = [clean_text(cell(row, f)) for f in DESCRIPTORS]
@@ -342,6 +357,9 @@ def validate(sheet: Sheet, mapping: dict[str, str | None]) -> Preview:
             "notes": clean_text(cell(row, "notes")),
             "key_principles": key_ids,
         }
+        if remark:  # "1 (provisional)": the score is 1, and what was typed is kept with the notes
+            kept = f"Score as typed: {typed_score}"
+            principle["notes"] = f"{principle['notes']}\n{kept}" if principle["notes"] else kept
         for f, limit_key, label_text in (
             ("name", "name", "name"), ("summary", "summary", "summary"), ("statement", "statement", "statement"),
             ("notes", "notes", "notes"),
@@ -395,6 +413,54 @@ def validate(sheet: Sheet, mapping: dict[str, str | None]) -> Preview:
     if not accepted:
         problems.append("No row makes a principle: check the columns chosen for each field.")
     return Preview(accepted, refused, blank, problems)
+
+
+
+def gaps(sheet: Sheet, mapping: dict[str, str | None], preview: Preview) -> dict[str, Any]:
+    """What the principles to be imported lack, and the columns left out that look as if they hold what is
+    lacking: the preview's warnings that can't be missed (the page asks to confirm an import with gaps).
+
+    ``counts``: how many principles have no level, not all four descriptions, no score. ``unmapped``: each column
+    no field uses whose heading names a description or a score ("Descriptors", "Rating"), or whose values are
+    mostly scores (1–4). ``warnings``: the same in sentences."""
+    principles = preview.principles
+    counts = {
+        "level": sum(1 for p in principles if not p["level"]),
+        "descriptions": sum(1 for p in principles if len([d for d in p["descriptors"] if d]) < 4),
+        "score": sum(1 for p in principles if p["baseline_score"] is None),
+    }
+    used = {h for h in mapping.values() if h}
+    unmapped = []
+    for h in sheet.headers:
+        if h in used:
+            continue
+        field_ = guess_field(h)
+        looks = ("descriptions" if field_ in DESCRIPTORS or re.search(r"\bdescri", normalise(h)) else
+                 "scores" if field_ == "baseline_score" or _mostly_scores(sheet, h) else None)
+        if looks:
+            unmapped.append({"column": h, "looks_like": looks})
+    total = len(principles)
+    warnings = []
+    for key, words in (("level", "no level (macro, meso or micro)"),
+                       ("descriptions", "not all four descriptions"), ("score", "no score (not scored)")):
+        n = counts[key]
+        if not n:
+            continue
+        if n == total:
+            warnings.append(f"All {total} principles have {words}." if total > 1 else f"The principle has {words}.")
+        else:
+            warnings.append(f"{n} of the {total} principles {'has' if n == 1 else 'have'} {words}.")
+    for u in unmapped:
+        warnings.append(f"The column “{u['column'][:60]}” looks like {u['looks_like']} but isn't used: choose it "
+                        "below, or check the file.")
+    return {"counts": counts, "unmapped": unmapped, "warnings": warnings, "any": bool(total and warnings)}
+
+
+def _mostly_scores(sheet: Sheet, header: str) -> bool:
+    values = [row.get(header, "").strip() for row in sheet.rows]
+    values = [v for v in values if v]
+    scores = sum(1 for v in values if parse_score(v)[0] is not None)
+    return len(values) >= 3 and scores >= 0.8 * len(values)
 
 
 def fields_for_people() -> list[dict[str, Any]]:

@@ -88,3 +88,78 @@ def _scan_xml(stream, name: str) -> None:
         ) from None
     except SAXException:
         raise CatalogueFileError("broken_file", f"This {name} is damaged and can't be opened.") from None
+
+
+# --- merged cells of a worksheet (openpyxl's read-only mode doesn't give them) ------------------------------
+
+MAX_MERGED_RANGES = 2000  # merged ranges read from one sheet; a real Assessment Tool has a few dozen
+
+
+class _Collect(ContentHandler):
+    """Keeps the attributes of the elements named ``local`` (any namespace prefix), at most ``limit`` of them."""
+
+    def __init__(self, local: str, limit: int):
+        super().__init__()
+        self.local, self.limit, self.found = local, limit, []
+
+    def startElement(self, name, attrs):  # noqa: N802 (the SAX interface's name)
+        if name.rpartition(":")[2] == self.local and len(self.found) < self.limit:
+            self.found.append({k.rpartition(":")[2]: v[:300] for k, v in list(attrs.items())[:10]})
+
+
+def _collect(zf: zipfile.ZipFile, part: str, local: str, limit: int) -> list[dict[str, str]]:
+    handler = _Collect(local, limit)
+    parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    parser.setContentHandler(handler)
+    try:
+        with zf.open(part) as stream:
+            while chunk := stream.read(CHUNK):
+                parser.feed(chunk)
+            parser.close()
+    except (KeyError, DefusedXmlException, SAXException, zipfile.BadZipFile, RuntimeError, OSError, EOFError):
+        return []  # the part was checked by check_zip already; a missing one just has no merged cells
+    return handler.found
+
+
+def _join(directory: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = [p for p in directory.split("/") if p]
+    for piece in target.split("/"):
+        if piece == "..":
+            parts = parts[:-1]
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+MAX_COLUMN_RANGES = 200  # <col> elements read (widths and hidden columns come in ranges)
+
+
+def sheet_layout(data: bytes, sheet_title: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """What openpyxl's read-only mode doesn't give, for the worksheet called ``sheet_title``: its merged ranges
+    ("A1:J1", "B4:B11"; at most MAX_MERGED_RANGES) and its hidden columns ((first, last), 1-based), read with the
+    same streamed defusedxml parser as ``check_zip`` (which the file has already passed): the workbook's sheet
+    list, its relationships, then the sheet's ``<mergeCell ref=…>`` and ``<col hidden=…>`` elements."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        return [], []
+    with zf:
+        names = set(zf.namelist())
+        main = next((_join("", r.get("Target", "")) for r in _collect(zf, "_rels/.rels", "Relationship", 50)
+                     if r.get("Type", "").endswith("/officeDocument")), "xl/workbook.xml")
+        directory, _, base = main.rpartition("/")
+        sheet_id = next((s.get("id", "") for s in _collect(zf, main, "sheet", 1000) if s.get("name") == sheet_title), "")
+        rels = _collect(zf, f"{directory}/_rels/{base}.rels" if directory else f"_rels/{base}.rels", "Relationship", 2000)
+        target = next((r.get("Target", "") for r in rels if sheet_id and r.get("Id") == sheet_id), "")
+        part = _join(directory, target) if target else ""
+        if part not in names:
+            return [], []
+        merged = [m["ref"] for m in _collect(zf, part, "mergeCell", MAX_MERGED_RANGES) if m.get("ref")]
+        hidden = []
+        for col in _collect(zf, part, "col", MAX_COLUMN_RANGES):
+            first, last = col.get("min", ""), col.get("max", "")
+            if col.get("hidden") in ("1", "true") and first.isdigit() and last.isdigit() and len(first + last) < 12:
+                hidden.append((int(first), int(last)))
+        return merged, hidden

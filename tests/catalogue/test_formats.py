@@ -83,7 +83,8 @@ def test_docx_tables_per_level_take_the_level_from_the_heading_above():
     assert sheet.headers[-1] == formats.SECTION_HEADING
     assert sheet.rows[0][formats.SECTION_HEADING] == "Macro level principles (synthetic)"
     assert sheet.labels[0] == "table 2, row 2" and sheet.labels[-1] == "table 4, row 9"
-    assert any("Table 1 was skipped" in note for note in sheet.notes)  # the cover table
+    assert "Set aside the table after “Synthetic THRIVE Assessment Tool for testing”: it looks like a cover" in "".join(
+        sheet.notes)
     guessed = mapping.guess_mapping(sheet.headers)
     assert guessed["level"] == formats.SECTION_HEADING and guessed["notes"] is None  # "What we saw"
     guessed["notes"] = "What we saw"
@@ -176,9 +177,24 @@ def test_a_file_over_the_size_cap_is_refused_before_reading():
 # --- CSV refusals -----------------------------------------------------------------------------------------
 
 
-def test_csv_not_in_utf8_says_how_to_save_it():
-    error = refused("tool.csv", syn.site_csv(ITEMS[:2], encoding="cp1252", bom=False).replace(b"1", b"\xe9"))
-    assert error.code == "bad_encoding" and "CSV UTF-8" in error.message
+def test_csv_as_excel_saves_it_is_read_as_windows_1252_with_a_note_to_check_pounds_and_quotes():
+    items = [{**p, "statement": p["statement"] + " Costs £5 – “synthetic” ‘quotes’ €."} for p in ITEMS[:3]]
+    data = syn.site_csv(items, encoding="cp1252", bom=False)
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    sheet = read_file("tool.csv", data)
+    assert "Windows-1252" in sheet.notes[0] and "£" in sheet.notes[0]
+    assert mapping.validate(sheet, mapping.guess_mapping(sheet.headers)).principles == items
+
+
+def test_csv_with_bytes_windows_1252_lacks_is_read_as_latin_1():
+    data = "Principle,Statement\nSynthetic ç,Synthetic £5\n".encode("latin-1") + b"Synthetic \x81,x\n"
+    sheet = read_file("tool.csv", data)
+    assert "Latin-1" in sheet.notes[0] and sheet.rows[0] == {"Principle": "Synthetic ç", "Statement": "Synthetic £5"}
+
+
+def test_utf8_csv_has_no_encoding_note_and_utf16_is_refused():
+    assert read_file("tool.csv", syn.site_csv(ITEMS[:2], bom=False)).notes == []
     error = refused("tool.csv", "Principle\nSynthetic".encode("utf-16"))
     assert error.code == "bad_encoding" and "UTF-16" in error.message
 

@@ -98,11 +98,24 @@ def test_scores_that_are_accepted(raw, score):
 @pytest.mark.parametrize(
     ("raw", "words"),
     [("5", "outside 1–4"), ("0", "outside 1–4"), ("-1", "outside 1–4"), ("2.5", "whole number"),
-     ("high", "isn't a number"), ("3/5", "isn't a number")],
+     ("high", "isn't a number"), ("3/5", "isn't a number"), ("n/a", "isn't a number"),
+     ("2.5 (provisional)", "whole number"), ("1 (a) (b)", "isn't a number")],
 )
 def test_scores_outside_one_to_four_are_refused(raw, words):
     result = one(["a", "macro", "Synthetic", "", raw])
     assert not result.accepted and words in result.refused[0].reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "score", "remark"),
+    [("1 (provisional)", 1, "provisional"), ("3/4 (draft)", 3, "draft"), ("2 - to check with CAMHS", 2, "to check with CAMHS"),
+     ("4 [agreed]", 4, "agreed")],
+)
+def test_a_remark_typed_after_the_score_is_kept_in_the_notes(raw, score, remark):
+    result = one(["a", "macro", "Synthetic", "", raw])
+    principle = result.principles[0]
+    assert principle["baseline_score"] == score and principle["notes"] == f"Score as typed: {raw}"
+    assert f"read as {score}" in result.accepted[0].warnings[-1] and remark in principle["notes"]
 
 
 @pytest.mark.parametrize(("raw", "level"), [("Macro", "macro"), ("MESO level", "meso"), ("micro-level", "micro"), ("", None)])

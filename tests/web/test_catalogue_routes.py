@@ -18,6 +18,7 @@ from server.models import Credential, Workshop
 from server.services import access, catalogues, tokens
 from server.services.state import load_principles
 from server.settings import Settings
+from tests.catalogue import shapes
 from tests.catalogue import synthetic as syn
 
 pytestmark = pytest.mark.asyncio
@@ -115,7 +116,8 @@ async def test_import_with_refused_rows_needs_the_facilitator_to_leave_them_out(
         ({"files": {"other": ("t.csv", b"Principle\nA")}}, 422, "empty"),
         (upload("tool.csv", b"Principle\nA", mapping="{not json"), 400, "invalid_json"),
         (upload("tool.csv", b"Principle,Level\nA,macro", mapping={"name": "Nope"}), 422, "invalid_mapping"),
-        (upload("tool.csv", "Principle\nCaf\u00e9".encode("latin-1")), 422, "bad_encoding"),
+        (upload("tool.csv", "Principle\nCaf\u00e9".encode("utf-16")), 422, "bad_encoding"),
+        (upload("tool.json", '[{"name": "Caf\u00e9"}]'.encode("latin-1")), 422, "bad_encoding"),
         (upload("tool.csv", b"Principle,Score\nA,=1+1"), 422, "formula"),
         (upload("tool.xlsm", syn.site_xlsx(ITEMS[:2])), 422, "macros"),
         (upload("tool.xlsx", syn.with_zip_member(syn.site_xlsx(ITEMS[:2]), "xl/vbaProject.bin")), 422, "macros"),
@@ -326,3 +328,53 @@ async def test_the_page_of_links_offers_to_save_an_imported_catalogue_with_its_c
         token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         other = await http.post("/new", data={**fields, **changed, "csrf": token})
         assert other.status_code == 200 and 'data-testid="save-catalogue-card"' not in other.text, changed
+
+
+# --- the shapes sites keep their tool in (issue 15): 24 of 24 through the HTTP flow, the guessed mapping as is ---
+
+
+@pytest.mark.parametrize("shape", list(shapes.SHAPES))
+async def test_each_shape_imports_every_principle_with_the_guessed_mapping(http, shape):
+    filename, make, items = shapes.SHAPES[shape]
+    data = make()
+    response = await http.post("/api/catalogue/preview", **upload(filename, data))
+    assert response.status_code == 200, response.text
+    preview = response.json()
+    assert preview["counts"]["accepted"] == 24 and preview["refused"] == [] and preview["problems"] == []
+    assert preview["gaps"]["counts"] == {"level": 0, "descriptions": 0, "score": 3}  # syn-5, 13, 21 not scored
+    assert preview["gaps"]["warnings"] == ["3 of the 24 principles have no score (not scored)."]
+    imported = await http.post("/api/catalogue/import", **upload(filename, data, mapping=preview["mapping"]))
+    assert imported.status_code == 200, imported.text
+    principles = imported.json()["principles"]
+    assert shapes.summary(principles) == shapes.expected(items)
+    if shape == "word-messy":
+        provisional = [p for p in principles if "Score as typed" in p["notes"]]
+        assert [(p["id"], p["baseline_score"], p["notes"].splitlines()[-1]) for p in provisional] == [
+            (f"syn-{i}", shapes.ITEMS[i - 1]["baseline_score"], f"Score as typed: {shapes.ITEMS[i - 1]['baseline_score']} "
+             "(provisional)") for i in (3, 6, 9, 12, 15, 18, 24)]  # syn-21 is blank: not scored
+    if shape.startswith("csv-windows"):
+        assert any("Windows-1252" in note and "£" in note for note in preview["notes"])
+        assert "£1k – “synthetic” and ‘quoted’" in principles[0]["statement"]
+
+
+async def test_word_tidy_preview_names_each_table_it_set_aside(http):
+    preview = (await http.post("/api/catalogue/preview", **upload("tool.docx", shapes.word_tidy()))).json()
+    notes = " ".join(preview["notes"])
+    for name in ("“Synthetic THRIVE Assessment Tool for testing”", "“Scoring key”", "“Sign-off”"):
+        assert f"Set aside the table after {name}" in notes
+    assert "Principles read from the table after “Macro level principles (synthetic)” (8 rows)" in notes
+
+
+async def test_columns_left_out_that_look_like_descriptions_or_scores_are_warned_about(http):
+    data = shapes.word_tidy()
+    guessed = (await http.post("/api/catalogue/preview", **upload("tool.docx", data))).json()["mapping"]
+    partial = {**guessed, "descriptor_1": None, "descriptor_2": None, "baseline_score": None}
+    preview = (await http.post("/api/catalogue/preview", **upload("tool.docx", data, mapping=partial))).json()
+    gaps = preview["gaps"]
+    assert gaps["counts"] == {"level": 0, "descriptions": 24, "score": 24}
+    assert gaps["unmapped"] == [{"column": "Not yet met (1)", "looks_like": "descriptions"},
+                                {"column": "Partly met (2)", "looks_like": "descriptions"},
+                                {"column": "Score", "looks_like": "scores"}]
+    assert gaps["warnings"][:2] == ["All 24 principles have not all four descriptions.",
+                                    "All 24 principles have no score (not scored)."]
+    assert "The column “Score” looks like scores but isn't used: choose it below, or check the file." in gaps["warnings"]
