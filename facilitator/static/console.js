@@ -10,12 +10,13 @@ import {
 import {
   DISPLAY_MODES, timeLeft, KIND_LABELS, METHODS, METHOD_LABELS, METHOD_SHORT, agreedCount, baselineSpoken, baselineText,
   displayedTable, effectiveDisplayMode, errorText, formatPoints, listInWords, ordinal, orderedTables, phonesAt,
-  plural, principleName, rankText, rankingFor, segmentLabel, settledByText, shortUrl, joinUrl, tokenFromHash,
+  plural, principleName, rankText, rankingFor, segmentLabel, settledByText, shortUrl, joinUrl,
   warningText,
 } from "./shared.js";
 import { createGapPanel } from "./worksheets.js";
 import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
+import { keepSecretKey } from "./secret-key.js";
 
 const TICK_MS = 250;
 const PLANNED_MINUTES = { min: 1, max: 240 };
@@ -1465,7 +1466,7 @@ function onAuthError(error) {
 }
 
 function start() {
-  const token = tokenFromHash();
+  const token = keepSecretKey("console");
   if (!token) {
     showFatal("This link is missing its secret key (the part after #k=).");
     return;
@@ -1480,8 +1481,6 @@ function start() {
   };
   ui.live = connectLive(ui.liveOptions);
   setInterval(tick, TICK_MS);
-  // Someone may paste a different console link into the same tab: start again with the new token.
-  window.addEventListener("hashchange", () => location.reload());
 }
 
 start();

@@ -5,10 +5,11 @@ import {
 } from "/static/client/common/live.js";
 import {
   agreedCount, timeLeft, baselineSpoken, baselineText, displayedTable, effectiveDisplayMode, joinUrl, listInWords, ordinal,
-  orderedTables, plural, principleName, rankText, rankingFor, segmentLabel, shortUrl, tokenFromHash,
+  orderedTables, plural, principleName, rankText, rankingFor, segmentLabel, shortUrl,
 } from "./shared.js";
 import { SECOND_HALF_VIEWS, secondHalfKey } from "./projector-gap.js";
 import { SCORE_FITS, SCORE_VIEWS, scoresKey } from "./projector-scores.js";
+import { keepSecretKey } from "./secret-key.js";
 
 const TICK_MS = 250;
 const TALLY_ROWS_SHOWN = 10; // up to this many rows show at once; longer tallies page (below)
@@ -437,7 +438,7 @@ function start() {
   $("sound-toggle").addEventListener("click", toggleSound);
   $("fullscreen-toggle").addEventListener("click", toggleFullscreen);
   setupIdleHiding();
-  const token = tokenFromHash();
+  const token = keepSecretKey("projector");
   if (!token) {
     showFatal("This link is missing its secret key (the part after #k=).");
     return;
@@ -453,7 +454,6 @@ function start() {
   });
   setInterval(tick, TICK_MS);
   setInterval(turnTallyPage, TALLY_PAGE_MS);
-  window.addEventListener("hashchange", () => location.reload());
   window.addEventListener("resize", () => {
     view.mainKey = null; // re-fit the type to the new size
     if (view.state) render(view.state);
