@@ -44,7 +44,31 @@ const ui = {
   showAllTally: false,
   instructionsOpen: false,
   plannedTyped: {}, // segment id -> minutes typed but not yet set
+  startOnMove: readStartOnMove(), // moving on (Next, Go to) starts the new segment's clock
 };
+
+// The facilitator's choice, kept for this browser: the default is to start the clock on moving on.
+function readStartOnMove() {
+  try {
+    return localStorage.getItem("thrive.console.startOnMove") !== "0";
+  } catch {
+    return true;
+  }
+}
+
+function setStartOnMove(on) {
+  ui.startOnMove = on;
+  try {
+    localStorage.setItem("thrive.console.startOnMove", on ? "1" : "0");
+  } catch {
+    // storage disabled: the choice lasts until the page is reloaded
+  }
+}
+
+/** The room is on this segment but its clock was never started (it is being done untimed). */
+function isArrivedUntimed(segment) {
+  return Boolean(segment && segment.status === "pending" && typeof segment.started_at === "number");
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Small view helpers
@@ -115,7 +139,14 @@ function isTimeUp(segment, at) {
 
 /** Time actually used: the runs before plus, while running, the current run. */
 function actualSeconds(segment, at) {
-  if (!segment || segment.status === "pending") return null;
+  if (!segment) return null;
+  // Done untimed, or being done untimed: the time since the room got there (as the report counts it).
+  const untimed = (segment.status === "done" && !segment.actual_seconds) || isArrivedUntimed(segment);
+  if (untimed && typeof segment.started_at === "number") {
+    const end = segment.status === "done" ? segment.ended_at : at;
+    if (typeof end === "number") return Math.max(0, end - segment.started_at);
+  }
+  if (segment.status === "pending") return null;
   const before = typeof segment.actual_seconds === "number" ? segment.actual_seconds : 0;
   if (segment.status === "running" && typeof segment.run_started_at === "number") {
     return before + Math.max(0, at - segment.run_started_at);
@@ -269,21 +300,28 @@ async function endNow(segment) {
   if (yes) run("agenda.finish");
 }
 
+function clockWords() {
+  return ui.startOnMove
+    ? " Its clock starts at once."
+    : ` Its clock waits for you to press Start (the time the room spends on it is still recorded).`;
+}
+
 async function nextSegment(current, next) {
   const yes = await ask({
     title: `Move on to “${segmentLabel(next)}”?`,
-    body: `“${segmentLabel(current)}” will be marked as done and “${segmentLabel(next)}” becomes the current segment.`,
+    body: `“${segmentLabel(current)}” will be marked as done and “${segmentLabel(next)}” becomes the current segment.`
+      + clockWords(),
     confirmLabel: "Go to the next segment",
     danger: true,
   });
-  if (yes) run("agenda.next");
+  if (yes) run("agenda.next", { start: ui.startOnMove });
 }
 
 async function goTo(target, current) {
   const back = current && target.position < current.position;
   const words = goToWords(target, current, back);
-  const yes = await ask({ ...words, danger: true });
-  if (yes) run("agenda.go_to", { segment_id: target.id }, "agenda.go_to");
+  const yes = await ask({ ...words, body: words.body + clockWords(), danger: true });
+  if (yes) run("agenda.go_to", { segment_id: target.id, start: ui.startOnMove }, "agenda.go_to");
 }
 
 function goToWords(target, current, back) {
@@ -432,6 +470,7 @@ function renderTimerPanel(state) {
 function timerStatusText(segment, timeUp) {
   const symbol = STATUS_SYMBOLS[segment.status] || "";
   if (timeUp) return `Time's up${segment.status === "paused" ? " (paused)" : ""} — running over`;
+  if (isArrivedUntimed(segment)) return `${symbol} Clock not started · the room has been on this since ${clockTime(segment.started_at)}`;
   return `${symbol} ${STATUS_WORDS[segment.status] || segment.status}`;
 }
 
@@ -467,8 +506,8 @@ function primaryTimerButton(segment) {
 }
 
 function moveButtons(current, next) {
-  const active = current.status === "running" || current.status === "paused";
-  return el("div", { class: "btn-row btn-row-move", role: "group", "aria-label": "Move through the agenda" },
+  const active = current.status === "running" || current.status === "paused" || isArrivedUntimed(current);
+  return [el("div", { class: "btn-row btn-row-move", role: "group", "aria-label": "Move through the agenda" },
     button({
       label: "■ End now", testid: "agenda-finish", focus: "agenda-finish", variant: "warn", disabled: !active,
       title: "Stop this segment's timer and mark it done",
@@ -479,7 +518,17 @@ function moveButtons(current, next) {
       testid: "agenda-next", focus: "agenda-next", variant: "warn", disabled: !next,
       title: next ? `End this segment and go to “${segmentLabel(next)}”` : "This is the last segment",
       onClick: () => nextSegment(current, next),
-    }));
+    })),
+  startOnMoveToggle()];
+}
+
+function startOnMoveToggle() {
+  return el("p", { class: "check-row" },
+    el("input", {
+      type: "checkbox", id: "start-on-move", checked: ui.startOnMove, "data-focus": "start-on-move",
+      "data-testid": "start-on-move", onchange: (event) => setStartOnMove(event.target.checked),
+    }),
+    el("label", { for: "start-on-move" }, "Start the clock when moving on (Next segment, Go to)"));
 }
 
 /** Before the first segment: Start goes to it and starts its timer; Next only goes to it. */

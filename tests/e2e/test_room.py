@@ -4,6 +4,7 @@ participants on their phones, in a real workshop. Screenshots go to ``$E2E_SHOTS
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import httpx
@@ -124,4 +125,82 @@ async def test_the_console_and_projector_keys_survive_every_in_page_link(browser
     await still_has_key(projector, projector_key)
     await expect(tid(projector, "projector-segment-title")).not_to_have_text("Connecting…")
     await shot(projector, shots, "projector-after-skip-link")
+    assert errors == []
+
+
+async def confirm_if_asked(page: Page) -> None:
+    """Guarded console actions open a dialog; the facilitator confirms."""
+    ok = page.locator("#ask-dialog[open] #ask-ok")
+    await ok.wait_for(state="visible")
+    await ok.click()
+    await expect(page.locator("#ask-dialog[open]")).to_have_count(0)
+
+
+async def agenda_report(server, created: dict) -> list[dict]:
+    """The report's planned-against-actual rows (the CSV download, as a spreadsheet would read it)."""
+    import csv
+    import io
+    import zipfile
+
+    workshop_id = created["workshop"]["id"]
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        answer = await http.get(
+            f"/api/workshops/{workshop_id}/report.zip",
+            headers={"Authorization": f"Bearer {created['facilitator_token']}"},
+        )
+    assert answer.status_code == 200, answer.text
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        name = next(n for n in archive.namelist() if n.endswith("-agenda.csv"))
+        text = archive.read(name).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+async def test_an_untimed_walk_is_recorded_and_no_tie_is_flagged_before_a_table_agrees(browser, server, shots):
+    errors: list[str] = []
+    created = await create_workshop(server)
+    console = await new_page(browser, errors, **CONSOLE)
+    await console.goto(created["facilitator_url"])
+    projector = await new_page(browser, errors, **PROJECTOR)
+    await projector.goto(created["projector_url"])
+
+    # Exercise 1, timed; moving on starts Exercise 2's clock by itself (the console's default).
+    await tid(console, "agenda-start").first.click()
+    await expect(tid(console, "agenda-pause")).to_be_visible()
+    await expect(tid(console, "start-on-move")).to_be_checked()
+    await tid(console, "agenda-next").click()
+    await confirm_if_asked(console)
+    await expect(console.locator(".timer-title")).to_contain_text("Exercise 2")
+    await expect(tid(console, "agenda-pause")).to_be_visible()  # its clock is running
+
+    # The facilitator turns that off: Exercise 3 waits for Start, but the room is on it from now.
+    await tid(console, "start-on-move").uncheck()
+    await tid(console, "agenda-next").click()
+    await confirm_if_asked(console)
+    await expect(console.locator(".timer-title")).to_contain_text("Exercise 3")
+    await expect(tid(console, "timer-status")).to_contain_text("Clock not started")
+    await expect(tid(console, "agenda-start")).to_be_visible()
+
+    # No table has agreed: no tie to flag, on the console or (results shown) on the projector.
+    await expect(tid(console, "confirm-unavailable")).to_be_visible()
+    await tid(console, "reveal-toggle").click()
+    await expect(tid(console, "reveal-state")).to_have_attribute("class", re.compile("is-revealed"))
+    await expect(tid(projector, "projector-segment-title")).to_contain_text("Exercise 3")
+    await expect(tid(console, "cut-tie")).to_have_count(0)
+    await expect(console.get_by_text("Tie at", exact=False)).to_have_count(0)
+    await expect(tid(projector, "projector-cut-tie")).to_have_count(0)
+    await expect(projector.get_by_text("Tie at", exact=False)).to_have_count(0)
+    await shot(console, shots, "console-ex3-before-any-agreement")
+    await shot(projector, shots, "projector-ex3-before-any-agreement")
+
+    # End it without ever starting its clock: every segment that ran is done, with its real start and end.
+    await tid(console, "agenda-finish").click()
+    await confirm_if_asked(console)
+    await expect(console.locator('[data-testid="segment-row"].status-done')).to_have_count(3)
+    rows = await agenda_report(server, created)
+    assert [r["Status"] for r in rows[:3]] == ["Done", "Done", "Done"], rows
+    assert all(r["Actual"] not in ("", None) for r in rows[:3]), rows
+    assert all(r["Started"] and r["Ended"] for r in rows[:3]), rows
+    # The console's agenda shows an actual time for each of them, not "—".
+    actual = console.locator('[data-testid="segment-row"] [data-elapsed-for]')
+    assert "—" not in await actual.all_inner_texts()
     assert errors == []
