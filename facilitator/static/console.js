@@ -45,6 +45,9 @@ const ui = {
   instructionsOpen: false,
   plannedTyped: {}, // segment id -> minutes typed but not yet set
   startOnMove: readStartOnMove(), // moving on (Next, Go to) starts the new segment's clock
+  folded: {}, // panel id -> true/false: the facilitator's own choice, until the room moves to another segment
+  foldSegment: undefined, // the segment those choices were made in
+  fullCards: false, // Exercise 1's cards with each five, also after Exercise 1
 };
 
 // The facilitator's choice, kept for this browser: the default is to start the clock on moving on.
@@ -664,8 +667,22 @@ function renderRankings(state) {
       el("strong", { "data-testid": "agreed-count" }, `${agreed} of ${tables.length} tables agreed`),
       ` · ${plural(phones, "phone", "phones")} connected`),
     lockControls(state),
+    cardsToggle(state),
     el("div", { class: "table-grid" }, tables.map((t) => tableCard(state, t))),
   ];
+}
+
+function cardsToggle(state) {
+  const current = currentSegment(state);
+  if (!current || current.kind === "rank") return null;
+  return button({
+    label: "Show each table's five", pressed: ui.fullCards, variant: "small", focus: "full-cards",
+    testid: "full-cards",
+    onClick: () => {
+      ui.fullCards = !ui.fullCards;
+      renderAll(ui.state);
+    },
+  });
 }
 
 function lockControls(state) {
@@ -1278,7 +1295,8 @@ const REGIONS = [
   {
     id: "ex1-body",
     key: (s) => [rankingsKey(s), JSON.stringify(s.presence && s.presence.tables), s.workshop && s.workshop.rankings_locked,
-      s.agenda && s.agenda.lock_on_timeout, s.tables && s.tables.length].join("|"),
+      s.agenda && s.agenda.lock_on_timeout, s.tables && s.tables.length, currentSegment(s) && currentSegment(s).kind,
+      ui.fullCards].join("|"),
     render: renderRankings,
   },
   {
@@ -1306,6 +1324,7 @@ function renderAll(state) {
     replaceRegion($(region.id), region.render(state));
   }
   markCurrentExercise(state);
+  applyFolds(state);
 }
 
 function replaceRegion(container, content) {
@@ -1362,6 +1381,72 @@ function findFocusKey(root, key) {
     if (node.dataset.focus === key) return node;
   }
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Folding: on a 1366×768 laptop the panel of the moment must be in view. Optional panels (the baseline scores
+// while scoring is closed) and done ones fold to their heading; "Show" opens any of them again.
+
+const LATER_KINDS = new Set(["gap", "next_steps"]);
+
+function foldsByItself(state, id) {
+  const current = currentSegment(state);
+  const kind = current ? current.kind : null;
+  switch (id) {
+    case "scores-section": return !(state.scores && state.scores.open);
+    case "ex1": return LATER_KINDS.has(kind);
+    case "ex2": return kind === "consensus" || LATER_KINDS.has(kind);
+    case "ex3": return LATER_KINDS.has(kind) && Boolean(state.consensus && state.consensus.confirmed);
+    default: return false;
+  }
+}
+
+function isFolded(state, id) {
+  return id in ui.folded ? ui.folded[id] : foldsByItself(state, id);
+}
+
+function applyFolds(state) {
+  const current = currentSegment(state);
+  const segmentId = current ? current.id : null;
+  if (ui.foldSegment !== segmentId) {
+    ui.foldSegment = segmentId; // a new part of the workshop: the panels fold as suits it
+    ui.folded = {};
+  }
+  for (const toggle of document.querySelectorAll("[data-fold-for]")) {
+    const section = $(toggle.dataset.foldFor);
+    const body = $(toggle.getAttribute("aria-controls"));
+    const folded = isFolded(state, section.id);
+    if (body.hidden === folded && toggle.getAttribute("aria-expanded") === String(!folded)) continue;
+    body.hidden = folded;
+    section.classList.toggle("is-folded", folded);
+    toggle.setAttribute("aria-expanded", String(!folded));
+    const name = section.querySelector("h2").firstChild.textContent.trim();
+    toggle.replaceChildren(folded ? "Show" : "Hide", el("span", { class: "sr-only" }, ` ${name}`));
+  }
+  $("ex1").classList.toggle("is-compact", isCompactCards(state));
+}
+
+/** After Exercise 1 its cards show only each table's name and state, unless asked for the fives. */
+function isCompactCards(state) {
+  const current = currentSegment(state);
+  return Boolean(current && current.kind !== "rank" && !ui.fullCards);
+}
+
+function setFolded(id, folded) {
+  ui.folded[id] = folded;
+  if (ui.state) applyFolds(ui.state);
+}
+
+function setupFolding() {
+  for (const toggle of document.querySelectorAll("[data-fold-for]")) {
+    toggle.addEventListener("click", () => setFolded(toggle.dataset.foldFor, toggle.getAttribute("aria-expanded") === "true"));
+  }
+  // The top menu opens a folded panel before going to it.
+  document.querySelector(".console-nav").addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[href^='#']") : null;
+    const section = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (section && section.querySelector("[data-fold-for]")) setFolded(section.id, false);
+  }, true);
 }
 
 /** The exercise that matches the current segment gets a visible "Now" (words, not only a colour). */
@@ -1529,6 +1614,7 @@ function start() {
     onRaw: (kind, data) => secondHalf.gap.onRaw(kind, data),
   };
   ui.live = connectLive(ui.liveOptions);
+  setupFolding();
   setInterval(tick, TICK_MS);
 }
 

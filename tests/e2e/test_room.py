@@ -204,3 +204,44 @@ async def test_an_untimed_walk_is_recorded_and_no_tie_is_flagged_before_a_table_
     actual = console.locator('[data-testid="segment-row"] [data-elapsed-for]')
     assert "—" not in await actual.all_inner_texts()
     assert errors == []
+
+
+async def top_in_page(page: Page, selector: str) -> float:
+    """Where an element starts on the page, scrolled to the top (the first screen is 0 to the viewport height)."""
+    await page.evaluate("() => window.scrollTo(0, 0)")
+    return await page.locator(selector).first.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
+
+
+async def test_the_tables_are_on_the_consoles_first_screen_during_exercises_one_to_three(browser, server, shots):
+    errors: list[str] = []
+    baseline = {pid: 1 + i % 4 for i, pid in enumerate(
+        ["needs-led", "accessibility", "shared-decision-making", "partnership-working", "outcome-informed",
+         "reducing-stigma", "common-language", "proactive-prevention-promotion"]
+    )}
+    created = await create_workshop(server, tables=["Red", "Blue", "Green", "Yellow", "Purple", "Orange"],
+                                    baseline_scores=baseline)
+    console = await new_page(browser, errors, **CONSOLE)
+    await console.goto(created["facilitator_url"])
+    await tid(console, "agenda-start").first.click()
+    await expect(tid(console, "agenda-pause")).to_be_visible()
+    height = CONSOLE["viewport"]["height"]
+    measured = {}
+    for exercise in (1, 2, 3):
+        if exercise > 1:
+            await tid(console, "agenda-next").click()
+            await confirm_if_asked(console)
+        await expect(console.locator(".timer-title")).to_contain_text(f"Exercise {exercise}")
+        await expect(console.locator(f"#ex{exercise}.is-now")).to_be_visible()
+        card = await top_in_page(console, '[data-testid="table-card"]')
+        card_head = await console.locator('[data-testid="table-card"] h3').first.evaluate(
+            "el => el.getBoundingClientRect().bottom + window.scrollY")
+        measured[exercise] = round(card)
+        assert card_head <= height, f"Exercise {exercise}: the first table card's name ends at {card_head} px"
+        await shot(console, shots, f"console-1366-exercise-{exercise}")
+    # The optional baseline-scores panel folded to its heading, and opens on demand.
+    await expect(console.locator("#scores-body")).to_be_hidden()
+    await console.locator('[data-testid="fold-toggle"][data-panel="scores-section"]').click()
+    await expect(console.locator("#scores-body")).to_be_visible()
+    await expect(tid(console, "scoring-toggle")).to_be_visible()
+    print("first table card top, px:", measured)
+    assert errors == []
