@@ -393,7 +393,12 @@ function renderSegment(state) {
   const segment = currentSegment(state);
   $("segment-title").textContent = segment ? segment.title : "Waiting for the workshop to start";
   $("segment-instructions").textContent = segment ? segment.instructions || "" : "";
-  $("segment-instructions").hidden = !(segment && segment.instructions);
+  $("segment-more").hidden = !(segment && segment.instructions);
+  // Exercise 1 needs the table's five and the principles on the first screen: the segment card shrinks and
+  // its instructions fold under "What to do" (the list says what to do too). Open elsewhere; a toggle by
+  // hand lasts until the next segment.
+  document.body.dataset.segmentKind = segment ? segment.kind : "none";
+  if ((segment ? segment.id : null) !== lastSegmentKey) $("segment-more").open = !(segment && segment.kind === "rank");
   const key = segment ? segment.id : null;
   if (lastSegmentKey !== null && key !== lastSegmentKey && segment) announce(`Now: ${segment.title}`);
   lastSegmentKey = key;
@@ -468,7 +473,7 @@ function rankingStatus(state, ranking, capacity) {
   const count = ranking.items.length;
   lines.push(el("p", { class: "ranking-count", "data-testid": "ranking-count" },
     `${count} of ${capacity} chosen.`,
-    count < capacity && !ranking.agreed ? " Add principles in order of priority, most important first." : ""));
+    count < capacity && !ranking.agreed ? " Add them most important first, from the list below." : ""));
   if (state.workshop && state.workshop.rankings_locked) {
     lines.push(el("p", { class: "notice notice-warning", "data-testid": "locked-notice" },
       el("span", { "aria-hidden": "true" }, "🔒 "),
@@ -484,16 +489,32 @@ function slotList(state, ranking, capacity, editable) {
   const slots = [];
   for (let i = 0; i < capacity; i += 1) {
     const id = ranking.items[i];
-    slots.push(id ? rankingItem(state, ranking, id, i, editable) : emptySlot(i));
+    const firstEmpty = !id && i === ranking.items.length;
+    slots.push(id ? rankingItem(state, ranking, id, i, editable) : emptySlot(i, firstEmpty && editable));
   }
   // role=list: Safari drops list semantics from lists styled without bullets.
   return el("ol", { class: "slots", id: "ranking-slots", role: "list", "aria-label": "Your table's ranking" }, slots);
 }
 
-function emptySlot(index) {
+function emptySlot(index, withAdd) {
   return el("li", { class: "slot slot-empty" },
     el("span", { class: "slot-number", "aria-hidden": "true" }, String(index + 1)),
-    el("span", { class: "slot-empty-text" }, `Empty place ${index + 1}`));
+    el("span", { class: "slot-empty-text" }, `Empty place ${index + 1}`),
+    // The next place to fill says how: a way to add is always on the first screen, however long the list.
+    withAdd ? el("button", {
+      type: "button", class: "btn slot-add", "data-testid": "add-jump",
+      "aria-label": `Add a principle at place ${index + 1}: go to the principles to choose from`,
+      onclick: goToChoices,
+    }, el("span", { "aria-hidden": "true" }, "+ Add")) : null);
+}
+
+/** Bring the principles into view and start keyboard focus there (the search box when there is one). */
+function goToChoices() {
+  const search = $("picker-search");
+  const target = search && !search.closest("[hidden]") ? search : $("choices-heading");
+  if (!target) return;
+  target.scrollIntoView({ block: "start" });
+  target.focus({ preventScroll: true });
 }
 
 function rankingItem(state, ranking, id, index, editable) {
@@ -578,7 +599,7 @@ function agreeControls(state, ranking, capacity) {
       }, "Reopen"));
   }
   const ready = ranking.items.length === capacity && !(state.workshop && state.workshop.rankings_locked);
-  return el("div", { class: "agree-row" },
+  return el("div", { class: ["agree-row", !ready && "agree-row-waiting"] },
     el("button", {
       type: "button",
       class: "btn btn-primary btn-large btn-block",

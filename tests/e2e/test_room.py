@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import PROJECTOR, new_page
+from tests.e2e.conftest import PHONE, PROJECTOR, new_page
 
 pytestmark = pytest.mark.asyncio
 
@@ -54,7 +54,7 @@ async def still_has_key(page: Page, key: str) -> None:
 
 
 async def in_view(page: Page, selector: str) -> bool:
-    return await page.locator(selector).evaluate(
+    return await page.locator(selector).first.evaluate(
         "el => { const r = el.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; }"
     )
 
@@ -244,4 +244,52 @@ async def test_the_tables_are_on_the_consoles_first_screen_during_exercises_one_
     await expect(console.locator("#scores-body")).to_be_visible()
     await expect(tid(console, "scoring-toggle")).to_be_visible()
     print("first table card top, px:", measured)
+    assert errors == []
+
+
+async def join_phone(browser, errors, created: dict, table: str, name: str) -> Page:
+    phone = await new_page(browser, errors, **PHONE)
+    await phone.goto(created["join_url"])
+    await phone.locator('[data-testid="table-option"]', has_text=table).click()
+    await tid(phone, "display-name").fill(name)
+    await tid(phone, "join-submit").click()
+    await expect(tid(phone, "segment-title")).to_be_visible()
+    return phone
+
+
+async def test_the_phones_first_screen_has_the_five_and_a_way_to_add(browser, server, shots):
+    errors: list[str] = []
+    created = await create_workshop(server, baseline_scores={"needs-led": 2, "accessibility": 3})
+    console = await new_page(browser, errors, **CONSOLE)
+    await console.goto(created["facilitator_url"])
+    phone = await join_phone(browser, errors, created, "Red", "Sam")
+    await tid(console, "agenda-start").first.click()
+    await expect(tid(phone, "segment-title")).to_contain_text("Exercise 1")
+    await expect(tid(phone, "add-principle").first).to_be_visible()
+    height = PHONE["viewport"]["height"]
+    places = await phone.locator("#ranking-slots > li").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().bottom + window.scrollY)")
+    first_add = await phone.locator('[data-testid="add-principle"]').first.evaluate(
+        "el => el.getBoundingClientRect().bottom + window.scrollY")
+    print("phone: last place ends at", round(max(places)), "px, first Add ends at", round(first_add), "px")
+    await shot(phone, shots, "phone-390-exercise-1-empty")
+    await shot(phone, shots, "phone-390-exercise-1-empty-full", full_page=True)
+    assert len(places) == 5 and max(places) <= height
+    assert first_add <= height
+    # Halfway through, still both on the first screen.
+    for pid in ("needs-led", "accessibility"):
+        await tid(phone, "add-principle", principle_id=pid).click()
+        await expect(tid(phone, "ranking-item", principle_id=pid)).to_be_visible()
+    # With places filled the list grows: the next empty place's "+ Add" is the way to add on the first screen,
+    # and it takes the finger (and keyboard focus) to the principles.
+    await phone.evaluate("() => window.scrollTo(0, 0)")
+    jump = tid(phone, "add-jump")
+    await expect(jump).to_have_count(1)
+    jump_bottom = await jump.evaluate("el => el.getBoundingClientRect().bottom + window.scrollY")
+    await shot(phone, shots, "phone-390-exercise-1-two-chosen")
+    assert jump_bottom <= height, f"after two choices the way to add ends at {jump_bottom} px"
+    await jump.tap()
+    await phone.wait_for_function(
+        "() => ['picker-search', 'choices-heading'].includes(document.activeElement && document.activeElement.id)")
+    assert await in_view(phone, '[data-testid="add-principle"]')
     assert errors == []
