@@ -527,6 +527,7 @@ function rankingItem(state, ranking, id, index, editable) {
     "data-testid": "ranking-item",
     "data-principle-id": id,
     "data-index": String(index),
+    tabindex: "-1", // a dragged item takes focus, so the page stays with it (not with a button far below)
   },
   dragHandle(name, editable),
   el("span", { class: "slot-number", "aria-hidden": "true" }, String(index + 1)),
@@ -794,6 +795,9 @@ function startDrag(event) {
   const rects = items.map((node) => node.getBoundingClientRect());
   const step = items.length > 1 ? rects[1].top - rects[0].top : rects[from].height;
   dragging = { pointerId: event.pointerId, item, items, rects, step, from, to: from, startY: event.clientY };
+  // Focus follows the finger: left on the last "+ Add" tapped, the re-render after the drop would scroll
+  // the page down to it, away from the list just reordered.
+  item.focus({ preventScroll: true });
   const handle = event.currentTarget;
   try {
     handle.setPointerCapture(event.pointerId);
@@ -806,15 +810,20 @@ function startDrag(event) {
   handle.addEventListener("pointercancel", cancelDrag);
 }
 
+/** The place under the finger: the places as they were when the drag began, split half-way between them. */
+function placeUnder(clientY, rects) {
+  let place = 0;
+  for (let j = 0; j < rects.length - 1; j += 1) {
+    if (clientY >= (rects[j].bottom + rects[j + 1].top) / 2) place = j + 1;
+  }
+  return place;
+}
+
 function moveDrag(event) {
   if (!dragging || event.pointerId !== dragging.pointerId) return;
   const { item, items, rects, from, step } = dragging;
   const dy = event.clientY - dragging.startY;
-  const centre = rects[from].top + rects[from].height / 2 + dy;
-  let to = 0;
-  items.forEach((_, j) => {
-    if (j !== from && rects[j].top + rects[j].height / 2 < centre) to += 1;
-  });
+  const to = placeUnder(event.clientY, rects);
   dragging.to = to;
   item.style.transform = `translateY(${dy}px)`;
   items.forEach((node, j) => {
@@ -840,6 +849,8 @@ function finishDrag(event) {
 
 function endDrag(event) {
   if (!dragging || event.pointerId !== dragging.pointerId) return;
+  // Where the finger lifted, not where the last move event (moves are coalesced) left it.
+  dragging.to = placeUnder(event.clientY, dragging.rects);
   const done = finishDrag(event);
   flushRender();
   if (done.to !== done.from) {
@@ -879,14 +890,15 @@ function restoreFocus(focus) {
   const exact = focus.principleId
     ? region.querySelector(`[data-testid="${focus.testid}"][data-principle-id="${cssEscape(focus.principleId)}"]`)
     : region.querySelector(`[data-testid="${focus.testid}"]`);
-  if (exact) return exact.focus();
+  // Focus goes back without scrolling: a re-render must never move the page under the reader's eyes.
+  if (exact) return exact.focus({ preventScroll: true });
   // The button is gone (an added principle leaves the choices): take its neighbour, then the section heading.
   for (const testid of FOCUS_FALLBACKS[focus.testid] || []) {
     const peers = region.querySelectorAll(`[data-testid="${testid}"]`);
-    if (peers.length) return peers[Math.min(Math.max(focus.index, 0), peers.length - 1)].focus();
+    if (peers.length) return peers[Math.min(Math.max(focus.index, 0), peers.length - 1)].focus({ preventScroll: true });
   }
   const heading = region.querySelector("h3[tabindex]");
-  if (heading) heading.focus();
+  if (heading) heading.focus({ preventScroll: true });
 }
 
 function cssEscape(value) {

@@ -293,3 +293,60 @@ async def test_the_phones_first_screen_has_the_five_and_a_way_to_add(browser, se
         "() => ['picker-search', 'choices-heading'].includes(document.activeElement && document.activeElement.id)")
     assert await in_view(phone, '[data-testid="add-principle"]')
     assert errors == []
+
+
+async def touch_drag(phone: Page, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
+    """A finger on the screen: touchStart, a few moves, touchEnd (Chromium makes pointer events of them)."""
+    cdp = await phone.context.new_cdp_session(phone)
+    (x0, y0), (x1, y1) = start, end
+    await cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
+    for i in range(1, steps + 1):
+        x, y = x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps
+        await cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    await cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    await cdp.detach()
+
+
+async def centre_of(locator) -> tuple[float, float]:
+    box = await locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+async def ranked_ids(page: Page) -> list[str]:
+    return await tid(page, "ranking-item").evaluate_all("els => els.map(e => e.dataset.principleId)")
+
+
+FIVE = ["needs-led", "accessibility", "shared-decision-making", "partnership-working", "outcome-informed"]
+
+
+async def test_a_touch_drag_lands_where_the_finger_lifts_and_the_list_stays_in_view(browser, server, shots):
+    errors: list[str] = []
+    created = await create_workshop(server)
+    console = await new_page(browser, errors, **CONSOLE)
+    await console.goto(created["facilitator_url"])
+    phone = await join_phone(browser, errors, created, "Red", "Sam")
+    await tid(console, "agenda-start").first.click()
+    for pid in FIVE:  # tapped one after the other, as people do: focus ends on an "+ Add" far down the page
+        await tid(phone, "add-principle", principle_id=pid).tap()
+        await expect(tid(phone, "ranking-item", principle_id=pid)).to_be_visible()
+    assert await ranked_ids(phone) == FIVE
+
+    for start, finish, expected in (
+        (0, 2, ["accessibility", "shared-decision-making", "needs-led", "partnership-working", "outcome-informed"]),
+        (4, 1, ["accessibility", "outcome-informed", "shared-decision-making", "needs-led", "partnership-working"]),
+    ):
+        await phone.locator("#ranking-slots").scroll_into_view_if_needed()
+        before = await phone.evaluate("() => window.scrollY")
+        handles = phone.locator('[data-testid="ranking-item"] .drag-handle')
+        x0, y0 = await centre_of(handles.nth(start))
+        _, y1 = await centre_of(handles.nth(finish))  # the finger lifts on the target place's handle
+        await touch_drag(phone, (x0, y0), (x0, y1))
+        await phone.wait_for_function(
+            "ids => JSON.stringify([...document.querySelectorAll('[data-testid=ranking-item]')]"
+            ".map(e => e.dataset.principleId)) === JSON.stringify(ids)", arg=expected)
+        # The reordered list is where it was: the page did not jump away to a button further down.
+        await expect(tid(phone, "ranking-item", principle_id=expected[finish])).to_be_in_viewport()
+        after = await phone.evaluate("() => window.scrollY")
+        assert abs(after - before) < 40, f"the page scrolled from {before} to {after} px after the drag"
+    await shot(phone, shots, "phone-390-after-touch-drag")
+    assert errors == []
