@@ -172,7 +172,41 @@ function renderTally(state) {
     el("p", { class: "tally-caption" },
       `${tally.method_label || tally.method || "Tally"} · ${plural(tally.ballot_count || consensus.agreed_tables, "table", "tables")} counted · ★ = top ${capacity}`),
     tally.cut_tie ? cutTieFlag(state, tally.cut_tie, capacity) : null,
+    settledAtTheCut(state, tally, capacity),
     list);
+}
+
+const SETTLED_WORDS = {
+  countback: "countback (more higher places)",
+  head_to_head: "head-to-head (more tables ranked one above the other)",
+  schulze: "Schulze's head-to-head paths",
+};
+
+/**
+ * One line per tie on points that decided who is in the top five and was settled by a rule: who came
+ * where, on how much, and by which rule ("Common Language 5th, Accessibility 6th: 3 points each, settled
+ * by countback"). Ties the rules could not settle are the flag above.
+ */
+function settledAtTheCut(state, tally, capacity) {
+  const lines = [];
+  const rows = tally.rows || [];
+  for (let i = 0; i < rows.length;) {
+    let j = i + 1;
+    while (j < rows.length && rows[j].points === rows[i].points) j += 1;
+    const group = rows.slice(i, j);
+    i = j;
+    if (group.length < 2) continue;
+    if (!group.some((r) => r.rank <= capacity) || !group.some((r) => r.rank > capacity)) continue;
+    const rules = [...new Set(group.map((r) => r.settled_by).filter((rule) => SETTLED_WORDS[rule]))];
+    if (!rules.length) continue;
+    const unit = tally.method === "schulze" ? "wins" : "points";
+    lines.push(el("li", {},
+      group.map((r) => `${principleName(state, r.principle_id)} ${r.shared ? "joint " : ""}${ordinal(r.rank)}`).join(", "),
+      `: ${formatPointsShort(group[0].points)} ${unit} each, settled by `,
+      el("strong", {}, listInWords(rules.map((rule) => SETTLED_WORDS[rule])))));
+  }
+  if (!lines.length) return null;
+  return el("ul", { class: "tie-settled", "data-testid": "projector-tie-settled", "aria-label": "How ties at the cut were settled" }, lines);
 }
 
 /**

@@ -350,3 +350,44 @@ async def test_a_touch_drag_lands_where_the_finger_lifts_and_the_list_stays_in_v
         assert abs(after - before) < 40, f"the page scrolled from {before} to {after} px after the drag"
     await shot(phone, shots, "phone-390-after-touch-drag")
     assert errors == []
+
+
+# Borda: Proactive 7, Needs-Led 6, Shared Decision Making 6, Outcome-Informed 5, then Common Language and
+# Accessibility on 3 each: Common Language has a 3rd place, Accessibility at best a 4th, so countback puts
+# Common Language fifth and Accessibility sixth.
+RED_FIVE = ["needs-led", "proactive-prevention-promotion", "common-language", "shared-decision-making", "accessibility"]
+BLUE_FIVE = ["outcome-informed", "shared-decision-making", "proactive-prevention-promotion", "accessibility", "needs-led"]
+
+
+async def agree_five(phone: Page, five: list[str]) -> None:
+    for pid in five:
+        await tid(phone, "add-principle", principle_id=pid).tap()
+        await expect(tid(phone, "ranking-item", principle_id=pid)).to_be_visible()
+    await tid(phone, "agree-button").tap()
+    await expect(tid(phone, "agreed-badge")).to_be_visible()
+
+
+async def test_the_projector_says_how_a_tie_at_the_cut_was_settled(browser, server, shots):
+    errors: list[str] = []
+    created = await create_workshop(server)
+    console = await new_page(browser, errors, **CONSOLE)
+    await console.goto(created["facilitator_url"])
+    projector = await new_page(browser, errors, **PROJECTOR)
+    await projector.goto(created["projector_url"])
+    red = await join_phone(browser, errors, created, "Red", "Ria")
+    blue = await join_phone(browser, errors, created, "Blue", "Bo")
+    await tid(console, "agenda-start").first.click()
+    await agree_five(red, RED_FIVE)
+    await agree_five(blue, BLUE_FIVE)
+    for _ in range(2):
+        await tid(console, "agenda-next").click()
+        await confirm_if_asked(console)
+    await expect(console.locator(".timer-title")).to_contain_text("Exercise 3")
+    await tid(console, "reveal-toggle").click()
+    await expect(tid(projector, "projector-tally")).to_be_visible()
+    settled = tid(projector, "projector-tie-settled")
+    await expect(settled.locator("li")).to_have_count(1)
+    await expect(settled).to_contain_text("Common Language fifth, Accessibility sixth: 3 points each, settled by countback")
+    await expect(tid(projector, "projector-cut-tie")).to_have_count(0)
+    await shot(projector, shots, "projector-1920-tally-tie-settled")
+    assert errors == []
