@@ -81,6 +81,7 @@ export function heatmapView(state, { agreeControl = null, testid = "heatmap", sh
     LEVEL_HINTS[col.level] ? el("span", { class: "hm-col-hint" }, LEVEL_HINTS[col.level]) : null),
   el("ul", { class: "hm-cells", role: "list" }, col.principles.map((p) => cell(state, p, agreeControl, showSpread))))));
   grid.style.setProperty("--cols", String(Math.max(1, cols.length)));
+  grid.classList.toggle("hm-one-col", cols.length === 1); // no levels: the projector spreads it over columns
   return el("div", { class: "heatmap" },
     el("p", { class: "hm-legend" },
       el("span", {}, "Score now (agreed today, else baseline): "),

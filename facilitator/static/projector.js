@@ -29,6 +29,8 @@ const view = {
   audio: null, // AudioContext once the sound is switched on (browsers need a click first)
   tallyPage: 0, // which page of a long tally's other rows is showing
   tallyPages: 1,
+  textPage: 0, // which page of the long answers is showing
+  textPages: [], // {text, label, pages} for each answer cut into pages
   soundOn: false,
 };
 
@@ -310,16 +312,73 @@ function render(state) {
   main.dataset.mode = mode;
   main.replaceChildren((VIEWS[mode] || renderJoin)(state));
   fitView(main);
+  pageLongTexts(main);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Long answers (worksheets, answers side by side): a column whose text doesn't fit is cut into pages that
+// do, at word boundaries, and the pages turn by themselves at a reading pace, all columns together.
+
+const TEXT_PAGE_MS = 15000;
+
+function pageLongTexts(main) {
+  view.textPages = [];
+  for (const cell of main.querySelectorAll(".ws-cell")) {
+    const text = cell.querySelector(".ws-text");
+    if (!text || !overflows(cell)) continue;
+    const label = el("span", { class: "ws-page", "data-testid": "projector-text-page" });
+    const heading = cell.querySelector("h3");
+    if (heading) heading.append(label);
+    const pages = splitIntoPages(cell, text, label);
+    view.textPages.push({ text, label, pages });
+  }
+  showTextPage();
+}
+
+function splitIntoPages(cell, text, label) {
+  const words = text.textContent.split(/(?<=\s)/); // each word keeps the spaces or line break after it
+  const pages = [];
+  label.textContent = "page 10 of 10"; // the widest label, so every page fits beside it
+  for (let start = 0; start < words.length;) {
+    let low = 1;
+    let high = words.length - start;
+    while (low < high) { // the most words from `start` that fit
+      const mid = Math.ceil((low + high) / 2);
+      text.textContent = `${words.slice(start, start + mid).join("").trimEnd()} …`;
+      if (overflows(cell)) high = mid - 1;
+      else low = mid;
+    }
+    pages.push(words.slice(start, start + low).join("").trimEnd());
+    start += low;
+  }
+  return pages;
+}
+
+function showTextPage() {
+  for (const paged of view.textPages || []) {
+    const index = (view.textPage || 0) % paged.pages.length;
+    const more = index < paged.pages.length - 1;
+    paged.text.textContent = more ? `${paged.pages[index]} …` : paged.pages[index];
+    paged.label.textContent = `page ${index + 1} of ${paged.pages.length}`;
+  }
+}
+
+function turnTextPage() {
+  if (!view.textPages || !view.textPages.length) return;
+  view.textPage = (view.textPage || 0) + 1;
+  showTextPage();
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Fitting: long names, many tables or many rows must never be cut off, so type shrinks until all fits.
 
 const FITS = [
-  { selector: ".wall", property: "--fs", min: 16, step: 2, boxes: (root) => [...root.querySelectorAll(".wall-card")] },
-  { selector: ".tally-list", property: "--fs", min: 20, step: 2 },
+  // Nothing under 24 px (at 1920×1080), even with twelve tables or a long tally (which pages).
+  { selector: ".wall", property: "--fs", min: 24, step: 2, boxes: (root) => [...root.querySelectorAll(".wall-card")] },
+  { selector: ".tally-list", property: "--fs", min: 24, step: 2 },
   { selector: ".one-table", property: "--fs", min: 36, step: 4 },
   { selector: ".final-view", property: "--fs", min: 40, step: 4 },
+  { selector: ".plan-view", property: "--fs", min: 24, step: 2, boxes: (root) => [...root.querySelectorAll(".plan-list")] },
   { selector: ".join-view", property: "--k", min: 0.6, step: 0.05 },
   ...SCORE_FITS,
 ];
@@ -488,6 +547,7 @@ function start() {
   });
   setInterval(tick, TICK_MS);
   setInterval(turnTallyPage, TALLY_PAGE_MS);
+  setInterval(turnTextPage, TEXT_PAGE_MS);
   window.addEventListener("resize", () => {
     view.mainKey = null; // re-fit the type to the new size
     if (view.state) render(view.state);

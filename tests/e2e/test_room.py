@@ -391,3 +391,139 @@ async def test_the_projector_says_how_a_tie_at_the_cut_was_settled(browser, serv
     await expect(tid(projector, "projector-cut-tie")).to_have_count(0)
     await shot(projector, shots, "projector-1920-tally-tie-settled")
     assert errors == []
+
+
+# Every visible text on the projector: its font size, and whether it sits inside the screen and inside every
+# box that clips it (overflow other than visible). Answers the smallest size and the texts cut off.
+AUDIT_JS = """() => {
+  const out = { smallest: 1e9, smallestText: "", clipped: [] };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    const parent = node.parentElement;
+    if (!text || !parent || parent.closest("[hidden], .sr-only, .visually-hidden, script, style")) continue;
+    if (parent.closest(".skip-link") && document.activeElement !== parent.closest(".skip-link")) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const style = getComputedStyle(parent);
+    if (style.visibility === "hidden" || Number(style.opacity) === 0) continue;
+    const size = parseFloat(style.fontSize);
+    if (size < out.smallest) { out.smallest = size; out.smallestText = text.slice(0, 60); }
+    const boxes = [{ left: 0, top: 0, right: innerWidth, bottom: innerHeight }];
+    for (let el = parent; el && el !== document.body; el = el.parentElement) {
+      const s = getComputedStyle(el);
+      if (s.overflowX !== "visible" || s.overflowY !== "visible") boxes.push(el.getBoundingClientRect());
+    }
+    if (boxes.some((b) => r.left < b.left - 1 || r.top < b.top - 1 || r.right > b.right + 1 || r.bottom > b.bottom + 1)) {
+      out.clipped.push(text.slice(0, 60));
+    }
+  }
+  return out;
+}"""
+
+
+async def audit_projector(projector: Page, shots: Path, name: str, report: dict) -> None:
+    result = await projector.evaluate(AUDIT_JS)
+    report[name] = (result["smallest"], result["smallestText"], result["clipped"][:5])
+    await shot(projector, shots, f"projector-1920-{name}")
+
+
+async def test_projector_text_is_large_and_whole_on_every_view(browser, server, shots):
+    errors: list[str] = []
+    created = await create_workshop(server, baseline_scores={"needs-led": 2, "accessibility": 3, "reducing-stigma": 1})
+    console = await new_page(browser, errors, **CONSOLE)
+    await console.goto(created["facilitator_url"])
+    projector = await new_page(browser, errors, **PROJECTOR)
+    await projector.goto(created["projector_url"])
+    await expect(tid(projector, "projector-segment-title")).not_to_have_text("Connecting…")
+    report: dict = {}
+    await audit_projector(projector, shots, "join", report)
+    red = await join_phone(browser, errors, created, "Red", "Ria")
+    blue = await join_phone(browser, errors, created, "Blue", "Bo")
+    await tid(console, "agenda-start").first.click()
+    await agree_five(red, RED_FIVE)
+    await agree_five(blue, BLUE_FIVE)
+
+    async def show(mode: str, name: str, testid: str) -> None:
+        await console.locator(f'[data-testid="display-mode"][data-mode="{mode}"]').click()
+        await expect(tid(projector, testid).first).to_be_visible()
+        await audit_projector(projector, shots, name, report)
+
+    await tid(console, "agenda-next").click()
+    await confirm_if_asked(console)
+    await show("rankings", "rankings", "projector-rankings")
+    await show("table", "table", "projector-table")
+    await show("heatmap", "heatmap", "projector-heatmap")
+    await console.locator('[data-testid="display-mode"][data-mode="auto"]').click()
+    await tid(console, "agenda-next").click()
+    await confirm_if_asked(console)
+    await tid(console, "reveal-toggle").click()
+    await expect(tid(projector, "projector-tally")).to_be_visible()
+    await audit_projector(projector, shots, "tally", report)
+    await tid(console, "confirm-consensus").click()
+    await expect(tid(projector, "projector-final")).to_be_visible()
+    await audit_projector(projector, shots, "final", report)
+
+    # The gap analysis: long answers on a phone, then the consolidated sheet, the side by side, one table's.
+    await tid(console, "agenda-next").click()
+    await confirm_if_asked(console)
+    long_text = " ".join(["Buses stop at six, so evening drop-ins are out of reach for most 16-18s."] * 12)
+    await tid(red, "worksheet-cell", cell="gaps").fill(long_text)
+    await tid(red, "worksheet-cell", cell="in_place").fill(long_text)
+    await expect(tid(red, "worksheet-status")).to_have_text("All changes saved")
+    await expect(tid(projector, "projector-worksheet")).to_be_visible()
+    await audit_projector(projector, shots, "worksheet-consolidated", report)
+    await tid(console, "show-answers").click()
+    await expect(tid(projector, "projector-answers")).to_contain_text("Buses stop at six")
+    await audit_projector(projector, shots, "answers", report)
+    await console.select_option("#gap-show-table", label="Red")
+    await tid(console, "show-table-worksheet").click()
+    await expect(tid(projector, "projector-worksheet")).to_contain_text("Buses stop at six")
+    await audit_projector(projector, shots, "worksheet-red", report)
+    pages = await tid(projector, "projector-text-page").all_inner_texts()
+
+    # Next steps: the action plan, numbered, with a long action.
+    await console.locator('[data-testid="segment-row"]', has_text="Next steps").locator(
+        '[data-testid="segment-goto"]').click()
+    await confirm_if_asked(console)
+    for action in ("Map evening provision with the bus company and the youth service " * 3,
+                   "Tell the partnership board", "Open a Saturday drop-in in each district"):
+        await tid(console, "plan-new-action").fill(action.strip())
+        await tid(console, "plan-add").click()
+        await expect(tid(projector, "projector-plan")).to_contain_text(action.strip()[:40])
+    await audit_projector(projector, shots, "plan", report)
+
+    # The console: list numbers and bullets inside their panels; checkboxes and radio buttons of 24 px.
+    await tid(console, "report-prepare").click()
+    await expect(tid(console, "report-links")).to_be_visible()
+    await console.locator('[data-testid="fold-toggle"][data-panel="ex3"]').click()  # the confirmed five
+    await expect(tid(console, "confirmed-list")).to_be_visible()
+    await console.locator('[data-testid="fold-toggle"][data-panel="scores-section"]').click()
+    console_check = await console.evaluate("""() => {
+      const hanging = [];
+      for (const list of document.querySelectorAll(".panel ol, .panel ul")) {
+        const style = getComputedStyle(list);
+        if (!list.offsetParent || style.listStyleType === "none" || style.listStylePosition !== "outside") continue;
+        if (!list.querySelector("li")) continue;
+        if (parseFloat(style.paddingLeft) < 0.9 * parseFloat(style.fontSize)) hanging.push(list.className || list.tagName);
+      }
+      const boxes = [...document.querySelectorAll('input[type="checkbox"], input[type="radio"]')]
+        .filter((i) => i.offsetParent).map((i) => Math.min(i.getBoundingClientRect().width, i.getBoundingClientRect().height));
+      return { hanging, smallestBox: Math.min(...boxes), boxes: boxes.length };
+    }""")
+    print("console:", console_check)
+    await shot(console, shots, "console-1366-report-links", full_page=True)
+    print("projector views (smallest px, its text, clipped texts):")
+    for name, found in report.items():
+        print(f"  {name}: {found}")
+    small = {name: found for name, found in report.items() if found[0] < 24}
+    cut = {name: found[2] for name, found in report.items() if found[2]}
+    assert not small, f"text under 24 px: {small}"
+    assert not cut, f"text cut off: {cut}"
+    assert not console_check["hanging"], f"list markers outside their panels: {console_check}"
+    assert console_check["boxes"] >= 3 and console_check["smallestBox"] >= 22, console_check
+    # Red's long answers turn their pages, and each column says which page it shows.
+    assert pages and all(re.fullmatch(r"page 1 of [2-9]", p) for p in pages), pages
+    assert errors == []
