@@ -10,6 +10,7 @@ import {
   segmentRemaining,
 } from "./common/live.js";
 import { createSecondHalf } from "./worksheet.js";
+import { createTableNews } from "./table-news.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
 
@@ -41,12 +42,18 @@ let lastSegmentKey = null;
 let timerMemory = null; // what the timer said at the last tick, to announce only changes
 let pendingAnnouncements = [];
 let focusSegmentOnShow = false; // after joining, take screen-reader users to the segment heading
+// What others at the table changed, gathered for screen readers (table-news.js).
+const tableNews = createTableNews({
+  announce: (text) => announce(text),
+  nameOf: (id) => ((live && live.state && principleById(live.state, id)) || { name: id }).name,
+});
 // The gap analysis and next steps (worksheet.js): its own view, updated in place while people type.
 const secondHalf = createSecondHalf({
   getLive: () => live,
   storagePrefix: `thrive.worksheet.${joinCode}`,
   showMessage: (text) => showMessage(text),
   announce: (text) => announce(text),
+  othersWrote: (label) => tableNews.wrote(label),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -363,6 +370,7 @@ function render() {
   const state = live && live.state;
   if (!state) return;
   const focus = rememberFocus();
+  tableNews.ranking(myRanking(state), myTableId(state));
   renderHeader(state);
   renderSegment(state);
   renderExercise(state);
@@ -758,6 +766,7 @@ async function sendRanking(event, payload, successText) {
   showMessage("");
   const ack = await live.send(event, Object.assign({ base_revision: base }, payload));
   if (ack && ack.ok) {
+    tableNews.mine(ack.ranking && ack.ranking.revision);
     if (successText) announce(successText);
   } else {
     showMessage(errorText(ack), ack && ack.error && ack.error.code === "conflict" ? "warning" : "danger");

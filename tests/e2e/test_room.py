@@ -527,3 +527,47 @@ async def test_projector_text_is_large_and_whole_on_every_view(browser, server, 
     # Red's long answers turn their pages, and each column says which page it shows.
     assert pages and all(re.fullmatch(r"page 1 of [2-9]", p) for p in pages), pages
     assert errors == []
+
+
+LISTEN_JS = """() => {
+  window.__heard = [];
+  new MutationObserver(() => {
+    const text = document.getElementById("announcer").textContent.trim();
+    if (text) window.__heard.push(text);
+  }).observe(document.getElementById("announcer"), { childList: true, characterData: true, subtree: true });
+}"""
+
+
+async def heard(page: Page) -> list[str]:
+    return await page.evaluate("() => window.__heard")
+
+
+async def test_screen_readers_hear_what_others_at_the_table_changed(browser, server, shots):
+    errors: list[str] = []
+    created = await create_workshop(server)
+    console = await new_page(browser, errors, **CONSOLE)
+    await console.goto(created["facilitator_url"])
+    ann = await join_phone(browser, errors, created, "Red", "Ann")
+    ben = await join_phone(browser, errors, created, "Red", "Ben")
+    await tid(console, "agenda-start").first.click()
+    await expect(tid(ann, "add-principle").first).to_be_visible()
+    await expect(tid(ben, "add-principle").first).to_be_visible()
+    for phone in (ann, ben):
+        await phone.evaluate(LISTEN_JS)
+
+    # Ben adds two principles and moves one: Ann hears it, gathered, in words; Ben hears only his own edits.
+    for pid in ("needs-led", "accessibility"):
+        await tid(ben, "add-principle", principle_id=pid).click()
+        await expect(tid(ann, "ranking-item", principle_id=pid)).to_be_visible()
+    await tid(ben, "move-up", principle_id="accessibility").click()
+    await expect(tid(ann, "ranking-item").first).to_have_attribute("data-principle-id", "accessibility")
+    await ann.wait_for_function(
+        "() => window.__heard.join(' ').includes('Accessibility to 1')")
+    ann_heard = " ".join(await heard(ann))
+    assert "Someone at your table added Needs-Led at 1" in ann_heard, ann_heard
+    assert "added Accessibility at 2" in ann_heard, ann_heard
+    assert "moved Accessibility to 1" in ann_heard, ann_heard
+    assert len([t for t in await heard(ann) if "Someone at your table" in t]) <= 3
+    ben_heard = " ".join(await heard(ben))
+    assert "Needs-Led added" in ben_heard and "Someone at your table" not in ben_heard, ben_heard
+    assert errors == []
