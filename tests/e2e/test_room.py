@@ -43,6 +43,22 @@ async def create_workshop(server, **extra) -> dict:
         return answer.json()
 
 
+async def open_page(browser, errors: list[str], url: str, device: dict) -> Page:
+    page = await new_page(browser, errors, **device)
+    await page.goto(url)
+    return page
+
+
+async def start_exercise_one(browser, errors: list[str], created: dict, people: list[tuple[str, str]]):
+    """The console, phones joined at their tables (table, name), and Exercise 1 started."""
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
+    phones = [await join_phone(browser, errors, created, table, name) for table, name in people]
+    await tid(console, "agenda-start").first.click()
+    for phone in phones:
+        await expect(tid(phone, "add-principle").first).to_be_visible()
+    return console, phones
+
+
 def key_of(url: str) -> str:
     return url.split("#k=", 1)[1]
 
@@ -63,8 +79,7 @@ async def test_the_console_and_projector_keys_survive_every_in_page_link(browser
     errors: list[str] = []
     created = await create_workshop(server)
     console_key = key_of(created["facilitator_url"])
-    console = await new_page(browser, errors, **CONSOLE)
-    await console.goto(created["facilitator_url"])
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
     await expect(tid(console, "agenda-start").first).to_be_visible()
 
     # Every link of the console's menu, clicked: the section comes into view, focus starts there, the key stays.
@@ -110,8 +125,7 @@ async def test_the_console_and_projector_keys_survive_every_in_page_link(browser
 
     # The projector: the skip link by keyboard, Back, Forward and reload.
     projector_key = key_of(created["projector_url"])
-    projector = await new_page(browser, errors, **PROJECTOR)
-    await projector.goto(created["projector_url"])
+    projector = await open_page(browser, errors, created["projector_url"], PROJECTOR)
     await expect(tid(projector, "projector-segment-title")).not_to_have_text("Connecting…")
     await projector.keyboard.press("Tab")
     await expect(projector.locator(".skip-link")).to_be_focused()
@@ -158,10 +172,8 @@ async def agenda_report(server, created: dict) -> list[dict]:
 async def test_an_untimed_walk_is_recorded_and_no_tie_is_flagged_before_a_table_agrees(browser, server, shots):
     errors: list[str] = []
     created = await create_workshop(server)
-    console = await new_page(browser, errors, **CONSOLE)
-    await console.goto(created["facilitator_url"])
-    projector = await new_page(browser, errors, **PROJECTOR)
-    await projector.goto(created["projector_url"])
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
+    projector = await open_page(browser, errors, created["projector_url"], PROJECTOR)
 
     # Exercise 1, timed; moving on starts Exercise 2's clock by itself (the console's default).
     await tid(console, "agenda-start").first.click()
@@ -220,8 +232,7 @@ async def test_the_tables_are_on_the_consoles_first_screen_during_exercises_one_
     )}
     created = await create_workshop(server, tables=["Red", "Blue", "Green", "Yellow", "Purple", "Orange"],
                                     baseline_scores=baseline)
-    console = await new_page(browser, errors, **CONSOLE)
-    await console.goto(created["facilitator_url"])
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
     await tid(console, "agenda-start").first.click()
     await expect(tid(console, "agenda-pause")).to_be_visible()
     height = CONSOLE["viewport"]["height"]
@@ -260,8 +271,7 @@ async def join_phone(browser, errors, created: dict, table: str, name: str) -> P
 async def test_the_phones_first_screen_has_the_five_and_a_way_to_add(browser, server, shots):
     errors: list[str] = []
     created = await create_workshop(server, baseline_scores={"needs-led": 2, "accessibility": 3})
-    console = await new_page(browser, errors, **CONSOLE)
-    await console.goto(created["facilitator_url"])
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
     phone = await join_phone(browser, errors, created, "Red", "Sam")
     await tid(console, "agenda-start").first.click()
     await expect(tid(phone, "segment-title")).to_contain_text("Exercise 1")
@@ -322,10 +332,7 @@ FIVE = ["needs-led", "accessibility", "shared-decision-making", "partnership-wor
 async def test_a_touch_drag_lands_where_the_finger_lifts_and_the_list_stays_in_view(browser, server, shots):
     errors: list[str] = []
     created = await create_workshop(server)
-    console = await new_page(browser, errors, **CONSOLE)
-    await console.goto(created["facilitator_url"])
-    phone = await join_phone(browser, errors, created, "Red", "Sam")
-    await tid(console, "agenda-start").first.click()
+    console, (phone,) = await start_exercise_one(browser, errors, created, [("Red", "Sam")])
     for pid in FIVE:  # tapped one after the other, as people do: focus ends on an "+ Add" far down the page
         await tid(phone, "add-principle", principle_id=pid).tap()
         await expect(tid(phone, "ranking-item", principle_id=pid)).to_be_visible()
@@ -370,13 +377,8 @@ async def agree_five(phone: Page, five: list[str]) -> None:
 async def test_the_projector_says_how_a_tie_at_the_cut_was_settled(browser, server, shots):
     errors: list[str] = []
     created = await create_workshop(server)
-    console = await new_page(browser, errors, **CONSOLE)
-    await console.goto(created["facilitator_url"])
-    projector = await new_page(browser, errors, **PROJECTOR)
-    await projector.goto(created["projector_url"])
-    red = await join_phone(browser, errors, created, "Red", "Ria")
-    blue = await join_phone(browser, errors, created, "Blue", "Bo")
-    await tid(console, "agenda-start").first.click()
+    projector = await open_page(browser, errors, created["projector_url"], PROJECTOR)
+    console, (red, blue) = await start_exercise_one(browser, errors, created, [("Red", "Ria"), ("Blue", "Bo")])
     await agree_five(red, RED_FIVE)
     await agree_five(blue, BLUE_FIVE)
     for _ in range(2):
@@ -433,10 +435,8 @@ async def audit_projector(projector: Page, shots: Path, name: str, report: dict)
 async def test_projector_text_is_large_and_whole_on_every_view(browser, server, shots):
     errors: list[str] = []
     created = await create_workshop(server, baseline_scores={"needs-led": 2, "accessibility": 3, "reducing-stigma": 1})
-    console = await new_page(browser, errors, **CONSOLE)
-    await console.goto(created["facilitator_url"])
-    projector = await new_page(browser, errors, **PROJECTOR)
-    await projector.goto(created["projector_url"])
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
+    projector = await open_page(browser, errors, created["projector_url"], PROJECTOR)
     await expect(tid(projector, "projector-segment-title")).not_to_have_text("Connecting…")
     report: dict = {}
     await audit_projector(projector, shots, "join", report)
@@ -545,13 +545,7 @@ async def heard(page: Page) -> list[str]:
 async def test_screen_readers_hear_what_others_at_the_table_changed(browser, server, shots):
     errors: list[str] = []
     created = await create_workshop(server)
-    console = await new_page(browser, errors, **CONSOLE)
-    await console.goto(created["facilitator_url"])
-    ann = await join_phone(browser, errors, created, "Red", "Ann")
-    ben = await join_phone(browser, errors, created, "Red", "Ben")
-    await tid(console, "agenda-start").first.click()
-    await expect(tid(ann, "add-principle").first).to_be_visible()
-    await expect(tid(ben, "add-principle").first).to_be_visible()
+    console, (ann, ben) = await start_exercise_one(browser, errors, created, [("Red", "Ann"), ("Red", "Ben")])
     for phone in (ann, ben):
         await phone.evaluate(LISTEN_JS)
 

@@ -1,5 +1,5 @@
 // Node test of client/static/table-news.js and worksheet-sync's onRemote: what others at a table changed is
-// told once, gathered, in words; a phone's own edits are not told again. Run by tests/domain/test_table_news_js.py.
+// told once, gathered, in words; a phone's own edits are not told again. Run by tests/domain/test_worksheet_js.py.
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 import * as Y from "../../client/static/vendor/yjs.mjs";
