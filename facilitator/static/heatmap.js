@@ -56,7 +56,7 @@ function spreadView(spread) {
 }
 
 function scoreLine(label, score, testid) {
-  return el("span", { class: "hm-score", "data-testid": testid },
+  return el("span", { class: ["hm-score", !isScore(score) && "hm-score-none"], "data-testid": testid },
     el("span", { class: "hm-score-label" }, label, " "),
     el("strong", {}, isScore(score) ? String(score) : "–"));
 }
