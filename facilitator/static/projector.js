@@ -235,10 +235,33 @@ function visibleTallyRows(tally, capacity) {
 }
 
 /** Turn a long tally's page (only while the tally is on screen and has more than one page). */
-function turnTallyPage() {
+function turnTallyPage(step = 1) {
   if (!view.state || effectiveDisplayMode(view.state) !== "tally" || view.tallyPages <= 1) return;
-  view.tallyPage = (view.tallyPage + 1) % view.tallyPages;
+  view.tallyPage = (view.tallyPage + step + view.tallyPages) % view.tallyPages;
   render(view.state);
+}
+
+/**
+ * The facilitator steps the pages by hand on the projector's window: → (or Page Down, Space) for the next
+ * page of long answers or of a long tally, ← (or Page Up) for the one before. A page stepped to stays a
+ * whole turn before the pages carry on by themselves.
+ */
+function stepPages(event) {
+  if (event.target instanceof Element && event.target.closest("button, a, input, select, textarea")) return;
+  const forward = ["ArrowRight", "PageDown", " "].includes(event.key);
+  const back = ["ArrowLeft", "PageUp"].includes(event.key);
+  if (!forward && !back) return;
+  event.preventDefault();
+  view.pagesHeldUntil = Date.now() + TEXT_PAGE_MS;
+  if (view.textPages && view.textPages.length) {
+    view.textPage = (view.textPage || 0) + (forward ? 1 : -1);
+    showTextPage();
+  }
+  turnTallyPage(forward ? 1 : -1);
+}
+
+function pagesHeld() {
+  return Date.now() < (view.pagesHeldUntil || 0);
 }
 
 function tallyRow(state, row, { maxPoints, top, tie }) {
@@ -312,6 +335,12 @@ function render(state) {
   main.dataset.mode = mode;
   main.replaceChildren((VIEWS[mode] || renderJoin)(state));
   fitView(main);
+  // Another view starts its long answers at page 1; the same view redrawn (someone typing) keeps its page.
+  const pagesFor = [mode, state.display && state.display.table_id, state.display && state.display.cell].join("|");
+  if (view.pagesFor !== pagesFor) {
+    view.pagesFor = pagesFor;
+    view.textPage = 0;
+  }
   pageLongTexts(main);
 }
 
@@ -356,7 +385,8 @@ function splitIntoPages(cell, text, label) {
 
 function showTextPage() {
   for (const paged of view.textPages || []) {
-    const index = (view.textPage || 0) % paged.pages.length;
+    const count = paged.pages.length;
+    const index = (((view.textPage || 0) % count) + count) % count;
     const more = index < paged.pages.length - 1;
     paged.text.textContent = more ? `${paged.pages[index]} …` : paged.pages[index];
     paged.label.textContent = `page ${index + 1} of ${paged.pages.length}`;
@@ -364,7 +394,7 @@ function showTextPage() {
 }
 
 function turnTextPage() {
-  if (!view.textPages || !view.textPages.length) return;
+  if (!view.textPages || !view.textPages.length || pagesHeld()) return;
   view.textPage = (view.textPage || 0) + 1;
   showTextPage();
 }
@@ -546,7 +576,8 @@ function start() {
     },
   });
   setInterval(tick, TICK_MS);
-  setInterval(turnTallyPage, TALLY_PAGE_MS);
+  setInterval(() => { if (!pagesHeld()) turnTallyPage(); }, TALLY_PAGE_MS);
+  window.addEventListener("keydown", stepPages);
   setInterval(turnTextPage, TEXT_PAGE_MS);
   window.addEventListener("resize", () => {
     view.mainKey = null; // re-fit the type to the new size

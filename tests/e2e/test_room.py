@@ -526,6 +526,18 @@ async def test_projector_text_is_large_and_whole_on_every_view(browser, server, 
     assert console_check["boxes"] >= 3 and console_check["smallestBox"] >= 22, console_check
     # Red's long answers turn their pages, and each column says which page it shows.
     assert pages and all(re.fullmatch(r"page 1 of [2-9]", p) for p in pages), pages
+    # The facilitator steps them by hand on the projector's window: → next, ← back.
+    await console.locator('[data-testid="segment-row"]').filter(has_text="Gap analysis").first.locator(
+        '[data-testid="segment-goto"]').click()
+    await confirm_if_asked(console)
+    await console.select_option("#gap-show-table", label="Red")
+    await tid(console, "show-table-worksheet").click()
+    label = tid(projector, "projector-text-page").first
+    await expect(label).to_have_text(re.compile(r"page 1 of \d"))
+    await projector.locator("body").press("ArrowRight")
+    await expect(label).to_have_text(re.compile(r"page 2 of \d"))
+    await projector.locator("body").press("ArrowLeft")
+    await expect(label).to_have_text(re.compile(r"page 1 of \d"))
     assert errors == []
 
 
