@@ -10,6 +10,7 @@ import {
   segmentRemaining,
 } from "./common/live.js";
 import { createSecondHalf } from "./worksheet.js";
+import { createTableNews } from "./table-news.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
 
@@ -41,12 +42,18 @@ let lastSegmentKey = null;
 let timerMemory = null; // what the timer said at the last tick, to announce only changes
 let pendingAnnouncements = [];
 let focusSegmentOnShow = false; // after joining, take screen-reader users to the segment heading
+// What others at the table changed, gathered for screen readers (table-news.js).
+const tableNews = createTableNews({
+  announce: (text) => announce(text),
+  nameOf: (id) => ((live && live.state && principleById(live.state, id)) || { name: id }).name,
+});
 // The gap analysis and next steps (worksheet.js): its own view, updated in place while people type.
 const secondHalf = createSecondHalf({
   getLive: () => live,
   storagePrefix: `thrive.worksheet.${joinCode}`,
   showMessage: (text) => showMessage(text),
   announce: (text) => announce(text),
+  othersWrote: (label) => tableNews.wrote(label),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -363,6 +370,7 @@ function render() {
   const state = live && live.state;
   if (!state) return;
   const focus = rememberFocus();
+  tableNews.ranking(myRanking(state), myTableId(state));
   renderHeader(state);
   renderSegment(state);
   renderExercise(state);
@@ -393,7 +401,12 @@ function renderSegment(state) {
   const segment = currentSegment(state);
   $("segment-title").textContent = segment ? segment.title : "Waiting for the workshop to start";
   $("segment-instructions").textContent = segment ? segment.instructions || "" : "";
-  $("segment-instructions").hidden = !(segment && segment.instructions);
+  $("segment-more").hidden = !(segment && segment.instructions);
+  // Exercise 1 needs the table's five and the principles on the first screen: the segment card shrinks and
+  // its instructions fold under "What to do" (the list says what to do too). Open elsewhere; a toggle by
+  // hand lasts until the next segment.
+  document.body.dataset.segmentKind = segment ? segment.kind : "none";
+  if ((segment ? segment.id : null) !== lastSegmentKey) $("segment-more").open = !(segment && segment.kind === "rank");
   const key = segment ? segment.id : null;
   if (lastSegmentKey !== null && key !== lastSegmentKey && segment) announce(`Now: ${segment.title}`);
   lastSegmentKey = key;
@@ -468,7 +481,7 @@ function rankingStatus(state, ranking, capacity) {
   const count = ranking.items.length;
   lines.push(el("p", { class: "ranking-count", "data-testid": "ranking-count" },
     `${count} of ${capacity} chosen.`,
-    count < capacity && !ranking.agreed ? " Add principles in order of priority, most important first." : ""));
+    count < capacity && !ranking.agreed ? " Add them most important first, from the list below." : ""));
   if (state.workshop && state.workshop.rankings_locked) {
     lines.push(el("p", { class: "notice notice-warning", "data-testid": "locked-notice" },
       el("span", { "aria-hidden": "true" }, "🔒 "),
@@ -484,16 +497,32 @@ function slotList(state, ranking, capacity, editable) {
   const slots = [];
   for (let i = 0; i < capacity; i += 1) {
     const id = ranking.items[i];
-    slots.push(id ? rankingItem(state, ranking, id, i, editable) : emptySlot(i));
+    const firstEmpty = !id && i === ranking.items.length;
+    slots.push(id ? rankingItem(state, ranking, id, i, editable) : emptySlot(i, firstEmpty && editable));
   }
   // role=list: Safari drops list semantics from lists styled without bullets.
   return el("ol", { class: "slots", id: "ranking-slots", role: "list", "aria-label": "Your table's ranking" }, slots);
 }
 
-function emptySlot(index) {
+function emptySlot(index, withAdd) {
   return el("li", { class: "slot slot-empty" },
     el("span", { class: "slot-number", "aria-hidden": "true" }, String(index + 1)),
-    el("span", { class: "slot-empty-text" }, `Empty place ${index + 1}`));
+    el("span", { class: "slot-empty-text" }, `Empty place ${index + 1}`),
+    // The next place to fill says how: a way to add is always on the first screen, however long the list.
+    withAdd ? el("button", {
+      type: "button", class: "btn slot-add", "data-testid": "add-jump",
+      "aria-label": `Add a principle at place ${index + 1}: go to the principles to choose from`,
+      onclick: goToChoices,
+    }, el("span", { "aria-hidden": "true" }, "+ Add")) : null);
+}
+
+/** Bring the principles into view and start keyboard focus there (the search box when there is one). */
+function goToChoices() {
+  const search = $("picker-search");
+  const target = search && !search.closest("[hidden]") ? search : $("choices-heading");
+  if (!target) return;
+  target.scrollIntoView({ block: "start" });
+  target.focus({ preventScroll: true });
 }
 
 function rankingItem(state, ranking, id, index, editable) {
@@ -506,6 +535,7 @@ function rankingItem(state, ranking, id, index, editable) {
     "data-testid": "ranking-item",
     "data-principle-id": id,
     "data-index": String(index),
+    tabindex: "-1", // a dragged item takes focus, so the page stays with it (not with a button far below)
   },
   dragHandle(name, editable),
   el("span", { class: "slot-number", "aria-hidden": "true" }, String(index + 1)),
@@ -578,7 +608,7 @@ function agreeControls(state, ranking, capacity) {
       }, "Reopen"));
   }
   const ready = ranking.items.length === capacity && !(state.workshop && state.workshop.rankings_locked);
-  return el("div", { class: "agree-row" },
+  return el("div", { class: ["agree-row", !ready && "agree-row-waiting"] },
     el("button", {
       type: "button",
       class: "btn btn-primary btn-large btn-block",
@@ -736,6 +766,7 @@ async function sendRanking(event, payload, successText) {
   showMessage("");
   const ack = await live.send(event, Object.assign({ base_revision: base }, payload));
   if (ack && ack.ok) {
+    tableNews.mine(ack.ranking && ack.ranking.revision);
     if (successText) announce(successText);
   } else {
     showMessage(errorText(ack), ack && ack.error && ack.error.code === "conflict" ? "warning" : "danger");
@@ -773,6 +804,9 @@ function startDrag(event) {
   const rects = items.map((node) => node.getBoundingClientRect());
   const step = items.length > 1 ? rects[1].top - rects[0].top : rects[from].height;
   dragging = { pointerId: event.pointerId, item, items, rects, step, from, to: from, startY: event.clientY };
+  // Focus follows the finger: left on the last "+ Add" tapped, the re-render after the drop would scroll
+  // the page down to it, away from the list just reordered.
+  item.focus({ preventScroll: true });
   const handle = event.currentTarget;
   try {
     handle.setPointerCapture(event.pointerId);
@@ -785,15 +819,20 @@ function startDrag(event) {
   handle.addEventListener("pointercancel", cancelDrag);
 }
 
+/** The place under the finger: the places as they were when the drag began, split half-way between them. */
+function placeUnder(clientY, rects) {
+  let place = 0;
+  for (let j = 0; j < rects.length - 1; j += 1) {
+    if (clientY >= (rects[j].bottom + rects[j + 1].top) / 2) place = j + 1;
+  }
+  return place;
+}
+
 function moveDrag(event) {
   if (!dragging || event.pointerId !== dragging.pointerId) return;
   const { item, items, rects, from, step } = dragging;
   const dy = event.clientY - dragging.startY;
-  const centre = rects[from].top + rects[from].height / 2 + dy;
-  let to = 0;
-  items.forEach((_, j) => {
-    if (j !== from && rects[j].top + rects[j].height / 2 < centre) to += 1;
-  });
+  const to = placeUnder(event.clientY, rects);
   dragging.to = to;
   item.style.transform = `translateY(${dy}px)`;
   items.forEach((node, j) => {
@@ -819,6 +858,8 @@ function finishDrag(event) {
 
 function endDrag(event) {
   if (!dragging || event.pointerId !== dragging.pointerId) return;
+  // Where the finger lifted, not where the last move event (moves are coalesced) left it.
+  dragging.to = placeUnder(event.clientY, dragging.rects);
   const done = finishDrag(event);
   flushRender();
   if (done.to !== done.from) {
@@ -858,14 +899,15 @@ function restoreFocus(focus) {
   const exact = focus.principleId
     ? region.querySelector(`[data-testid="${focus.testid}"][data-principle-id="${cssEscape(focus.principleId)}"]`)
     : region.querySelector(`[data-testid="${focus.testid}"]`);
-  if (exact) return exact.focus();
+  // Focus goes back without scrolling: a re-render must never move the page under the reader's eyes.
+  if (exact) return exact.focus({ preventScroll: true });
   // The button is gone (an added principle leaves the choices): take its neighbour, then the section heading.
   for (const testid of FOCUS_FALLBACKS[focus.testid] || []) {
     const peers = region.querySelectorAll(`[data-testid="${testid}"]`);
-    if (peers.length) return peers[Math.min(Math.max(focus.index, 0), peers.length - 1)].focus();
+    if (peers.length) return peers[Math.min(Math.max(focus.index, 0), peers.length - 1)].focus({ preventScroll: true });
   }
   const heading = region.querySelector("h3[tabindex]");
-  if (heading) heading.focus();
+  if (heading) heading.focus({ preventScroll: true });
 }
 
 function cssEscape(value) {

@@ -158,7 +158,7 @@ export function createPicker({ onAdd }) {
     },
   });
   const belowField = el("div", { class: "picker-check" },
-    belowBox, el("label", { for: "below-filter" }, "Only below THRIVE-like (score under 3)"));
+    belowBox, el("label", { for: "below-filter" }, "Only below THRIVE-like (under 3)"));
   const controls = el("div", { class: "picker-controls", role: "search", "aria-label": "Find principles" },
     searchField, levelBox, belowField);
   let levelsShown = "";

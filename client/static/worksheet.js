@@ -20,7 +20,7 @@ function principleName(state, id) {
  *   .onStatus(status)    pass live's connection status
  *   .render(region, state, segment) -> true when it drew the region (gap / next_steps), else false
  */
-export function createSecondHalf({ getLive, storagePrefix, showMessage, announce }) {
+export function createSecondHalf({ getLive, storagePrefix, showMessage, announce, othersWrote = () => {} }) {
   const view = { root: null, key: null, unbind: [], chosen: null, segmentId: null, planKey: null };
   const sync = createWorksheetSync({
     send: (event, payload) => (getLive() ? getLive().send(event, payload) : Promise.resolve({ ok: false, error: { code: "offline" } })),
@@ -28,6 +28,7 @@ export function createSecondHalf({ getLive, storagePrefix, showMessage, announce
     wants: (sheet) => sheet.table_id !== null,
     storagePrefix,
     onStatus: (id) => updateStatus(id),
+    onRemote: (_id, cell) => othersWrote(CELL_LABELS[cell] || cell),
     onError: (_id, ack) => {
       const code = ack && ack.error && ack.error.code;
       if (code === "cell_too_long") {

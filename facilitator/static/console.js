@@ -10,12 +10,13 @@ import {
 import {
   DISPLAY_MODES, timeLeft, KIND_LABELS, METHODS, METHOD_LABELS, METHOD_SHORT, agreedCount, baselineSpoken, baselineText,
   displayedTable, effectiveDisplayMode, errorText, formatPoints, listInWords, ordinal, orderedTables, phonesAt,
-  plural, principleName, rankText, rankingFor, segmentLabel, settledByText, shortUrl, joinUrl, tokenFromHash,
+  plural, principleName, rankText, rankingFor, segmentLabel, settledByText, shortUrl, joinUrl,
   warningText,
 } from "./shared.js";
 import { createGapPanel } from "./worksheets.js";
 import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
+import { keepSecretKey } from "./secret-key.js";
 
 const TICK_MS = 250;
 const PLANNED_MINUTES = { min: 1, max: 240 };
@@ -43,7 +44,34 @@ const ui = {
   showAllTally: false,
   instructionsOpen: false,
   plannedTyped: {}, // segment id -> minutes typed but not yet set
+  startOnMove: readStartOnMove(), // moving on (Next, Go to) starts the new segment's clock
+  folded: {}, // panel id -> true/false: the facilitator's own choice, until the room moves to another segment
+  foldSegment: undefined, // the segment those choices were made in
+  fullCards: false, // Exercise 1's cards with each five, also after Exercise 1
 };
+
+// The facilitator's choice, kept for this browser: the default is to start the clock on moving on.
+function readStartOnMove() {
+  try {
+    return localStorage.getItem("thrive.console.startOnMove") !== "0";
+  } catch {
+    return true;
+  }
+}
+
+function setStartOnMove(on) {
+  ui.startOnMove = on;
+  try {
+    localStorage.setItem("thrive.console.startOnMove", on ? "1" : "0");
+  } catch {
+    // storage disabled: the choice lasts until the page is reloaded
+  }
+}
+
+/** The room is on this segment but its clock was never started (it is being done untimed). */
+function isArrivedUntimed(segment) {
+  return Boolean(segment && segment.status === "pending" && typeof segment.started_at === "number");
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Small view helpers
@@ -114,7 +142,14 @@ function isTimeUp(segment, at) {
 
 /** Time actually used: the runs before plus, while running, the current run. */
 function actualSeconds(segment, at) {
-  if (!segment || segment.status === "pending") return null;
+  if (!segment) return null;
+  // Done untimed, or being done untimed: the time since the room got there (as the report counts it).
+  const untimed = (segment.status === "done" && !segment.actual_seconds) || isArrivedUntimed(segment);
+  if (untimed && typeof segment.started_at === "number") {
+    const end = segment.status === "done" ? segment.ended_at : at;
+    if (typeof end === "number") return Math.max(0, end - segment.started_at);
+  }
+  if (segment.status === "pending") return null;
   const before = typeof segment.actual_seconds === "number" ? segment.actual_seconds : 0;
   if (segment.status === "running" && typeof segment.run_started_at === "number") {
     return before + Math.max(0, at - segment.run_started_at);
@@ -268,21 +303,28 @@ async function endNow(segment) {
   if (yes) run("agenda.finish");
 }
 
+function clockWords() {
+  return ui.startOnMove
+    ? " Its clock starts at once."
+    : ` Its clock waits for you to press Start (the time the room spends on it is still recorded).`;
+}
+
 async function nextSegment(current, next) {
   const yes = await ask({
     title: `Move on to “${segmentLabel(next)}”?`,
-    body: `“${segmentLabel(current)}” will be marked as done and “${segmentLabel(next)}” becomes the current segment.`,
+    body: `“${segmentLabel(current)}” will be marked as done and “${segmentLabel(next)}” becomes the current segment.`
+      + clockWords(),
     confirmLabel: "Go to the next segment",
     danger: true,
   });
-  if (yes) run("agenda.next");
+  if (yes) run("agenda.next", { start: ui.startOnMove });
 }
 
 async function goTo(target, current) {
   const back = current && target.position < current.position;
   const words = goToWords(target, current, back);
-  const yes = await ask({ ...words, danger: true });
-  if (yes) run("agenda.go_to", { segment_id: target.id }, "agenda.go_to");
+  const yes = await ask({ ...words, body: words.body + clockWords(), danger: true });
+  if (yes) run("agenda.go_to", { segment_id: target.id, start: ui.startOnMove }, "agenda.go_to");
 }
 
 function goToWords(target, current, back) {
@@ -431,6 +473,7 @@ function renderTimerPanel(state) {
 function timerStatusText(segment, timeUp) {
   const symbol = STATUS_SYMBOLS[segment.status] || "";
   if (timeUp) return `Time's up${segment.status === "paused" ? " (paused)" : ""} — running over`;
+  if (isArrivedUntimed(segment)) return `${symbol} Clock not started · the room has been on this since ${clockTime(segment.started_at)}`;
   return `${symbol} ${STATUS_WORDS[segment.status] || segment.status}`;
 }
 
@@ -466,8 +509,8 @@ function primaryTimerButton(segment) {
 }
 
 function moveButtons(current, next) {
-  const active = current.status === "running" || current.status === "paused";
-  return el("div", { class: "btn-row btn-row-move", role: "group", "aria-label": "Move through the agenda" },
+  const active = current.status === "running" || current.status === "paused" || isArrivedUntimed(current);
+  return [el("div", { class: "btn-row btn-row-move", role: "group", "aria-label": "Move through the agenda" },
     button({
       label: "■ End now", testid: "agenda-finish", focus: "agenda-finish", variant: "warn", disabled: !active,
       title: "Stop this segment's timer and mark it done",
@@ -478,7 +521,17 @@ function moveButtons(current, next) {
       testid: "agenda-next", focus: "agenda-next", variant: "warn", disabled: !next,
       title: next ? `End this segment and go to “${segmentLabel(next)}”` : "This is the last segment",
       onClick: () => nextSegment(current, next),
-    }));
+    })),
+  startOnMoveToggle()];
+}
+
+function startOnMoveToggle() {
+  return el("p", { class: "check-row" },
+    el("input", {
+      type: "checkbox", id: "start-on-move", checked: ui.startOnMove, "data-focus": "start-on-move",
+      "data-testid": "start-on-move", onchange: (event) => setStartOnMove(event.target.checked),
+    }),
+    el("label", { for: "start-on-move" }, "Start the clock when moving on (Next segment, Go to)"));
 }
 
 /** Before the first segment: Start goes to it and starts its timer; Next only goes to it. */
@@ -614,8 +667,22 @@ function renderRankings(state) {
       el("strong", { "data-testid": "agreed-count" }, `${agreed} of ${tables.length} tables agreed`),
       ` · ${plural(phones, "phone", "phones")} connected`),
     lockControls(state),
+    cardsToggle(state),
     el("div", { class: "table-grid" }, tables.map((t) => tableCard(state, t))),
   ];
+}
+
+function cardsToggle(state) {
+  const current = currentSegment(state);
+  if (!current || current.kind === "rank") return null;
+  return button({
+    label: "Show each table's five", pressed: ui.fullCards, variant: "small", focus: "full-cards",
+    testid: "full-cards",
+    onClick: () => {
+      ui.fullCards = !ui.fullCards;
+      renderAll(ui.state);
+    },
+  });
 }
 
 function lockControls(state) {
@@ -1228,7 +1295,8 @@ const REGIONS = [
   {
     id: "ex1-body",
     key: (s) => [rankingsKey(s), JSON.stringify(s.presence && s.presence.tables), s.workshop && s.workshop.rankings_locked,
-      s.agenda && s.agenda.lock_on_timeout, s.tables && s.tables.length].join("|"),
+      s.agenda && s.agenda.lock_on_timeout, s.tables && s.tables.length, currentSegment(s) && currentSegment(s).kind,
+      ui.fullCards].join("|"),
     render: renderRankings,
   },
   {
@@ -1256,6 +1324,7 @@ function renderAll(state) {
     replaceRegion($(region.id), region.render(state));
   }
   markCurrentExercise(state);
+  applyFolds(state);
 }
 
 function replaceRegion(container, content) {
@@ -1312,6 +1381,72 @@ function findFocusKey(root, key) {
     if (node.dataset.focus === key) return node;
   }
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Folding: on a 1366×768 laptop the panel of the moment must be in view. Optional panels (the baseline scores
+// while scoring is closed) and done ones fold to their heading; "Show" opens any of them again.
+
+const LATER_KINDS = new Set(["gap", "next_steps"]);
+
+function foldsByItself(state, id) {
+  const current = currentSegment(state);
+  const kind = current ? current.kind : null;
+  switch (id) {
+    case "scores-section": return !(state.scores && state.scores.open);
+    case "ex1": return LATER_KINDS.has(kind);
+    case "ex2": return kind === "consensus" || LATER_KINDS.has(kind);
+    case "ex3": return LATER_KINDS.has(kind) && Boolean(state.consensus && state.consensus.confirmed);
+    default: return false;
+  }
+}
+
+function isFolded(state, id) {
+  return id in ui.folded ? ui.folded[id] : foldsByItself(state, id);
+}
+
+function applyFolds(state) {
+  const current = currentSegment(state);
+  const segmentId = current ? current.id : null;
+  if (ui.foldSegment !== segmentId) {
+    ui.foldSegment = segmentId; // a new part of the workshop: the panels fold as suits it
+    ui.folded = {};
+  }
+  for (const toggle of document.querySelectorAll("[data-fold-for]")) {
+    const section = $(toggle.dataset.foldFor);
+    const body = $(toggle.getAttribute("aria-controls"));
+    const folded = isFolded(state, section.id);
+    if (body.hidden === folded && toggle.getAttribute("aria-expanded") === String(!folded)) continue;
+    body.hidden = folded;
+    section.classList.toggle("is-folded", folded);
+    toggle.setAttribute("aria-expanded", String(!folded));
+    const name = section.querySelector("h2").firstChild.textContent.trim();
+    toggle.replaceChildren(folded ? "Show" : "Hide", el("span", { class: "sr-only" }, ` ${name}`));
+  }
+  $("ex1").classList.toggle("is-compact", isCompactCards(state));
+}
+
+/** After Exercise 1 its cards show only each table's name and state, unless asked for the fives. */
+function isCompactCards(state) {
+  const current = currentSegment(state);
+  return Boolean(current && current.kind !== "rank" && !ui.fullCards);
+}
+
+function setFolded(id, folded) {
+  ui.folded[id] = folded;
+  if (ui.state) applyFolds(ui.state);
+}
+
+function setupFolding() {
+  for (const toggle of document.querySelectorAll("[data-fold-for]")) {
+    toggle.addEventListener("click", () => setFolded(toggle.dataset.foldFor, toggle.getAttribute("aria-expanded") === "true"));
+  }
+  // The top menu opens a folded panel before going to it.
+  document.querySelector(".console-nav").addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[href^='#']") : null;
+    const section = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (section && section.querySelector("[data-fold-for]")) setFolded(section.id, false);
+  }, true);
 }
 
 /** The exercise that matches the current segment gets a visible "Now" (words, not only a colour). */
@@ -1465,7 +1600,7 @@ function onAuthError(error) {
 }
 
 function start() {
-  const token = tokenFromHash();
+  const token = keepSecretKey("console");
   if (!token) {
     showFatal("This link is missing its secret key (the part after #k=).");
     return;
@@ -1479,9 +1614,8 @@ function start() {
     onRaw: (kind, data) => secondHalf.gap.onRaw(kind, data),
   };
   ui.live = connectLive(ui.liveOptions);
+  setupFolding();
   setInterval(tick, TICK_MS);
-  // Someone may paste a different console link into the same tab: start again with the new token.
-  window.addEventListener("hashchange", () => location.reload());
 }
 
 start();

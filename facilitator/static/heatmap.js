@@ -56,7 +56,7 @@ function spreadView(spread) {
 }
 
 function scoreLine(label, score, testid) {
-  return el("span", { class: "hm-score", "data-testid": testid },
+  return el("span", { class: ["hm-score", !isScore(score) && "hm-score-none"], "data-testid": testid },
     el("span", { class: "hm-score-label" }, label, " "),
     el("strong", {}, isScore(score) ? String(score) : "–"));
 }
@@ -81,6 +81,7 @@ export function heatmapView(state, { agreeControl = null, testid = "heatmap", sh
     LEVEL_HINTS[col.level] ? el("span", { class: "hm-col-hint" }, LEVEL_HINTS[col.level]) : null),
   el("ul", { class: "hm-cells", role: "list" }, col.principles.map((p) => cell(state, p, agreeControl, showSpread))))));
   grid.style.setProperty("--cols", String(Math.max(1, cols.length)));
+  grid.classList.toggle("hm-one-col", cols.length === 1); // no levels: the projector spreads it over columns
   return el("div", { class: "heatmap" },
     el("p", { class: "hm-legend" },
       el("span", {}, "Score now (agreed today, else baseline): "),

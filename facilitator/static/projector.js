@@ -5,10 +5,11 @@ import {
 } from "/static/client/common/live.js";
 import {
   agreedCount, timeLeft, baselineSpoken, baselineText, displayedTable, effectiveDisplayMode, joinUrl, listInWords, ordinal,
-  orderedTables, plural, principleName, rankText, rankingFor, segmentLabel, shortUrl, tokenFromHash,
+  orderedTables, plural, principleName, rankText, rankingFor, segmentLabel, shortUrl,
 } from "./shared.js";
 import { SECOND_HALF_VIEWS, secondHalfKey } from "./projector-gap.js";
 import { SCORE_FITS, SCORE_VIEWS, scoresKey } from "./projector-scores.js";
+import { keepSecretKey } from "./secret-key.js";
 
 const TICK_MS = 250;
 const TALLY_ROWS_SHOWN = 10; // up to this many rows show at once; longer tallies page (below)
@@ -28,6 +29,8 @@ const view = {
   audio: null, // AudioContext once the sound is switched on (browsers need a click first)
   tallyPage: 0, // which page of a long tally's other rows is showing
   tallyPages: 1,
+  textPage: 0, // which page of the long answers is showing
+  textPages: [], // {text, label, pages} for each answer cut into pages
   soundOn: false,
 };
 
@@ -171,7 +174,41 @@ function renderTally(state) {
     el("p", { class: "tally-caption" },
       `${tally.method_label || tally.method || "Tally"} · ${plural(tally.ballot_count || consensus.agreed_tables, "table", "tables")} counted · ★ = top ${capacity}`),
     tally.cut_tie ? cutTieFlag(state, tally.cut_tie, capacity) : null,
+    settledAtTheCut(state, tally, capacity),
     list);
+}
+
+const SETTLED_WORDS = {
+  countback: "countback (more higher places)",
+  head_to_head: "head-to-head (more tables ranked one above the other)",
+  schulze: "Schulze's head-to-head paths",
+};
+
+/**
+ * One line per tie on points that decided who is in the top five and was settled by a rule: who came
+ * where, on how much, and by which rule ("Common Language 5th, Accessibility 6th: 3 points each, settled
+ * by countback"). Ties the rules could not settle are the flag above.
+ */
+function settledAtTheCut(state, tally, capacity) {
+  const lines = [];
+  const rows = tally.rows || [];
+  for (let i = 0; i < rows.length;) {
+    let j = i + 1;
+    while (j < rows.length && rows[j].points === rows[i].points) j += 1;
+    const group = rows.slice(i, j);
+    i = j;
+    if (group.length < 2) continue;
+    if (!group.some((r) => r.rank <= capacity) || !group.some((r) => r.rank > capacity)) continue;
+    const rules = [...new Set(group.map((r) => r.settled_by).filter((rule) => SETTLED_WORDS[rule]))];
+    if (!rules.length) continue;
+    const unit = tally.method === "schulze" ? "wins" : "points";
+    lines.push(el("li", {},
+      group.map((r) => `${principleName(state, r.principle_id)} ${r.shared ? "joint " : ""}${ordinal(r.rank)}`).join(", "),
+      `: ${formatPointsShort(group[0].points)} ${unit} each, settled by `,
+      el("strong", {}, listInWords(rules.map((rule) => SETTLED_WORDS[rule])))));
+  }
+  if (!lines.length) return null;
+  return el("ul", { class: "tie-settled", "data-testid": "projector-tie-settled", "aria-label": "How ties at the cut were settled" }, lines);
 }
 
 /**
@@ -198,10 +235,33 @@ function visibleTallyRows(tally, capacity) {
 }
 
 /** Turn a long tally's page (only while the tally is on screen and has more than one page). */
-function turnTallyPage() {
+function turnTallyPage(step = 1) {
   if (!view.state || effectiveDisplayMode(view.state) !== "tally" || view.tallyPages <= 1) return;
-  view.tallyPage = (view.tallyPage + 1) % view.tallyPages;
+  view.tallyPage = (view.tallyPage + step + view.tallyPages) % view.tallyPages;
   render(view.state);
+}
+
+/**
+ * The facilitator steps the pages by hand on the projector's window: → (or Page Down, Space) for the next
+ * page of long answers or of a long tally, ← (or Page Up) for the one before. A page stepped to stays a
+ * whole turn before the pages carry on by themselves.
+ */
+function stepPages(event) {
+  if (event.target instanceof Element && event.target.closest("button, a, input, select, textarea")) return;
+  const forward = ["ArrowRight", "PageDown", " "].includes(event.key);
+  const back = ["ArrowLeft", "PageUp"].includes(event.key);
+  if (!forward && !back) return;
+  event.preventDefault();
+  view.pagesHeldUntil = Date.now() + TEXT_PAGE_MS;
+  if (view.textPages && view.textPages.length) {
+    view.textPage = (view.textPage || 0) + (forward ? 1 : -1);
+    showTextPage();
+  }
+  turnTallyPage(forward ? 1 : -1);
+}
+
+function pagesHeld() {
+  return Date.now() < (view.pagesHeldUntil || 0);
 }
 
 function tallyRow(state, row, { maxPoints, top, tie }) {
@@ -275,16 +335,80 @@ function render(state) {
   main.dataset.mode = mode;
   main.replaceChildren((VIEWS[mode] || renderJoin)(state));
   fitView(main);
+  // Another view starts its long answers at page 1; the same view redrawn (someone typing) keeps its page.
+  const pagesFor = [mode, state.display && state.display.table_id, state.display && state.display.cell].join("|");
+  if (view.pagesFor !== pagesFor) {
+    view.pagesFor = pagesFor;
+    view.textPage = 0;
+  }
+  pageLongTexts(main);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Long answers (worksheets, answers side by side): a column whose text doesn't fit is cut into pages that
+// do, at word boundaries, and the pages turn by themselves at a reading pace, all columns together.
+
+const TEXT_PAGE_MS = 15000;
+
+function pageLongTexts(main) {
+  view.textPages = [];
+  for (const cell of main.querySelectorAll(".ws-cell")) {
+    const text = cell.querySelector(".ws-text");
+    if (!text || !overflows(cell)) continue;
+    const label = el("span", { class: "ws-page", "data-testid": "projector-text-page" });
+    const heading = cell.querySelector("h3");
+    if (heading) heading.append(label);
+    const pages = splitIntoPages(cell, text, label);
+    view.textPages.push({ text, label, pages });
+  }
+  showTextPage();
+}
+
+function splitIntoPages(cell, text, label) {
+  const words = text.textContent.split(/(?<=\s)/); // each word keeps the spaces or line break after it
+  const pages = [];
+  label.textContent = "page 10 of 10"; // the widest label, so every page fits beside it
+  for (let start = 0; start < words.length;) {
+    let low = 1;
+    let high = words.length - start;
+    while (low < high) { // the most words from `start` that fit
+      const mid = Math.ceil((low + high) / 2);
+      text.textContent = `${words.slice(start, start + mid).join("").trimEnd()} …`;
+      if (overflows(cell)) high = mid - 1;
+      else low = mid;
+    }
+    pages.push(words.slice(start, start + low).join("").trimEnd());
+    start += low;
+  }
+  return pages;
+}
+
+function showTextPage() {
+  for (const paged of view.textPages || []) {
+    const count = paged.pages.length;
+    const index = (((view.textPage || 0) % count) + count) % count;
+    const more = index < paged.pages.length - 1;
+    paged.text.textContent = more ? `${paged.pages[index]} …` : paged.pages[index];
+    paged.label.textContent = `page ${index + 1} of ${paged.pages.length}`;
+  }
+}
+
+function turnTextPage() {
+  if (!view.textPages || !view.textPages.length || pagesHeld()) return;
+  view.textPage = (view.textPage || 0) + 1;
+  showTextPage();
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Fitting: long names, many tables or many rows must never be cut off, so type shrinks until all fits.
 
 const FITS = [
-  { selector: ".wall", property: "--fs", min: 16, step: 2, boxes: (root) => [...root.querySelectorAll(".wall-card")] },
-  { selector: ".tally-list", property: "--fs", min: 20, step: 2 },
+  // Nothing under 24 px (at 1920×1080), even with twelve tables or a long tally (which pages).
+  { selector: ".wall", property: "--fs", min: 24, step: 2, boxes: (root) => [...root.querySelectorAll(".wall-card")] },
+  { selector: ".tally-list", property: "--fs", min: 24, step: 2 },
   { selector: ".one-table", property: "--fs", min: 36, step: 4 },
   { selector: ".final-view", property: "--fs", min: 40, step: 4 },
+  { selector: ".plan-view", property: "--fs", min: 24, step: 2, boxes: (root) => [...root.querySelectorAll(".plan-list")] },
   { selector: ".join-view", property: "--k", min: 0.6, step: 0.05 },
   ...SCORE_FITS,
 ];
@@ -437,7 +561,7 @@ function start() {
   $("sound-toggle").addEventListener("click", toggleSound);
   $("fullscreen-toggle").addEventListener("click", toggleFullscreen);
   setupIdleHiding();
-  const token = tokenFromHash();
+  const token = keepSecretKey("projector");
   if (!token) {
     showFatal("This link is missing its secret key (the part after #k=).");
     return;
@@ -452,8 +576,9 @@ function start() {
     },
   });
   setInterval(tick, TICK_MS);
-  setInterval(turnTallyPage, TALLY_PAGE_MS);
-  window.addEventListener("hashchange", () => location.reload());
+  setInterval(() => { if (!pagesHeld()) turnTallyPage(); }, TALLY_PAGE_MS);
+  window.addEventListener("keydown", stepPages);
+  setInterval(turnTextPage, TEXT_PAGE_MS);
   window.addEventListener("resize", () => {
     view.mainKey = null; // re-fit the type to the new size
     if (view.state) render(view.state);

@@ -10,7 +10,8 @@ and returns a new value. Refusals raise ``DomainError`` and change nothing.
 
 Timer statuses::
 
-    pending --start--> running --pause--> paused --resume/start--> running
+    pending --start--> running                (pending with started_at: the room is on it, clock not started)
+    pending (room on it) --finish--> done --pause--> paused --resume/start--> running
     pending --skip--> skipped
     running/paused --finish--> done
     done/skipped --reopen--> paused
@@ -160,8 +161,10 @@ def extend(t: SegmentTimer, seconds: int, now: float) -> SegmentTimer:
 
 
 def finish(t: SegmentTimer, now: float) -> SegmentTimer:
-    """End a running or paused segment, early or late."""
+    """End a running or paused segment, early or late, or one the room is doing without its clock."""
     if t.status == "pending":
+        if t.started_at is not None:  # the room got there and did it untimed
+            return replace(t, status="done", ended_at=now)
         raise DomainError(
             "invalid_state", "This part of the agenda has not started yet, so it cannot be finished."
         )
@@ -213,6 +216,15 @@ def remaining(t: SegmentTimer, now: float) -> float:
 def actual_seconds(t: SegmentTimer, now: float) -> float:
     """Seconds the segment has actually been running, over all its runs."""
     return t.elapsed_seconds + _run_time(t, now)
+
+
+def recorded_seconds(t: SegmentTimer, now: float) -> float:
+    """How long the segment really took: its clock's running time, or, for one that ended without its clock
+    ever running (the room did it untimed), the time from when the room got there to when it moved on."""
+    ran = actual_seconds(t, now)
+    if t.status == "done" and ran == 0 and t.started_at is not None and t.ended_at is not None:
+        return max(0.0, t.ended_at - t.started_at)
+    return ran
 
 
 def is_times_up(t: SegmentTimer, now: float) -> bool:
@@ -341,19 +353,32 @@ def _with_timer(agenda: Agenda, segment_id: str, timer: SegmentTimer) -> Agenda:
     return replace(agenda, segments=segments)
 
 
-def go_to(agenda: Agenda, segment_id: str, now: float) -> Agenda:
+def go_to(agenda: Agenda, segment_id: str, now: float, *, start_clock: bool = False) -> Agenda:
     """Move the room to ``segment_id``.
 
-    The segment being left is finished if it was running or paused (a pending one stays pending). The target
-    becomes current; if it had ended it is reopened, paused. Nothing starts by itself: the facilitator starts it.
+    The segment being left is finished if it was running or paused, and also if the room was on it without
+    starting its clock (it ran untimed: it ends now, with the time the room got there as its start). The target
+    becomes current and records when the room got there; with ``start_clock`` its clock starts (or carries on,
+    for a segment gone back to), otherwise the facilitator starts it. If it had ended it is reopened.
     Going to the current segment leaves it as it is (reopening it if it had ended).
     """
     target = get_segment(agenda, segment_id)
     leaving = current_segment(agenda)
-    if leaving is not None and leaving.id != segment_id and leaving.timer.status in _ACTIVE:
-        agenda = _with_timer(agenda, leaving.id, finish(leaving.timer, now))
-    if target.timer.status in _ENDED:
-        agenda = _with_timer(agenda, segment_id, reopen(target.timer, now))
+    if leaving is not None and leaving.id != segment_id:
+        if leaving.timer.status in _ACTIVE:
+            agenda = _with_timer(agenda, leaving.id, finish(leaving.timer, now))
+        elif leaving.timer.status == "pending" and leaving.timer.started_at is not None:
+            agenda = _with_timer(agenda, leaving.id, finish(leaving.timer, now))
+    timer = target.timer
+    if timer.status in _ENDED:
+        timer = reopen(timer, now)
+    if leaving is None or leaving.id != segment_id:
+        if timer.status == "pending" and timer.started_at is None:
+            timer = replace(timer, started_at=now)  # the room is here from now, timed or not
+        if start_clock and timer.status != "running":
+            timer = start(timer, now)
+    if timer != target.timer:
+        agenda = _with_timer(agenda, segment_id, timer)
     return replace(agenda, current_id=segment_id)
 
 
@@ -367,14 +392,14 @@ def next_segment_id(agenda: Agenda) -> str | None:
     return None
 
 
-def go_next(agenda: Agenda, now: float) -> Agenda:
+def go_next(agenda: Agenda, now: float, *, start_clock: bool = False) -> Agenda:
     """Finish the current segment and move to the next pending one (the facilitator's "Next")."""
     target = next_segment_id(agenda)
     if target is None:
         raise DomainError(
             "no_next_segment", "There is nothing left on the agenda after this. Use Finish to end this part."
         )
-    return go_to(agenda, target, now)
+    return go_to(agenda, target, now, start_clock=start_clock)
 
 
 def _act_on_current(agenda: Agenda, action: Callable[[SegmentTimer], SegmentTimer]) -> Agenda:
@@ -408,7 +433,7 @@ def planned_vs_actual(agenda: Agenda, now: float) -> list[dict]:
     """One row per segment for the end-of-workshop report. ``over_by_seconds`` is negative when it ran short."""
     rows = []
     for segment in agenda.segments:
-        actual = actual_seconds(segment.timer, now)
+        actual = recorded_seconds(segment.timer, now)
         planned = segment.timer.planned_seconds
         rows.append(
             {

@@ -235,7 +235,8 @@ def tally(
         ballot_count=len(rankings),
         rows=rows,
         top=tuple(row.principle_id for row in rows if row.rank <= cut),
-        cut_tie=_cut_tie(tiers, cut),
+        # With no ballot every principle shares first place: nothing has been tallied, so nothing is tied.
+        cut_tie=_cut_tie(tiers, cut) if rankings else None,
         pairwise=pairwise,
         strongest_paths=strongest,
         warnings=_warnings(method, len(rankings)),

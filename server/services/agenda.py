@@ -83,6 +83,15 @@ class GoTo(Payload):
     segment_id: str = Field(min_length=1, max_length=32)
 
 
+class Move(GoTo):
+    # Start the target's clock as the room gets there (the console's default); false: the facilitator starts it.
+    start: bool = False
+
+
+class Next(Payload):
+    start: bool = False
+
+
 class SetPlanned(Payload):
     segment_id: str = Field(min_length=1, max_length=32)
     planned_seconds: int = Field(ge=60, le=14400)
@@ -139,19 +148,19 @@ def _known(agenda: rules.Agenda, segment_id: str) -> None:
         raise not_found("That agenda segment")
 
 
-@command("agenda.go_to", roles={"facilitator"}, payload=GoTo, statements_only=True)
-async def go_to(ctx: Context, actor: Actor, p: GoTo):
+@command("agenda.go_to", roles={"facilitator"}, payload=Move, statements_only=True)
+async def go_to(ctx: Context, actor: Actor, p: Move):
     def move(agenda: rules.Agenda) -> rules.Agenda:
         _known(agenda, p.segment_id)
-        return rules.go_to(agenda, p.segment_id, ctx.now)
+        return rules.go_to(agenda, p.segment_id, ctx.now, start_clock=p.start)
 
     await _change(ctx, move)
     await _projector_follows_the_agenda(ctx)
 
 
-@command("agenda.next", roles={"facilitator"}, payload=NoArguments, statements_only=True)
-async def next_segment(ctx: Context, actor: Actor, p: NoArguments):
-    await _change(ctx, lambda a: rules.go_next(a, ctx.now))
+@command("agenda.next", roles={"facilitator"}, payload=Next, statements_only=True)
+async def next_segment(ctx: Context, actor: Actor, p: Next):
+    await _change(ctx, lambda a: rules.go_next(a, ctx.now, start_clock=p.start))
     await _projector_follows_the_agenda(ctx)
 
 

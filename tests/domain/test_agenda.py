@@ -34,6 +34,7 @@ from server.domain.agenda import (
     pause,
     pause_current,
     planned_vs_actual,
+    recorded_seconds,
     remaining,
     reopen,
     resume,
@@ -725,10 +726,40 @@ def test_engine_does_not_care_about_kinds():
 # ---------------------------------------------------------------------------------------------------------------
 
 
+ARRIVED = dataclasses.replace(PENDING, started_at=1450.0)  # the room got there at 1450, clock not started
+
+
 def test_go_to_finishes_a_running_current_and_does_not_start_the_target():
     a = Agenda((seg("a", RUNNING), seg("b")), "a")
     result = go_to(a, "b", 1450.0)
-    assert result == Agenda((seg("a", DONE), seg("b", PENDING)), "b")
+    assert result == Agenda((seg("a", DONE), seg("b", ARRIVED)), "b")
+
+
+def test_go_to_with_start_clock_starts_the_target():
+    a = Agenda((seg("a", RUNNING), seg("b")), "a")
+    result = go_to(a, "b", 1450.0, start_clock=True)
+    assert result.segments[0] == seg("a", DONE)
+    assert result.segments[1].timer == SegmentTimer(600, "running", 2050.0, 600.0, 0.0, 1450.0, 1450.0, None)
+
+
+def test_go_to_with_start_clock_resumes_a_segment_gone_back_to():
+    a = Agenda((seg("a", DONE), seg("b", RUNNING)), "b")
+    result = go_to(a, "a", 1450.0, start_clock=True)
+    assert result.segments[0].timer == SegmentTimer(600, "running", 1600.0, 150.0, 450.0, 1450.0, 1000.0, None)
+
+
+def test_leaving_a_segment_run_untimed_records_its_real_start_and_end():
+    a = Agenda((seg("a", RUNNING), seg("b"), seg("c")), "a")
+    a = go_to(a, "b", 1450.0)  # the facilitator moves on without starting b's clock
+    a = go_to(a, "c", 2050.0, start_clock=True)
+    b = a.segments[1].timer
+    assert (b.status, b.started_at, b.ended_at) == ("done", 1450.0, 2050.0)
+    assert recorded_seconds(b, 9999.0) == 600.0
+    rows = {row["id"]: row for row in planned_vs_actual(a, 2100.0)}
+    assert rows["b"]["status"] == "done" and rows["b"]["actual_seconds"] == 600.0
+    assert rows["b"]["over_by_seconds"] == 0.0
+    # A timed segment's actual is its clock's running time, pauses left out.
+    assert rows["a"]["actual_seconds"] == 450.0
 
 
 def test_go_to_finishes_a_paused_current():
@@ -738,14 +769,16 @@ def test_go_to_finishes_a_paused_current():
     assert result.current_id == "b"
 
 
-def test_go_to_leaves_a_pending_current_pending():
+def test_go_to_leaves_a_pending_current_the_room_never_reached_pending():
     a = Agenda((seg("a"), seg("b")), "a")
-    assert go_to(a, "b", 1000.0) == Agenda((seg("a"), seg("b")), "b")
+    assert go_to(a, "b", 1000.0) == Agenda((seg("a"), seg("b", dataclasses.replace(PENDING, started_at=1000.0))), "b")
 
 
 def test_go_to_leaves_an_ended_current_alone():
     a = Agenda((seg("a", DONE), seg("b"), seg("c", SKIPPED)), "a")
-    assert go_to(a, "b", 5000.0) == Agenda((seg("a", DONE), seg("b"), seg("c", SKIPPED)), "b")
+    assert go_to(a, "b", 5000.0) == Agenda(
+        (seg("a", DONE), seg("b", dataclasses.replace(PENDING, started_at=5000.0)), seg("c", SKIPPED)), "b"
+    )
 
 
 def test_go_to_a_done_segment_reopens_it_paused():
@@ -769,7 +802,7 @@ def test_go_to_a_skipped_segment_reopens_it_paused():
 
 def test_go_to_when_no_current():
     a = Agenda((seg("a"), seg("b")), None)
-    assert go_to(a, "b", 1000.0) == Agenda((seg("a"), seg("b")), "b")
+    assert go_to(a, "b", 1000.0) == Agenda((seg("a"), seg("b", dataclasses.replace(PENDING, started_at=1000.0))), "b")
 
 
 def test_go_to_the_running_current_changes_nothing():
@@ -838,7 +871,9 @@ def test_next_segment_id_empty_agenda():
 def test_go_next_finishes_current_and_moves_on():
     a = Agenda((seg("a", RUNNING), seg("b", DONE), seg("c")), "a")
     result = go_next(a, 1450.0)
-    assert result == Agenda((seg("a", DONE), seg("b", DONE), seg("c")), "c")
+    assert result == Agenda((seg("a", DONE), seg("b", DONE), seg("c", ARRIVED)), "c")
+    started = go_next(a, 1450.0, start_clock=True)
+    assert started.segments[2].timer.status == "running"
 
 
 def test_go_next_at_the_end_is_refused():

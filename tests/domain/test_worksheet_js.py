@@ -6,15 +6,25 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import pytest
+
 from tests.conftest import require_service
 from tests.live import ROOT
 
 
-def test_the_browser_worksheet_binding_keeps_concurrent_typing_whole():
+@pytest.mark.parametrize(
+    "script",
+    [
+        "tests/js/worksheet_binding.test.mjs",
+        # What others at a table changed, told to screen readers: gathered, never a phone's own (issue 14).
+        "tests/js/table_news.test.mjs",
+    ],
+)
+def test_the_browser_worksheet_binding_keeps_concurrent_typing_whole(script):
     node = shutil.which("node")
     require_service("node", node is not None)
     result = subprocess.run(
-        [node, "--experimental-default-type=module", "--test", "tests/js/worksheet_binding.test.mjs"],
+        [node, "--experimental-default-type=module", "--test", script],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

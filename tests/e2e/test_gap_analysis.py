@@ -57,10 +57,10 @@ async def test_gap_analysis_next_steps_and_the_report(browser, server, tmp_path)
     red = [await join_phone(browser, errors, join_url, "Red", f"Red {i}") for i in (1, 2)]
     blue = await join_phone(browser, errors, join_url, "Blue", "Blue 1")
 
-    # The gap block follows the confirmed five: on to the first priority, timer started.
+    # The gap block follows the confirmed five: on to the first priority, whose timer starts as the room moves on.
     await expect(tid(console, "segment-row")).to_have_count(3 + 5 + 1)
     await facilitator_click(console, "agenda-next")
-    await facilitator_click(console, "agenda-start")
+    await expect(tid(console, "agenda-pause")).to_be_visible()
     for phone in red + [blue]:
         await expect(tid(phone, "segment-title")).to_have_text("Gap analysis: Accessibility")
         await expect(tid(phone, "worksheet-cell")).to_have_count(6)
@@ -100,7 +100,7 @@ async def test_gap_analysis_next_steps_and_the_report(browser, server, tmp_path)
 
     # Second gap segment: the phones move to the next priority's worksheet.
     await facilitator_click(console, "agenda-next")
-    await facilitator_click(console, "agenda-start")
+    await expect(tid(console, "agenda-pause")).to_be_visible()
     for phone in red:
         await expect(tid(phone, "segment-title")).to_have_text("Gap analysis: Needs-Led")
     await tid(red[1], "worksheet-cell", cell="training").fill("Trauma-informed practice for reception staff")

@@ -134,7 +134,9 @@ async def test_import_a_word_tool_then_rank_on_phones_and_see_the_heat_map_and_t
         await expect(tid(phone, "agreed-badge")).to_be_visible()
     await red.screenshot(path=str(server.log_path.parent / "phone-picker.png"), full_page=True)
 
-    # In-app scoring: Red scores a principle on the phone; the facilitator records the agreed score.
+    # In-app scoring: Red scores a principle on the phone; the facilitator records the agreed score. The
+    # optional scores panel is folded while scoring is closed: the facilitator opens it first.
+    await console.locator('[data-testid="fold-toggle"][data-panel="scores-section"]').click()
     await tid(console, "scoring-toggle").click()
     score_item = tid(red, "score-item", principle_id="syn-2")
     await expect(score_item).to_be_visible()

@@ -124,6 +124,7 @@ function vectorCovers(server, local) {
  *   storagePrefix                            keep unsaved edits in localStorage under this prefix (optional)
  *   onStatus(id, status)                     "saved" | "saving" | "unsaved" | "offline" | "error"
  *   onError(id, ack)                         a refusal to show
+ *   onRemote(id, cell)                       someone else changed a box shown here (for screen readers)
  */
 export function createWorksheetSync(options) {
   const { send, sync, storagePrefix, onStatus, onError } = options;
@@ -363,6 +364,7 @@ export function createWorksheetSync(options) {
 
     function observe(event, transaction) {
       if (transaction.origin === LOCAL) return;
+      if (transaction.origin === REMOTE && options.onRemote) options.onRemote(id, cell);
       if (composing) {
         deferred.push(event.delta);
         return;
