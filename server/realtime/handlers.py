@@ -132,8 +132,7 @@ class SocketHandlers:
                 await self.sio.disconnect(sid)
                 return
             snapshot = await self._snapshot(actor)
-            # This worker holds the socket: send it directly, not through Redis to every worker.
-            await self.sio.emit("snapshot", snapshot, to=sid, ignore_queue=True)
+            await self.sio.emit("snapshot", snapshot, to=sid)  # this worker holds the socket
         except Exception:
             log.exception("could not welcome %s; the client will ask with sync", sid)
 
