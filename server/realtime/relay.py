@@ -57,12 +57,12 @@ class RedisRelay:
         self.redis_options = {**REDIS_OPTIONS, **(redis_options or {})}
         self.worker = uuid.uuid4().hex  # our own messages come back on the channel: skipped by this
         self.on_events: Callable[[list[Event]], Awaitable[None]] | None = None  # events from other workers
-        self.on_resync: Callable[[], Awaitable[None]] | None = (
-            None  # this worker's clients may have missed some
-        )
+        # Called when this worker's clients may have missed events (they are sent fresh snapshots).
+        self.on_resync: Callable[[], Awaitable[None]] | None = None
         self.listening = False
         self._subscribed = asyncio.Event()
         self._publisher: Redis | None = None  # publications and the listener use separate connections
+        self._sentinel: Sentinel | None = None  # with redis+sentinel://, one for every connection
         self._listener: asyncio.Task | None = None
         self._resync_owed = False
         self._owed_task: asyncio.Task | None = None
@@ -73,8 +73,9 @@ class RedisRelay:
         """A new client for ``url``: ``redis://``, ``rediss://`` (TLS), ``unix://`` or ``redis+sentinel://``."""
         if urlparse(self.url).scheme == "redis+sentinel":
             sentinels, service, options = parse_sentinel_url(self.url)
-            sentinel = Sentinel(sentinels, **{**self.redis_options, **options})
-            return sentinel.master_for(service or self.channel)
+            if self._sentinel is None:
+                self._sentinel = Sentinel(sentinels, **{**self.redis_options, **options})
+            return self._sentinel.master_for(service or self.channel)
         return Redis.from_url(self.url, **self.redis_options)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -107,6 +108,10 @@ class RedisRelay:
         self._listener = None
         await _close_quietly(self._publisher)
         self._publisher = None
+        if self._sentinel is not None:
+            for client in self._sentinel.sentinels:
+                await _close_quietly(client)
+            self._sentinel = None
 
     # --- publishing ------------------------------------------------------------------------------------------
 
