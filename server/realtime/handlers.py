@@ -78,7 +78,8 @@ class SocketHandlers:
 
     async def connect(self, sid: str, environ: Any = None, auth: Any = None, *extra: Any):
         if self._is_live(sid):
-            # A client *event* named "connect" (socket.io routes it here): not a connection. Refuse it.
+            # A client *event* named "connect" (socket.io routes it here): not a connection. Refuse it. (A
+            # connection is only pre-connected while this runs, since python-socketio 5.18.0: pyproject.toml.)
             return refusal(unknown_event("connect"))
         ip = client_address(environ if isinstance(environ, dict) else {})
         try:
