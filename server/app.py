@@ -20,13 +20,8 @@ from starlette.middleware import Middleware
 from . import process_tuning
 from .db import SessionFactory, make_engine, make_session_factory
 from .realtime.handlers import SocketHandlers
-from .realtime.transport import (
-    RedisManager,
-    SocketIOBroadcaster,
-    create_socket_server,
-    resync_local_clients,
-    start_manager,
-)
+from .realtime.relay import RedisRelay
+from .realtime.transport import SocketIOBroadcaster, create_relay, create_socket_server, resync_local_clients
 from .services import access, agenda, consensus, display, plan, rankings, report_links, scores, worksheets  # noqa: F401  (register their commands)
 from .services.commands import CommandBus
 from .services.guesses import Guesses
@@ -53,6 +48,7 @@ class Services:
     worker_id: str
     parsers: ParserPool  # files and exports from outside are parsed in its child processes
     guesses: Guesses  # limits on guessing passwords and join codes, across workers with Redis
+    relay: RedisRelay | None  # with REDIS_URL: broadcasts to and from the other workers
     draining: bool = False  # set when shutting down: /readyz answers 503 so balancers stop sending work
 
 
@@ -60,7 +56,8 @@ def build_services(settings: Settings) -> Services:
     engine = make_engine(settings)
     sessions = make_session_factory(engine)
     sio = create_socket_server(settings)
-    broadcaster = SocketIOBroadcaster(sio)
+    relay = create_relay(settings)
+    broadcaster = SocketIOBroadcaster(sio, relay)
     bus = CommandBus(sessions, broadcaster)
     worker_id = uuid.uuid4().hex
     presence = PresenceTracker(
@@ -72,14 +69,24 @@ def build_services(settings: Settings) -> Services:
         heartbeat_interval=settings.heartbeat_interval,
         publish_delay=settings.presence_publish_delay,
     )
-    if isinstance(sio.manager, RedisManager):
+    if relay is not None:
         # Broadcasts lost while Redis was unreachable: send this worker's clients fresh snapshots.
-        sio.manager.on_resync = lambda: resync_local_clients(sio, sessions, time.time)
+        relay.on_resync = lambda: resync_local_clients(sio, sessions, time.time)
     guesses = Guesses.from_settings(settings)
     SocketHandlers(sio, bus, presence, guesses, settings).register()
     parsers = ParserPool.from_settings(settings)
     return Services(
-        settings, engine, sessions, sio, bus, presence, template_environment(), worker_id, parsers, guesses
+        settings,
+        engine,
+        sessions,
+        sio,
+        bus,
+        presence,
+        template_environment(),
+        worker_id,
+        parsers,
+        guesses,
+        relay,
     )
 
 
@@ -134,13 +141,10 @@ async def _start(services: Services) -> None:
     except Exception:
         # Serve all the same (/readyz says what is wrong); the heartbeat keeps trying.
         log.exception("could not reach the database at start-up")
-    if isinstance(services.sio.manager, RedisManager):
-        start_manager(services.sio)
-        for _ in range(30):  # up to 3 s: the first clients should not connect before the subscription
-            if services.sio.manager.listening:
-                break
-            await asyncio.sleep(0.1)
-        else:
+    if services.relay is not None:
+        services.relay.start()
+        # Up to 3 s: the first clients should not connect before the subscription.
+        if not await services.relay.wait_listening(3.0):
             log.warning("not listening to Redis yet; serving anyway (clients are resynced when it is back)")
 
 
@@ -151,6 +155,6 @@ async def _stop(services: Services) -> None:
         await services.presence.leave()
     except Exception:
         log.warning("could not remove this worker's presence rows; the others will sweep them")
-    if isinstance(services.sio.manager, RedisManager):
-        await services.sio.manager.close()
+    if services.relay is not None:
+        await services.relay.close()
     await services.engine.dispose()

@@ -81,7 +81,8 @@ class SocketHandlers:
 
     async def connect(self, sid: str, environ: Any = None, auth: Any = None, *extra: Any):
         if self._is_live(sid):
-            # A client *event* named "connect" (socket.io routes it here): not a connection. Refuse it.
+            # A client *event* named "connect" (socket.io routes it here): not a connection. Refuse it. (A
+            # connection is only pre-connected while this runs, since python-socketio 5.18.0: pyproject.toml.)
             return refusal(unknown_event("connect"))
         ip = client_address(environ if isinstance(environ, dict) else {})
         try:
@@ -136,8 +137,7 @@ class SocketHandlers:
                 await self.sio.disconnect(sid)
                 return
             snapshot = await self._snapshot(actor)
-            # This worker holds the socket: send it directly, not through Redis to every worker.
-            await self.sio.emit("snapshot", snapshot, to=sid, ignore_queue=True)
+            await self.sio.emit("snapshot", snapshot, to=sid)  # this worker holds the socket
         except Exception:
             log.exception("could not welcome %s; the client will ask with sync", sid)
 

@@ -162,11 +162,10 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unavailable ({exc.__class__.__name__})"
-    manager = services.sio.manager
-    if services.settings.redis_url and hasattr(manager, "ping"):
+    if services.relay is not None:
         try:
-            await manager.ping(timeout=READY_TIMEOUT)
-            checks["redis"] = "ok" if manager.listening else "reconnecting"
+            await services.relay.ping(timeout=READY_TIMEOUT)
+            checks["redis"] = "ok" if services.relay.listening else "reconnecting"
         except Exception as exc:
             checks["redis"] = f"unavailable ({exc.__class__.__name__})"
     else:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+import httpx
 import pytest
 import socketio
 
-from server.client import WorkshopClient
+from server.client import WorkshopClient, join
 from tests.live import eventually
 from tests.realtime.conftest import open_room
 
@@ -48,6 +49,29 @@ async def test_connect_gives_a_snapshot_for_the_role(shared_server):
         assert [p["id"] for p in facilitator.state["principles"]] == PRINCIPLES
         assert [s["kind"] for s in facilitator.state["agenda"]["segments"]] == ["rank", "share", "consensus"]
         await eventually(lambda: facilitator.state["presence"]["tables"].get(room.table_ids[1]) == 1)
+    finally:
+        await room.close()
+
+
+async def test_one_process_serves_the_polling_fallback(shared_server):
+    """Without Redis the long-polling fallback works (a venue whose network blocks websockets): a phone on
+    polling and a console on a websocket see each other's changes."""
+    async with httpx.AsyncClient() as http:
+        config = (await http.get(f"{shared_server.url}/api/config", timeout=30)).json()
+    assert "polling" in config["transports"]
+    room = await open_room(shared_server, table_count=1)
+    try:
+        t0 = room.table_ids[0]
+        joined = await join(shared_server.url, room.code, t0)
+        phone = await room.connect(joined["participant_token"], transports=["polling"])
+        assert phone.sio.transport() == "polling"
+        facilitator = await room.facilitator()
+        ack = await phone.call("ranking.edit", {"base_revision": 0, "op": "add", "principle_id": PRINCIPLES[0]})
+        assert ack["ok"], ack
+        await eventually(lambda: ranking(facilitator, t0)["items"] == [PRINCIPLES[0]])
+        assert (await facilitator.call("display.set", {"mode": "rankings"}))["ok"]
+        await eventually(lambda: phone.state["display"]["mode"] == "rankings")
+        assert phone.sio.transport() == "polling"
     finally:
         await room.close()
 
