@@ -32,10 +32,17 @@ from .guards import NO_STORE, client_ip, creation_limit
 RENDERERS = {"docx": "docx", "xlsx": "xlsx", "zip": "csv", "html": "html"}
 
 
-# Reports are made in one thread of their own, one at a time per process: off the event loop that serves the
-# live workshops, and a workshop of many worksheets asked for in five formats at once holds one report's
-# memory at a time, not five (a report of 1,860 worksheets is minutes of CPU and ~100 MB).
+# Reports are made one at a time per process (rows read, then rendered in a thread of their own): off the event
+# loop that serves the live workshops, and a workshop of many worksheets asked for in five formats at once
+# holds one report's rows and document at a time, not five (1,860 worksheets: minutes of CPU, ~150 MB).
 _REPORT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report")
+
+
+def _report_turn(request: Request) -> asyncio.Lock:
+    state = request.app.state
+    if getattr(state, "report_turn", None) is None:
+        state.report_turn = asyncio.Lock()  # made in the serving loop
+    return state.report_turn
 
 
 def _make(fmt: str, rows) -> bytes:
@@ -85,12 +92,17 @@ async def report(request: Request) -> Response:
             if workshop is None:
                 raise unauthenticated()  # not "not found": the id alone must not tell a workshop exists
             await _authorised(request, session, workshop_id, fmt)
-            rows = await load_report_rows(session, workshop, time.time())
     except CommandError as exc:
         return _refused(exc)
     media_type, _suffix = FORMATS[fmt]
-    loop = asyncio.get_running_loop()
-    body = await loop.run_in_executor(_REPORT_THREAD, _make, fmt, rows)
+    async with _report_turn(request):
+        async with services.sessions() as session:
+            workshop = await session.get(Workshop, workshop_id)
+            if workshop is None:
+                return _refused(unauthenticated())  # deleted while waiting for its turn
+            rows = await load_report_rows(session, workshop, time.time())
+        body = await asyncio.get_running_loop().run_in_executor(_REPORT_THREAD, _make, fmt, rows)
+        del rows
     # The printable page opens in the browser (to read, print or "Save as PDF"); the others download.
     disposition = "inline" if fmt == "html" else "attachment"
     headers = {
