@@ -8,9 +8,14 @@ import sys
 
 import pytest
 import pytest_asyncio
+from playwright.async_api import expect
 
 from tests.conftest import require_service
 from tests.live import ROOT, LiveServer
+
+# Every expect() waits for its condition; on a busy machine a page can take far longer than Playwright's 5 s
+# default to get there (an import preview parsed in a child process, say). The ceiling only shows when a test fails.
+expect.set_options(timeout=30_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
