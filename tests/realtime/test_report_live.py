@@ -27,7 +27,8 @@ async def test_report_downloads_and_import(shared_server):
         assert ack["ok"] and set(ack["links"]) == {"docx", "xlsx", "zip", "json", "html"}
         workshop_id = room.created["workshop"]["id"]
         token = room.created["facilitator_token"]
-        async with httpx.AsyncClient(base_url=shared_server.url) as http:
+        # Generous: exports and imports are built and parsed in child processes, slow on a busy machine.
+        async with httpx.AsyncClient(base_url=shared_server.url, timeout=60) as http:
             bodies = {}
             for fmt, link in ack["links"].items():
                 assert token not in link
