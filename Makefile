@@ -1,17 +1,30 @@
 # make run   - set up .venv, migrate the SQLite database under var/, serve on http://127.0.0.1:8000
 # make test  - set up .venv and run the whole test suite
+# make lock  - refresh requirements-lock.txt after a change to pyproject.toml's dependencies (keeps the other pins)
+# make lock-upgrade - move every pin of requirements-lock.txt to the newest release pyproject.toml allows
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Every Python dependency of the app and its tests, exact versions with their hashes (pip-tools). .venv gets
+# exactly these; the wheel keeps pyproject.toml's ranges for people who install it into their own environment.
+LOCK   := requirements-lock.txt
+PIP_VERSION := 26.3
+# The lock tool lives in a venv of its own, so that it never enters the app's.
+LOCK_VENV := .venv-lock
+PIP_TOOLS_VERSION := 7.7.0
+LOCK_INDEX ?= https://pypi.org/simple
 
-.PHONY: setup run test demo lint vendor bench clean sample-report
+.PHONY: setup run test demo lint vendor bench lock lock-upgrade clean sample-report
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+	  echo "pyproject.toml asks for something $(LOCK) does not hold: run make lock"; exit 1; }
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -46,5 +59,20 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python -m bench --plot bench/latency-vs-load.png $(BENCH_ARGS)
 
+$(LOCK_VENV)/.installed-stamp:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION)
+	@touch $@
+
+# Resolved against PyPI itself (no local mirrors or find-links from pip's configuration) for Python 3.11, with
+# the hashes of every file of each pinned release, so the same lock installs on other platforms too.
+lock: $(LOCK_VENV)/.installed-stamp
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+	  $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra test \
+	  --no-emit-index-url --no-emit-find-links --index-url $(LOCK_INDEX) $(LOCK_ARGS) -o $(LOCK) pyproject.toml
+
+lock-upgrade: LOCK_ARGS = --upgrade
+lock-upgrade: lock
+
 clean:
-	rm -rf $(VENV) var build dist *.egg-info
+	rm -rf $(VENV) $(LOCK_VENV) var build dist *.egg-info

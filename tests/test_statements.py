@@ -203,6 +203,13 @@ async def names_stored(sessions) -> list[str]:
         return [r.id for r in await statements.all_rows(session, READ_ALL, {})]
 
 
+async def until_all_wait(tasks) -> None:
+    """Let the event loop run until each task has started and waits (for the lock): no clock involved."""
+    for _ in range(10):
+        await asyncio.sleep(0)  # one turn of the loop
+    assert not any(t.done() for t in tasks)
+
+
 async def test_turns_waiting_together_run_in_one_trip_each_its_own_transaction(
     sessions, monkeypatch, database_url
 ):
@@ -212,7 +219,7 @@ async def test_turns_waiting_together_run_in_one_trip_each_its_own_transaction(
     order: list[str] = []
     async with lock:  # someone else's turn: these wait, together
         waiting = [asyncio.ensure_future(turns.run(add_and_maybe_fail, n, order)) for n in names]
-        await asyncio.sleep(0.05)
+        await until_all_wait(waiting)
         assert order == []  # nothing runs while the lock is held elsewhere
         trips = Trips(monkeypatch)
     answers = await asyncio.gather(*waiting, return_exceptions=True)
@@ -234,7 +241,7 @@ async def test_turns_in_batches_of_at_most_the_batch_size(tmp_path, monkeypatch)
     order: list[str] = []
     async with lock:
         waiting = [asyncio.ensure_future(turns.run(add_and_maybe_fail, f"n{i}", order)) for i in range(5)]
-        await asyncio.sleep(0.01)
+        await until_all_wait(waiting)
         trips = Trips(monkeypatch)
     assert await asyncio.gather(*waiting) == [f"N{i}" for i in range(5)]
     assert trips.functions == ["_drive_each"] * 3

@@ -84,6 +84,22 @@ async def _workshop(base_url: str) -> dict:
         return response.json()
 
 
+SETTLED = """async () => {
+  const pending = Array.from(document.images).filter((image) => !image.complete);
+  await Promise.all(pending.map((image) => new Promise((done) => {
+    image.addEventListener("load", done, { once: true });
+    image.addEventListener("error", done, { once: true });
+  })));
+  await new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
+}"""
+
+
+async def settled(page: Page) -> None:
+    """Every image in the page has loaded or failed (an injected one's request has reached the probe) and a
+    frame has been drawn since (events such as securitypolicyviolation are dispatched by then)."""
+    await page.evaluate(SETTLED)
+
+
 class Probe:
     """Records anything that would mean user text was parsed as HTML or run."""
 
@@ -102,7 +118,7 @@ class Probe:
         await route.fulfill(status=404)  # an error, so an injected onerror would fire
 
     async def assert_inert(self, page: Page, where: str, shown: list[str]) -> None:
-        await page.wait_for_timeout(300)  # let any injected image load
+        await settled(page)
         injected = await page.evaluate("document.querySelectorAll('[data-xss]').length")
         violations = await page.evaluate("window.__violations")
         assert (self.requests, self.dialogs, injected, violations) == ([], [], 0, []), where
@@ -163,7 +179,7 @@ async def test_script_and_html_in_user_text_never_runs(browser, server):
             assert (await helper.call("display.set", {"mode": mode}))["ok"]
         finally:
             await helper.close()
-        await projector.wait_for_timeout(400)
+        await expect(projector.locator(f'#proj-main[data-mode="{mode}"]')).to_be_attached()
         await probe.assert_inert(projector, f"projector ({mode})", [])
 
     # Every field's text reached at least one page as text (so the checks above were not vacuous).
@@ -174,7 +190,7 @@ async def test_script_and_html_in_user_text_never_runs(browser, server):
     assert errors == []
     # The control: HTML that *is* injected is caught by the same probes.
     await console.evaluate(f"document.body.insertAdjacentHTML('beforeend', {TEXT['tableA']!r})")
-    await console.wait_for_timeout(300)
+    await settled(console)
     assert any("/xss-probe/tableA" in url for url in probe.requests)
     assert await console.evaluate("document.querySelectorAll('[data-xss]').length") >= 1
 

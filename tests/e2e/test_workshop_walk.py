@@ -37,14 +37,16 @@ def tid(page: Page, name: str, **data):
     return page.locator(selector)
 
 
+# A guarded console action opens its dialog in the click's own task (or its promises): once a frame has been
+# drawn after the click, the dialog is open or the action was not guarded. No clock decides.
+ASKED = """() => new Promise((done) => requestAnimationFrame(() => setTimeout(() =>
+  done(Boolean(document.querySelector("#ask-dialog[open]"))))))"""
+
+
 async def confirm_if_asked(page: Page) -> None:
     """Guarded console actions open a dialog; the facilitator confirms."""
-    ok = page.locator("#ask-dialog[open] #ask-ok")
-    try:
-        await ok.wait_for(state="visible", timeout=1500)
-    except Exception:
-        return
-    await ok.click()
+    if await page.evaluate(ASKED):
+        await page.locator("#ask-dialog[open] #ask-ok").click()
 
 
 async def facilitator_click(page: Page, name: str, **data) -> None:

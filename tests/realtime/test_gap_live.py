@@ -131,12 +131,19 @@ async def test_a_restart_in_the_middle_of_the_gap_analysis_loses_nothing_seen_sa
 
     typists = [asyncio.create_task(keep_typing(i)) for i in range(len(phones))]
     await eventually(lambda: len(saved) >= 15, timeout=15)
+    def each_phone(words: set[str], since: set[str], at_least: int = 1) -> bool:
+        """Each phone has at least ``at_least`` of ``words`` that are not in ``since``."""
+        new = words - since
+        return all(sum(w.startswith(f"p{i}w") for w in new) >= at_least for i in range(len(phones)))
+
     fresh_server.kill()
-    saved_at_kill = set(saved)
-    await asyncio.sleep(0.5)  # they type on while the server is down
+    saved_at_kill, typed_at_kill = set(saved), set(typed)
+    # They type on while the server is down (once the call in flight at the kill has timed out, in 10 s).
+    await eventually(lambda: each_phone(typed, typed_at_kill, 3), timeout=40)
     fresh_server.start()
     await eventually(lambda: all(p.snapshots >= 2 for p in phones), timeout=20)
-    await asyncio.sleep(0.5)
+    typed_at_return = set(typed)
+    await eventually(lambda: each_phone(saved, typed_at_return), timeout=20)  # and on, saved, once it is back
     stop.set()
     await asyncio.gather(*typists)
     for phone in phones:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 
 import httpx
 import pytest
@@ -102,12 +103,24 @@ async def visitor(server):
 EDIT = {"base_revision": 0, "op": "add", "principle_id": "needs-led"}
 
 
+async def until_refused(call, most: int = 200) -> tuple[list[dict], float]:
+    """Call until the first refusal: every ack, and the seconds it took (the buckets refill meanwhile, so how
+    many get through depends on how fast the machine is; the tests bound it by the time taken)."""
+    started = time.monotonic()
+    acks = [await call()]
+    while acks[-1]["ok"]:
+        assert len(acks) < most, "never refused"
+        acks.append(await call())
+    return acks, time.monotonic() - started
+
+
 async def test_events_per_connection_are_rate_limited_with_a_retry_after(visitor):
     created = await visitor.workshop(1)
     phone = await visitor.connect(await visitor.join(created, 0))
     other = await visitor.connect(await visitor.join(created, 0))
-    acks = [await phone.call("clock") for _ in range(7)]
-    assert [a["ok"] for a in acks] == [True] * 5 + [False] * 2
+    acks, seconds = await until_refused(lambda: phone.call("clock"))
+    # The burst of 5 at once, then no more than 2 a second (on a quiet machine: exactly 5, then refused).
+    assert 5 <= len(acks) - 1 <= 5 + 2 * seconds + 1
     refused = acks[-1]["error"]
     assert refused["code"] == "rate_limited" and refused["retry_after"] >= 1 and refused["message"]
     # Not disconnected; the other phone is not slowed down; after the wait it works again.
@@ -125,9 +138,11 @@ async def test_events_per_address_are_shared_by_its_connections(visitor):
         await visitor.connect(created["facilitator_token"]),
         await visitor.connect(created["projector_token"]),
     ]
-    acks = [await clients[i % 4].call("clock") for i in range(17)]
-    # Each connection stayed within its own 5, but together they used the address's 16.
-    assert [a["ok"] for a in acks] == [True] * 16 + [False]
+    calls = itertools.count()
+    acks, seconds = await until_refused(lambda: clients[next(calls) % 4].call("clock"))
+    # Each connection stayed within its own 5 (and 2 a second), but together they used the address's 16 (and
+    # 0.5 a second; on a quiet machine: exactly 16, then refused).
+    assert 16 <= len(acks) - 1 <= 16 + 0.5 * seconds + 1
     assert acks[-1]["error"]["code"] == "rate_limited"
     assert all(c.sio.connected for c in clients)
 

@@ -11,13 +11,14 @@ import os
 import signal
 import time
 
+import asyncpg
 import httpx
 import pytest
 import socketio
 
 from server.client import WorkshopClient, new_command_id
 from tests.scaleout.cluster import Balancer, eventually
-from tests.scaleout.conftest import open_room, room_at, sql
+from tests.scaleout.conftest import Room, open_room, pg_dsn, room_at, sql
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.redis, pytest.mark.postgres]
 
@@ -130,18 +131,62 @@ async def lock_updates(client: WorkshopClient) -> int:
     return sum(1 for u in client.updates if u.get("type") == "workshop" and u["workshop"]["rankings_locked"])
 
 
+async def timed_room(url: str) -> Room:
+    """A workshop that locks its rankings when its running timer (30 minutes) runs out."""
+    room = await open_room(url, table_count=1)
+    facilitator = await room.facilitator(url)
+    assert (await facilitator.call("agenda.set_lock_on_timeout", {"enabled": True}))["ok"]
+    assert (await facilitator.call("agenda.start"))["ok"]
+    return room
+
+
+async def every_worker_polls_again(db: str, canary: Room, workers: int) -> None:
+    """Return once each of the ``workers`` live workers has run a scheduler pass that began after this call.
+
+    ``canary`` (a ``timed_room``) is made due while the test holds its workshop row: the next pass of each
+    worker nominates it and its lock waits for the row. A worker's passes run one after another, so once
+    ``workers`` locks wait, every pass that began before this call has finished. Then the row is let go and the
+    canary locks, once."""
+    holder = await asyncpg.connect(pg_dsn(db))
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT 1 FROM workshop WHERE id = $1 FOR UPDATE", canary.workshop_id)
+            await sql(
+                db,
+                "UPDATE segment SET deadline = $1 WHERE status = 'running' AND workshop_id = $2",
+                time.time(),
+                canary.workshop_id,
+            )
+            await eventually(lambda: _waiting_passes(db, workers), timeout=30)
+    finally:
+        await holder.close()
+    locked = "SELECT rankings_locked FROM workshop WHERE id = $1"
+    await eventually(lambda: _first(db, locked, canary.workshop_id, "rankings_locked"), timeout=30)
+
+
+async def _waiting_passes(db: str, expected: int) -> bool:
+    # Behind the test's hold, or behind a lock that waits for it: what waits in this database waits for the row.
+    query = (
+        "SELECT count(*) AS n FROM pg_stat_activity"
+        " WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0"
+    )
+    waiting = (await sql(db, query))[0]["n"]
+    assert waiting <= expected  # one waiting pass per worker, never more
+    return waiting == expected
+
+
+async def _first(db: str, query: str, arg, column: str):
+    return (await sql(db, query, arg))[0][column]
+
+
 async def test_a_timeout_locks_each_workshop_exactly_once_across_workers(cluster):
     """Both workers poll for due timers every 0.2 s; six workshops run out at the same instant."""
     a, b = cluster.workers
     db = cluster.database_url
-    rooms = [await open_room(a.url, table_count=1) for _ in range(6)]
+    rooms = [await timed_room(a.url) for _ in range(6)]
+    canary = await timed_room(b.url)
     try:
-        watchers = []
-        for room in rooms:
-            facilitator, projector = await room.facilitator(a.url), await room.projector(b.url)
-            assert (await facilitator.call("agenda.set_lock_on_timeout", {"enabled": True}))["ok"]
-            assert (await facilitator.call("agenda.start"))["ok"]
-            watchers.append((facilitator, projector))
+        watchers = [(room.clients[0], await room.projector(b.url)) for room in rooms]
         ids = [room.workshop_id for room in rooms]
         versions = "SELECT id, version FROM workshop WHERE id = ANY($1)"
         before = {r["id"]: r["version"] for r in await sql(db, versions, ids)}
@@ -155,13 +200,14 @@ async def test_a_timeout_locks_each_workshop_exactly_once_across_workers(cluster
         for facilitator, projector in watchers:
             for client in (facilitator, projector):
                 await eventually(lambda c=client: c.state["workshop"]["rankings_locked"], timeout=30)
-        await asyncio.sleep(1.0)  # a quiet period of five more polls on each worker: no second lock comes
+        # Both workers poll on: every pass that could have nominated a workshop before it locked has finished.
+        await every_worker_polls_again(db, canary, workers=2)
         after = {r["id"]: r["version"] for r in await sql(db, versions, ids)}
         for room, (facilitator, projector) in zip(rooms, watchers, strict=True):
             assert after[room.workshop_id] == before[room.workshop_id] + 1  # one committed change
             assert await lock_updates(facilitator) == 1 and await lock_updates(projector) == 1
     finally:
-        for room in rooms:
+        for room in (*rooms, canary):
             await room.close()
 
 
@@ -183,6 +229,7 @@ async def test_a_timer_still_fires_after_the_worker_that_started_it_is_killed(
             a.kill()  # kill -9: no shutdown hooks
             await sql(pg_database, "UPDATE segment SET deadline = $1 WHERE status = 'running'", time.time())
             await eventually(lambda: projector.state["workshop"]["rankings_locked"], timeout=30)
+            locked_at = (await sql(pg_database, "SELECT version FROM workshop WHERE id = $1", room.workshop_id))
             assert (await add(phone, room.table_ids[0], PRINCIPLES[0]))["error"]["code"] == "rankings_locked"
             # The console reconnects by itself, through the balancer, to B, and sees the lock.
             await eventually(
@@ -190,7 +237,11 @@ async def test_a_timer_still_fires_after_the_worker_that_started_it_is_killed(
                 timeout=30,
             )
             assert balancer.routed[-1] == b.port
-            await asyncio.sleep(1.0)  # quiet period: B keeps polling; nothing locks twice
+            canary = await timed_room(b.url)
+            await every_worker_polls_again(pg_database, canary, workers=1)  # B polls on; nothing locks twice
+            await canary.close()
+            versions = await sql(pg_database, "SELECT version FROM workshop WHERE id = $1", room.workshop_id)
+            assert versions == locked_at
             assert await lock_updates(projector) == 1
     finally:
         await balancer.close()

@@ -13,12 +13,13 @@ from sqlmodel import select
 from server.broadcast import MemoryBroadcaster
 from server.db import create_schema, make_engine, make_session_factory
 from server.models import Presence, Worker, Workshop
-from server.services import agenda, consensus, display, rankings  # noqa: F401  (register commands)
+from server.services import agenda, consensus, display, presence, rankings  # noqa: F401  (register commands)
 from server.services.commands import SYSTEM, Actor, CommandBus
 from server.services.presence import STALE_BEATS, PresenceTracker
 from server.services.scheduler import TIMEOUT_LOCK, due_rank_locks, fire_due
 from server.services.workshops import CreateWorkshop, create_workshop, join_table
 from server.settings import Settings
+from tests.live import eventually
 from tests.services.conftest import Clock
 
 pytestmark = pytest.mark.asyncio
@@ -297,20 +298,46 @@ async def test_a_stopping_worker_removes_its_rows_and_publishes(engines):
         assert (await session.exec(select(Worker.id))).all() == ["worker-1"]
 
 
-async def test_a_join_storm_is_one_presence_update_per_publish_delay(engines):
+class HeldDelays:
+    """Stands in for ``asyncio`` in the presence module: a publish delay ends when the test ends it, not when a
+    clock says, so what one delay gathers does not depend on how busy the machine is."""
+
+    def __init__(self):
+        self.held: list[asyncio.Event] = []
+
+    def __getattr__(self, name):
+        return getattr(asyncio, name)
+
+    async def sleep(self, _seconds):
+        done = asyncio.Event()
+        self.held.append(done)
+        await done.wait()
+
+    def end_one(self) -> None:
+        self.held.pop(0).set()
+
+
+async def test_a_join_storm_is_one_presence_update_per_publish_delay(engines, monkeypatch):
+    delays = HeldDelays()
+    monkeypatch.setattr(presence, "asyncio", delays)
     clock = Clock()
     tracker = PresenceTracker(engines[0], MemoryBroadcaster(), "worker-0", publish_delay=0.05, clock=clock)
     workshop_id = await new_workshop(engines[0], clock)
     actors = await phones(engines[0], clock, workshop_id, 6)
     await tracker.beat()
     await asyncio.gather(*(tracker.connected(f"sid-{i}", a, clock()) for i, a in enumerate(actors)))
+    await eventually(lambda: delays.held)
+    assert len(delays.held) == 1  # one publication waits for all six
     assert tracker.broadcaster.events == []  # gathered, not yet sent
-    await asyncio.sleep(0.2)
+    delays.end_one()
+    await eventually(lambda: tracker.broadcaster.events)
     assert [e.data["presence"]["tables"] for e in tracker.broadcaster.events] == [{actors[0].table_id: 6}]
     await tracker.disconnected("sid-0")
-    await asyncio.sleep(0.2)
+    await eventually(lambda: delays.held)
+    assert len(tracker.broadcaster.events) == 1
+    delays.end_one()
+    await eventually(lambda: len(tracker.broadcaster.events) == 2)
     assert last_counts(tracker)["tables"] == {actors[0].table_id: 5}
-    assert len(tracker.broadcaster.events) == 2
 
 
 async def test_connections_made_at_once_on_two_workers_never_pass_the_caps(engines):

@@ -12,6 +12,7 @@ from server.broadcast import rooms
 from server.client import apply_update
 from server.domain.errors import DomainError
 from server.services.errors import CommandError
+from tests.live_js import assert_live_js_agrees, case
 
 pytestmark = pytest.mark.asyncio
 
@@ -266,14 +267,17 @@ async def test_snapshot_plus_events_equals_a_fresh_snapshot_for_every_role(world
         world.clock.now += 7
         assert (await world.run(world.facilitator, event, payload))["ok"], event
     events = world.broadcaster.take()
+    recorded = []
     for name, actor in viewers.items():
         my_rooms = set(rooms.for_client(world.workshop_id, actor.role, actor.table_id))
+        mine = [event.data for event in events if my_rooms & set(event.rooms)]
         state = start[name]
-        for event in events:
-            if my_rooms & set(event.rooms):
-                state = apply_update(state, event.data)
+        for update in mine:
+            state = apply_update(state, update)
         fresh = await world.snapshot(actor)
         assert {**state, "version": 0, "server_now": 0} == {**fresh, "version": 0, "server_now": 0}, name
+        recorded.append(case(name, start[name], mine, fresh))
+    assert_live_js_agrees(recorded)  # the same sequences through the browsers' applyUpdate
 
 
 async def test_moving_on_returns_the_projector_to_following_the_agenda(world):

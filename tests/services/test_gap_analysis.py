@@ -11,6 +11,7 @@ import pytest
 from server.broadcast import rooms
 from server.client import apply_update
 from server.domain import worksheet as w
+from tests.live_js import assert_live_js_agrees, case
 
 pytestmark = pytest.mark.asyncio
 
@@ -216,13 +217,15 @@ async def test_snapshot_plus_events_equals_a_fresh_snapshot_in_the_second_half(w
     await world.run(world.facilitator, "plan.add_action", {"action": "Write to schools"})
     await world.run(world.facilitator, "display.set", {"mode": "answers", "cell": "gaps"})
     events = world.broadcaster.take()
+    recorded = []
     for name, actor in viewers.items():
         my_rooms = set(rooms.for_client(world.workshop_id, actor.role, actor.table_id))
+        mine = [event.data for event in events if my_rooms & set(event.rooms)]
         state = start[name]
-        for event in events:
-            if my_rooms & set(event.rooms):
-                state = apply_update(state, event.data)
+        for update in mine:
+            state = apply_update(state, update)
         fresh = await world.snapshot(actor)
+        recorded.append(case(name, start[name], mine, fresh))
         # The Yjs states are equal as documents (not byte for byte: merged updates are encoded differently).
         for sheet_id, sheet in fresh["worksheets"].items():
             held = state["worksheets"][sheet_id]
@@ -231,3 +234,4 @@ async def test_snapshot_plus_events_equals_a_fresh_snapshot_in_the_second_half(w
                 assert w.texts_of(w.b64decode(held["state"], limit=1 << 30)) == sheet["text"], name
             state["worksheets"][sheet_id] = {**held, "state": sheet["state"]}
         assert {**state, "version": 0, "server_now": 0} == {**fresh, "version": 0, "server_now": 0}, name
+    assert_live_js_agrees(recorded)  # the same sequences through the browsers' applyUpdate

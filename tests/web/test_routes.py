@@ -166,13 +166,17 @@ async def test_a_room_joining_at_once_is_written_a_few_at_a_time_and_everyone_ge
     await create_schema(app.services.engine)
     writing, most = 0, 0
     real_join = workshops.join_table
+    gate_full = asyncio.Event()
 
     async def counted(*args, **kwargs):
         nonlocal writing, most
         writing += 1
         most = max(most, writing)
+        if writing == routes.JOINS_AT_ONCE:
+            gate_full.set()
         try:
-            await asyncio.sleep(0.01)  # long enough for the others to pile up
+            # The first ones hold on until as many are writing as the gate lets in; the others pile up behind.
+            await asyncio.wait_for(gate_full.wait(), 30)
             return await real_join(*args, **kwargs)
         finally:
             writing -= 1
