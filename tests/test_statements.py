@@ -1,4 +1,4 @@
-"""server.statements: prebuilt statements on a session's connection; whole transactions in SQLite's thread.
+"""server.statements: prebuilt statements on a session's connection; whole transactions in SQLite's threads.
 
 Runs on SQLite (the short road) and PostgreSQL (SQLAlchemy's own), which must answer alike.
 """
@@ -82,13 +82,15 @@ async def test_values_the_statement_holds_and_returning_and_rowcounts(sessions):
 
 async def test_cursor_listeners_see_each_statement(sessions):
     seen = []
-    engine = sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    for engine in sqlite_driver.engines(sessions.kw["bind"]):  # on SQLite, its threads' engine too
+        event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
     async with sessions() as session:
         await statements.execute(session, INSERT, row("one"))
         await statements.first(session, READ, {"thing_id": "one"})
         await statements.commit(session)
-    assert [s.split()[0] for s in seen if "statements_thing" in s] == ["INSERT", "SELECT"]
+    async with sessions() as session:
+        await statements.in_database_thread(session, statements.first, session, READ, {"thing_id": "one"})
+    assert [s.split()[0] for s in seen if "statements_thing" in s] == ["INSERT", "SELECT", "SELECT"]
 
 
 async def test_database_errors_are_sqlalchemys_as_on_every_other_road(sessions):
@@ -113,11 +115,16 @@ async def test_a_missing_parameter_is_an_error_not_a_null(sessions):
             await statements.first(session, READ, {})
 
 
-async def test_expanding_parameters_are_refused(sessions):
-    expanding = sa.select(things.c.id).where(things.c.id.in_(sa.bindparam("ids", expanding=True)))
+async def test_expanding_parameters_work_on_every_road(sessions):
+    expanding = sa.select(things.c.id).where(things.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(things.c.id)
     async with sessions() as session:
-        with pytest.raises(ValueError, match="expanding"):
-            await statements.all_rows(session, expanding, {"ids": ["a"]})
+        for name in ("a", "b", "c"):
+            await statements.execute(session, INSERT, row(name))
+        await statements.commit(session)
+    async with sessions() as session:
+        assert [r.id for r in await statements.all_rows(session, expanding, {"ids": ["a", "c"]})] == ["a", "c"]
+        in_thread = await statements.in_database_thread(session, statements.all_rows, session, expanding, {"ids": ["b"]})
+        assert [r.id for r in in_thread] == ["b"]
 
 
 async def transaction(session, *, then: str = "commit"):
@@ -180,7 +187,7 @@ async def test_waiting_for_the_event_loop_in_sqlites_thread_is_refused_and_rolle
             # Elsewhere the function is simply awaited: waiting is fine (and nothing committed it).
             await statements.in_database_thread(session, functools.partial(transaction, session, then="wait"))
             return
-        assert session.bind.dialect.driver == sqlite_driver.DRIVER
+        assert sqlite_driver.threads_for(session.bind) is not None
         with pytest.raises(statements.WaitedInDatabaseThread):
             await statements.in_database_thread(session, functools.partial(transaction, session, then="wait"))
     assert await stored(one_thing) == (1, False)
@@ -249,7 +256,7 @@ async def test_when_no_connection_can_be_had_every_waiting_turn_is_told(sessions
     def refuse(*_args, **_kwargs):
         raise ConnectionError("database unavailable")
 
-    monkeypatch.setattr(type(engine), "connect", refuse)
+    monkeypatch.setattr(sa.engine.Engine, "connect", refuse)  # the async engine's and SQLite's threads' engine
     outcomes = await asyncio.gather(
         *(turns.run(add_and_maybe_fail, n, []) for n in ("a", "b")), return_exceptions=True
     )
