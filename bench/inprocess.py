@@ -63,8 +63,8 @@ async def run(args: argparse.Namespace) -> list[dict]:
         settings = Settings(database_url=url)
         engine = make_engine(settings)
         counter = Counter()
-        for sync_engine in sqlite_driver.engines(engine):  # on SQLite, its threads' engine too
-            event.listen(sync_engine, "before_cursor_execute", counter)
+        event.listen(engine.sync_engine, "before_cursor_execute", counter)
+        sqlite_driver.statement_listeners.append(counter)  # what runs in SQLite's threads
         if not settings.is_sqlite:
             await drop_schema(engine)
         await create_schema(engine)

@@ -8,29 +8,44 @@ statement holds the turn while each trip waits for the busy event loop.
 
 So the hot transactions (``server.statements``: the room's commands and the snapshots) run whole in a thread, as
 one trip: there they use a *synchronous* engine (``create_engine``, ``sqlite+pysqlite``) on the same database
-file, with the same settings, through SQLAlchemy's public Core API (``Connection.execute``, ``commit``,
-``rollback``), and hand their answers back to the event loop with ``call_soon_threadsafe`` or
+file, with the same settings, and hand their answers back to the event loop with ``call_soon_threadsafe`` or
 ``run_in_executor``. Writes go to one thread (``write``): SQLite has one writer at a time anyway, and the
 process's writers already take turns (``commands.CommandBus``). Reads go to a small pool (``read``): in WAL mode
 they run beside the writer.
 
-Only public APIs of SQLAlchemy, Python's ``sqlite3`` and ``concurrent.futures``; nothing of aiosqlite's. A
-database in memory has no file the threads could share: ``threads_for`` is None and everything stays on the
-async engine.
+There a statement runs on the connection's ``sqlite3`` connection (``driver_connection``), compiled once
+(``prepare``/``run``): SQLAlchemy's per-execution machinery (a cache key, an execution context, a result object)
+costs 20-50 µs of CPU per statement where SQLite takes 2-13 µs, and a command runs about five. Parameters and
+rows are converted by the types' own public ``bind_processor``/``result_processor``.
+
+**The one use of a compiler attribute**: the type each bind parameter was compiled with (``SQLCompiler.binds``:
+documented among SQLAlchemy's Core internals, not underscored; for an INSERT or UPDATE it is the column's type,
+which only the compiler knows). It is here only, and ``SQLALCHEMY_TESTED`` is the version range the suite ran
+it with; ``tests/test_sqlite_driver.py`` fails on any other version (docs/performance.md, "Storage on public
+ground"). Everything else is public API of SQLAlchemy, Python's ``sqlite3`` and ``concurrent.futures``; nothing
+of aiosqlite's. A database in memory has no file the threads could share: ``threads_for`` is None and
+everything stays on the async engine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import weakref
+from collections import namedtuple
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Executable
 
 T = TypeVar("T")
+
+# The SQLAlchemy releases ``prepare`` was tested with (its one compiler attribute): pyproject.toml pins the same.
+SQLALCHEMY_TESTED = ((2, 0, 30), (2, 2))  # from, up to (not included)
 
 READERS = 4  # snapshots read beside the writer; more threads would only wait for the GIL
 
@@ -83,6 +98,7 @@ def threads_for(engine: AsyncEngine) -> Threads | None:
         return None
     sync = create_engine(
         url.set(drivername="sqlite+pysqlite"),
+        paramstyle="named",  # ``prepare`` hands sqlite3 a dict
         connect_args={"timeout": 30},
         pool_size=READERS + 1,
     )
@@ -106,3 +122,77 @@ def engines(engine: AsyncEngine) -> list[Engine]:
     """Every synchronous engine that runs the async engine's statements (for listeners such as statement counts)."""
     threads = threads_for(engine)
     return [engine.sync_engine] + ([threads.engine] if threads is not None else [])
+
+
+# --- statements compiled once, run on the sqlite3 connection ------------------------------------------------------
+
+
+class Prepared:
+    """A statement compiled for SQLite's threads: its SQL, how to convert its parameters and rows."""
+
+    __slots__ = ("compiled", "sql", "binds", "row", "results")
+
+    def __init__(self, statement: Executable, dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        binds = []
+        for name, bind in compiled.binds.items():  # the compiler attribute (module docstring)
+            if bind.expanding:
+                raise ValueError("statements: expanding parameters are not supported in SQLite's threads")
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                binds.append((name, process))
+        columns = list(statement.exported_columns)  # selected, or RETURNING; none for other DML
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.binds = tuple(binds)
+        self.row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
+        self.results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+
+
+_prepared: dict[int, tuple[Executable, Prepared]] = {}
+
+
+def prepare(statement: Executable, dialect) -> Prepared:
+    found = _prepared.get(id(statement))
+    if found is not None and found[0] is statement:
+        return found[1]
+    made = Prepared(statement, dialect)
+    _prepared[id(statement)] = (statement, made)
+    return made
+
+
+# Called with each statement's SQL before it runs (tracing, the in-process bench's statement counts): SQLAlchemy's
+# cursor events do not see these statements.
+statement_listeners: list[Callable[[str], None]] = []
+
+
+def run(connection: sqlite3.Connection, prepared: Prepared, params) -> tuple[list | None, int]:
+    """Run a prepared statement on a sqlite3 connection: its rows as namedtuples (None when it returns none) and
+    its row count. A database error is raised as SQLAlchemy's (IntegrityError, OperationalError...)."""
+    values = prepared.compiled.construct_params(params)  # a missing value is an error, not a NULL
+    for name, process in prepared.binds:
+        values[name] = process(values[name])
+    for listener in statement_listeners:
+        listener(prepared.sql)
+    try:
+        cursor = connection.execute(prepared.sql, values)
+        rows = cursor.fetchall() if cursor.description else None
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error) from exc
+    if rows is None or prepared.row is None:
+        return None, cursor.rowcount
+    row, results = prepared.row, prepared.results
+    if not any(results):
+        return [row(*r) for r in rows], cursor.rowcount
+    return [row(*[v if p is None else p(v) for p, v in zip(results, r, strict=True)]) for r in rows], cursor.rowcount
+
+
+def end(connection: sqlite3.Connection, how: str) -> None:
+    """``commit`` or ``rollback`` the sqlite3 connection's transaction, errors as SQLAlchemy's."""
+    try:
+        if how == "commit":
+            connection.commit()
+        elif connection.in_transaction:
+            connection.rollback()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(how.upper(), (), exc, sqlite3.Error) from exc

@@ -4,10 +4,12 @@ trip to SQLite's writer (or a reader) thread.
 SQLAlchemy's async execution costs a greenlet switch and, on SQLite, several trips to aiosqlite's thread per
 statement; a ranking edit runs five, and edits are most of what a room sends. Here every function takes an
 ``Executor``: an ORM session, a bare async connection (cheaper to open where no ORM object is needed), or, in
-SQLite's threads, a synchronous ``Connection``. Statements are built once by the callers and run with SQLAlchemy's
-public ``execute``, which converts parameters and rows by the columns' own types; rows come back as namedtuples
-of the statement's columns on every road (``_replace`` works on them), and the same tests (on SQLite and
-PostgreSQL) cover every road.
+SQLite's threads, a synchronous ``Connection``. Statements are built once by the callers. On the event loop
+SQLAlchemy runs them (``AsyncConnection.execute``); in SQLite's threads they are compiled once and run on the
+connection's sqlite3 connection (``sqlite_driver.prepare``/``run``: no expanding ``IN`` parameters there).
+Either way parameters and rows are converted by the columns' own types, rows come back as namedtuples of the
+statement's columns (``_replace`` works on them), and the same tests (on SQLite and PostgreSQL) cover every
+road.
 
 ``in_database_thread`` runs a whole transaction whose every statement goes through this module (and whose
 ``commit``/``rollback`` do too) as one call in one of SQLite's threads (``sqlite_driver``), on a synchronous
@@ -97,8 +99,9 @@ def _rows(statement: Executable, result) -> tuple[list | None, int]:
 async def _run(session: Executor, statement: Executable, params: Mapping[str, Any]):
     """The rows (or None) and the row count."""
     in_thread = _in_thread(session)
-    if in_thread is not None:  # in SQLite's thread: a synchronous call
-        return _rows(statement, in_thread.execute(statement, dict(params)))
+    if in_thread is not None:  # in SQLite's thread: a synchronous call on its sqlite3 connection
+        prepared = sqlite_driver.prepare(statement, in_thread.dialect)
+        return sqlite_driver.run(in_thread.connection.driver_connection, prepared, params)
     connection = await _connection(session)
     return _rows(statement, await connection.execute(statement, dict(params)))
 
@@ -126,15 +129,15 @@ async def commit(session: Executor) -> None:
     if in_thread is None:
         await session.commit()  # the session's, or the connection's
     else:
-        in_thread.commit()
+        sqlite_driver.end(in_thread.connection.driver_connection, "commit")
 
 
 async def rollback(session: Executor) -> None:
     in_thread = _in_thread(session)
     if in_thread is None:
         await session.rollback()
-    elif in_thread.in_transaction():
-        in_thread.rollback()
+    else:
+        sqlite_driver.end(in_thread.connection.driver_connection, "rollback")
 
 
 class WaitedInDatabaseThread(RuntimeError):
@@ -176,8 +179,7 @@ def _drive(session: Executor | None, connection: Connection, function, args):
     finally:
         if session is not None:
             session.info.pop(_IN_THREAD, None)
-        if connection.in_transaction():
-            connection.rollback()
+        sqlite_driver.end(connection.connection.driver_connection, "rollback")  # whatever was left open
 
 
 class TakingTurns:
