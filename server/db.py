@@ -16,6 +16,8 @@ from .settings import Settings
 from .sqlite_driver import sqlite_pragmas
 
 SessionFactory = async_sessionmaker[AsyncSession]
+# Every engine is made with hide_parameters: a database error's message (logged when the database is away)
+# then never carries a statement's values (token hashes, people's text). SQLite's threads do the same.
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -24,10 +26,10 @@ def make_engine(settings: Settings) -> AsyncEngine:
         path = settings.sqlite_path()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:

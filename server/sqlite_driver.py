@@ -99,6 +99,7 @@ def threads_for(engine: AsyncEngine) -> Threads | None:
     sync = create_engine(
         url.set(drivername="sqlite+pysqlite"),
         paramstyle="named",  # ``prepare`` hands sqlite3 a dict
+        hide_parameters=True,  # as the app's engine (db.py): errors never carry a statement's values
         connect_args={"timeout": 30},
         pool_size=READERS + 1,
     )
@@ -178,7 +179,7 @@ def run(connection: sqlite3.Connection, prepared: Prepared, params) -> tuple[lis
         cursor = connection.execute(prepared.sql, values)
         rows = cursor.fetchall() if cursor.description else None
     except sqlite3.Error as exc:
-        raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error) from exc
+        raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error, hide_parameters=True) from exc
     if rows is None or prepared.row is None:
         return None, cursor.rowcount
     row, results = prepared.row, prepared.results
@@ -195,4 +196,4 @@ def end(connection: sqlite3.Connection, how: str) -> None:
         elif connection.in_transaction:
             connection.rollback()
     except sqlite3.Error as exc:
-        raise DBAPIError.instance(how.upper(), (), exc, sqlite3.Error) from exc
+        raise DBAPIError.instance(how.upper(), (), exc, sqlite3.Error, hide_parameters=True) from exc

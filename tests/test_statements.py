@@ -97,11 +97,13 @@ async def test_database_errors_are_sqlalchemys_as_on_every_other_road(sessions):
     # Callers tell a broken rule from an outage by SQLAlchemy's classes (commands.is_database_outage).
     async with sessions() as session:
         await statements.execute(session, INSERT, row("one"))
-        with pytest.raises(sa.exc.IntegrityError):
+        with pytest.raises(sa.exc.IntegrityError) as on_the_loop:
             await statements.execute(session, INSERT, row("one"))
     async with sessions() as session:
-        with pytest.raises(sa.exc.IntegrityError):
+        with pytest.raises(sa.exc.IntegrityError) as in_thread:
             await statements.in_database_thread(session, twice, session)
+    # Their messages (logged) never carry the statement's values (db.py: hide_parameters).
+    assert "'one'" not in str(on_the_loop.value) and "'two'" not in str(in_thread.value)
 
 
 async def twice(session):
