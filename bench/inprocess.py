@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
+from server import sqlite_driver
 from server.broadcast import MemoryBroadcaster
 from server.db import create_schema, drop_schema, make_engine, make_session_factory
 from server.services import agenda, consensus, display, plan, rankings, worksheets  # noqa: F401  (commands)
@@ -63,6 +64,7 @@ async def run(args: argparse.Namespace) -> list[dict]:
         engine = make_engine(settings)
         counter = Counter()
         event.listen(engine.sync_engine, "before_cursor_execute", counter)
+        sqlite_driver.statement_listeners.append(counter)  # what runs in SQLite's threads
         if not settings.is_sqlite:
             await drop_schema(engine)
         await create_schema(engine)

@@ -1,19 +1,23 @@
-"""The async engine and sessions, and schema creation or migration."""
+"""The async engine and sessions, and schema creation or migration.
+
+On SQLite the hot transactions also run in SQLite's own threads on a synchronous engine (``sqlite_driver``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import URL, event, make_url
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from . import models
 from .settings import Settings
+from .sqlite_driver import sqlite_pragmas
 
 SessionFactory = async_sessionmaker[AsyncSession]
 # Every engine is made with hide_parameters: a database error's message (logged when the database is away)
-# then never carries a statement's values (token hashes, people's text).
+# then never carries a statement's values (token hashes, people's text). SQLite's threads do the same.
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -22,30 +26,10 @@ def make_engine(settings: Settings) -> AsyncEngine:
         path = settings.sqlite_path()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(_fewer_trips(url), connect_args={"timeout": 30}, hide_parameters=True)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
-
-
-def _fewer_trips(url: str) -> URL:
-    """``sqlite+aiosqlite`` through ``sqlite_driver`` (fewer trips to SQLite's thread per statement)."""
-    parsed = make_url(url)
-    if parsed.drivername == "sqlite+aiosqlite":
-        from . import sqlite_driver
-
-        parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
-    return parsed
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets readers run beside the one writer; busy_timeout makes a second writer wait, not fail.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:

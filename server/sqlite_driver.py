@@ -1,129 +1,199 @@
-"""SQLAlchemy's aiosqlite driver, with fewer trips to SQLite's thread per statement.
+"""SQLite's threads: a synchronous SQLAlchemy engine on Python's own ``sqlite3``, one writer thread, a few readers.
 
-aiosqlite runs SQLite in a thread of its own and every call to it is a trip there and back (a queue put, a thread
-wake-up, a future resolved on the event loop). SQLAlchemy's adapter makes four per statement: make a cursor,
-execute, fetch, close. Each costs the event loop more than SQLite takes to run a small statement, and a command
-runs several statements, so on the embedded default these trips were most of a command's CPU; and while the
-event loop is busy each trip also waits its turn there, which lengthens every write transaction (and on SQLite
-writes take turns). This cursor makes one trip per statement (make the cursor, execute, fetch every row) and
-leaves closing to the garbage collector: a sqlite3 cursor that was run to the end holds nothing. A rollback
-or commit with no transaction open (the pool's rollback, on every connection it takes back) makes no trip at all.
+The app's engine on SQLite is SQLAlchemy's stock ``sqlite+aiosqlite`` (the ORM, migrations, everything that is not
+hot). aiosqlite runs SQLite in a thread of its own and every call to it is a trip there and back (a queue put, a
+thread wake-up, a future resolved on the event loop): several per statement, and a command runs several
+statements. On SQLite writers take turns, and a transaction that crosses to SQLite's thread and back once per
+statement holds the turn while each trip waits for the busy event loop.
 
-Only the default (non server-side) cursor changes; everything else is SQLAlchemy's ``sqlite+aiosqlite``.
-``db.make_engine`` selects it for every ``sqlite+aiosqlite`` URL.
+So the hot transactions (``server.statements``: the room's commands and the snapshots) run whole in a thread, as
+one trip: there they use a *synchronous* engine (``create_engine``, ``sqlite+pysqlite``) on the same database
+file, with the same settings, and hand their answers back to the event loop with ``call_soon_threadsafe`` or
+``run_in_executor``. Writes go to one thread (``write``): SQLite has one writer at a time anyway, and the
+process's writers already take turns (``commands.CommandBus``). Reads go to a small pool (``read``): in WAL mode
+they run beside the writer.
+
+There a statement runs on the connection's ``sqlite3`` connection (``driver_connection``), compiled once
+(``prepare``/``run``): SQLAlchemy's per-execution machinery (a cache key, an execution context, a result object)
+costs 20-50 µs of CPU per statement where SQLite takes 2-13 µs, and a command runs about five. Parameters and
+rows are converted by the types' own public ``bind_processor``/``result_processor``.
+
+**The one use of a compiler attribute**: the type each bind parameter was compiled with (``SQLCompiler.binds``:
+documented among SQLAlchemy's Core internals, not underscored; for an INSERT or UPDATE it is the column's type,
+which only the compiler knows). It is here only, and ``SQLALCHEMY_TESTED`` is the version range the suite ran
+it with; ``tests/test_sqlite_driver.py`` fails on any other version (docs/performance.md, "Storage on public
+ground"). Everything else is public API of SQLAlchemy, Python's ``sqlite3`` and ``concurrent.futures``; nothing
+of aiosqlite's. A database in memory has no file the threads could share: ``threads_for`` is None and
+everything stays on the async engine.
 """
 
 from __future__ import annotations
 
-import collections
-from typing import Any
+import asyncio
+import sqlite3
+import weakref
+from collections import namedtuple
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from sqlalchemy.dialects import registry
-from sqlalchemy.dialects.sqlite.aiosqlite import (
-    AsyncAdapt_aiosqlite_connection,
-    AsyncAdapt_aiosqlite_cursor,
-    AsyncAdapt_aiosqlite_dbapi,
-    SQLiteDialect_aiosqlite,
-)
-from sqlalchemy.util import immutabledict
-from sqlalchemy.util.concurrency import await_
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Executable
 
-DRIVER = "aiosqlite_fewer_trips"
+T = TypeVar("T")
+
+# The SQLAlchemy releases ``prepare`` was tested with (its one compiler attribute): pyproject.toml pins the same.
+SQLALCHEMY_TESTED = ((2, 0, 30), (2, 2))  # from, up to (not included)
+
+READERS = 4  # snapshots read beside the writer; more threads would only wait for the GIL
 
 
-class _Cursor(AsyncAdapt_aiosqlite_cursor):
-    __slots__ = ()
+def sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Every SQLite connection, on either engine: WAL lets readers run beside the one writer; busy_timeout makes a
+    second writer wait, not fail."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
-    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection):
-        # No cursor made here (that was a trip): ``execute`` makes one.
-        self._adapt_connection = adapt_connection
-        self._connection = adapt_connection._connection
-        self._cursor = None
-        self._soft_closed_memoized = immutabledict()
-        self._rows = collections.deque()
 
-    @property
-    def description(self):
-        return None if self._cursor is None else self._cursor.description
+class Threads:
+    """A synchronous engine on the async engine's SQLite file, a writer thread and a pool of readers."""
 
-    @property
-    def rowcount(self) -> int:
-        return -1 if self._cursor is None else self._cursor.rowcount
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="sqlite-reader")
 
-    @property
-    def lastrowid(self) -> int | None:
-        return None if self._cursor is None else self._cursor.lastrowid
+    async def write(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in the writer thread: one trip there and back."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
 
-    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
-            self._cursor, rows = await self._connection._execute(
-                _execute_and_fetch, self._connection, operation, () if parameters is None else parameters
-            )
-            if rows is not None:
-                self._rows = collections.deque(rows)
-            return self._cursor
-
-    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
-            self._cursor = await self._connection._execute(
-                _execute_many, self._connection, operation, seq_of_parameters
-            )
-            return self._cursor
-
-    async def _async_soft_close(self) -> None:
-        return None  # the rows are fetched already; nothing to release
+    async def read(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in one of the reader threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._readers, function, *args)
 
     def close(self) -> None:
-        self._rows.clear()
-        self._cursor = None
+        self._writer.shutdown(wait=False)
+        self._readers.shutdown(wait=False)
+        self.engine.dispose()
 
-    def nextset(self) -> None:
-        return None  # SQLite has one result set per statement
 
-    def setinputsizes(self, *inputsizes: Any) -> None:
+_threads: weakref.WeakKeyDictionary[Engine, Threads] = weakref.WeakKeyDictionary()
+
+
+def threads_for(engine: AsyncEngine) -> Threads | None:
+    """The threads of an async SQLite engine with a database file (made on first use, closed with the engine's
+    ``dispose``); None for any other database."""
+    key = engine.sync_engine
+    found = _threads.get(key)
+    if found is not None:
+        return found
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or "mode=memory" in str(url):
         return None
+    sync = create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        paramstyle="named",  # ``prepare`` hands sqlite3 a dict
+        hide_parameters=True,  # as the app's engine (db.py): errors never carry a statement's values
+        connect_args={"timeout": 30},
+        pool_size=READERS + 1,
+    )
+    event.listen(sync, "connect", sqlite_pragmas)
+    threads = Threads(sync)
+    _threads[key] = threads
+    weakref.finalize(key, threads.close)
+    if not event.contains(key, "engine_disposed", _forget):
+        event.listen(key, "engine_disposed", _forget)
+    return threads
 
 
-# These run in aiosqlite's thread (``Connection._execute`` queues a function there: aiosqlite's own way of
-# running every call, private but unchanged since its first releases; the whole test suite runs through it).
-def _execute_and_fetch(connection, operation: Any, parameters: Any):
-    cursor = connection._conn.execute(operation, parameters)
-    return cursor, (cursor.fetchall() if cursor.description else None)
+def _forget(engine: Engine) -> None:
+    # The async engine's pool was disposed (tests do it at the end, the app at shutdown): so are its threads.
+    threads = _threads.pop(engine, None)
+    if threads is not None:
+        threads.close()
 
 
-def _execute_many(connection, operation: Any, seq_of_parameters: Any):
-    return connection._conn.executemany(operation, seq_of_parameters)
+def engines(engine: AsyncEngine) -> list[Engine]:
+    """Every synchronous engine that runs the async engine's statements (for listeners such as statement counts)."""
+    threads = threads_for(engine)
+    return [engine.sync_engine] + ([threads.engine] if threads is not None else [])
 
 
-class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
-    _cursor_cls = _Cursor
-
-    def rollback(self) -> None:
-        # The pool rolls back every connection it takes back; after a commit there is nothing to roll back.
-        if self._connection.in_transaction:
-            super().rollback()
-
-    def commit(self) -> None:
-        # Nothing to commit (e.g. ``statements.in_database_thread`` committed in SQLite's thread): no trip.
-        if self._connection.in_transaction:
-            super().commit()
+# --- statements compiled once, run on the sqlite3 connection ------------------------------------------------------
 
 
-class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
-    def connect(self, *arg: Any, **kw: Any) -> _Connection:
-        connection = self.aiosqlite.connect(*arg, **kw)
-        connection._thread.daemon = True  # as SQLAlchemy does: never keep the process alive
-        return _Connection(self, await_(connection))
+class Prepared:
+    """A statement compiled for SQLite's threads: its SQL, how to convert its parameters and rows."""
+
+    __slots__ = ("compiled", "sql", "binds", "row", "results")
+
+    def __init__(self, statement: Executable, dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        binds = []
+        for name, bind in compiled.binds.items():  # the compiler attribute (module docstring)
+            if bind.expanding:
+                raise ValueError("statements: expanding parameters are not supported in SQLite's threads")
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                binds.append((name, process))
+        columns = list(statement.exported_columns)  # selected, or RETURNING; none for other DML
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.binds = tuple(binds)
+        self.row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
+        self.results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
 
 
-class Dialect(SQLiteDialect_aiosqlite):
-    driver = DRIVER
-    supports_statement_cache = True
-
-    @classmethod
-    def import_dbapi(cls) -> _DBAPI:
-        return _DBAPI(__import__("aiosqlite"), __import__("sqlite3"))
+_prepared: dict[int, tuple[Executable, Prepared]] = {}
 
 
-registry.register(f"sqlite.{DRIVER}", __name__, "Dialect")
+def prepare(statement: Executable, dialect) -> Prepared:
+    found = _prepared.get(id(statement))
+    if found is not None and found[0] is statement:
+        return found[1]
+    made = Prepared(statement, dialect)
+    _prepared[id(statement)] = (statement, made)
+    return made
+
+
+# Called with each statement's SQL before it runs (tracing, the in-process bench's statement counts): SQLAlchemy's
+# cursor events do not see these statements.
+statement_listeners: list[Callable[[str], None]] = []
+
+
+def run(connection: sqlite3.Connection, prepared: Prepared, params) -> tuple[list | None, int]:
+    """Run a prepared statement on a sqlite3 connection: its rows as namedtuples (None when it returns none) and
+    its row count. A database error is raised as SQLAlchemy's (IntegrityError, OperationalError...)."""
+    values = prepared.compiled.construct_params(params)  # a missing value is an error, not a NULL
+    for name, process in prepared.binds:
+        values[name] = process(values[name])
+    for listener in statement_listeners:
+        listener(prepared.sql)
+    try:
+        cursor = connection.execute(prepared.sql, values)
+        rows = cursor.fetchall() if cursor.description else None
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error, hide_parameters=True) from exc
+    if rows is None or prepared.row is None:
+        return None, cursor.rowcount
+    row, results = prepared.row, prepared.results
+    if not any(results):
+        return [row(*r) for r in rows], cursor.rowcount
+    return [row(*[v if p is None else p(v) for p, v in zip(results, r, strict=True)]) for r in rows], cursor.rowcount
+
+
+def end(connection: sqlite3.Connection, how: str) -> None:
+    """``commit`` or ``rollback`` the sqlite3 connection's transaction, errors as SQLAlchemy's."""
+    try:
+        if how == "commit":
+            connection.commit()
+        elif connection.in_transaction:
+            connection.rollback()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(how.upper(), (), exc, sqlite3.Error, hide_parameters=True) from exc

@@ -1,36 +1,32 @@
-"""Prebuilt Core statements, run in a session's or a connection's transaction by the shortest road the driver has.
+"""Prebuilt Core statements, run in a session's or a connection's transaction; on SQLite whole transactions in one
+trip to SQLite's writer (or a reader) thread.
 
-SQLAlchemy's execution machinery (a compiled-cache lookup, an execution context, a result object, a greenlet
-switch) costs ~165 µs of CPU per statement on this project's machine, where SQLite takes ~17 µs to run a small
-one; a ranking edit runs five, and edits are most of what a room sends, so on the embedded default that machinery
-was most of a command's cost. Here a statement is compiled once per dialect. On SQLite through ``sqlite_driver``
-it then runs as one call in SQLite's thread, its parameters and rows converted by the statement's own column
-types. On any other database SQLAlchemy runs it. Both roads run the same statements in the session's (or the
-connection's) transaction, and the same tests (on SQLite and PostgreSQL) cover both. Every function takes an
-``Executor``: an ORM session, or a bare connection, which costs less to open where no ORM object is needed.
+SQLAlchemy's async execution costs a greenlet switch and, on SQLite, several trips to aiosqlite's thread per
+statement; a ranking edit runs five, and edits are most of what a room sends. Here every function takes an
+``Executor``: an ORM session, a bare async connection (cheaper to open where no ORM object is needed), or, in
+SQLite's threads, a synchronous ``Connection``. Statements are built once by the callers. On the event loop
+SQLAlchemy runs them (``AsyncConnection.execute``); in SQLite's threads they are compiled once and run on the
+connection's sqlite3 connection (``sqlite_driver.prepare``/``run``: no expanding ``IN`` parameters there).
+Either way parameters and rows are converted by the columns' own types, rows come back as namedtuples of the
+statement's columns (``_replace`` works on them), and the same tests (on SQLite and PostgreSQL) cover every
+road.
 
-Only plain statements: no expanding ``IN`` parameters, no ORM entities (use the table's columns).
-
-``in_database_thread`` goes further: it runs a whole transaction whose every statement goes through this module
-(and whose ``commit``/``rollback`` do too) as one call in SQLite's thread. On SQLite writers take turns, and a
-transaction that crosses to SQLite's thread and back once per statement holds the turn while each of its trips
-waits for the busy event loop; one trip makes a turn short. The function is an ordinary ``async`` one: there,
-this module's calls complete without waiting, so it is run to its end without an event loop; anywhere else it
-is simply awaited.
+``in_database_thread`` runs a whole transaction whose every statement goes through this module (and whose
+``commit``/``rollback`` do too) as one call in one of SQLite's threads (``sqlite_driver``), on a synchronous
+connection of its own. The function is an ordinary ``async`` one: there, this module's calls complete without
+waiting, so it is run to its end without an event loop; anywhere else it is simply awaited. ``TakingTurns`` does
+the same for the writers waiting for their turn, several per trip.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import sqlite3
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,74 +35,32 @@ from . import sqlite_driver
 
 T = TypeVar("T")
 
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    names: tuple[str, ...]  # the parameters, in the order the SQL takes them
-    defaults: Mapping[str, Any]  # parameters with a value in the statement itself (``version + 1``)
-    bind: tuple[Callable[[Any], Any] | None, ...]
-    row: type | None  # a namedtuple of the returned columns, or None when nothing is returned
-    result: tuple[Callable[[Any], Any] | None, ...]
+_row_types: dict[int, tuple[Executable, type | None]] = {}
 
 
-_compiled: dict[tuple[int, str], tuple[Executable, _Compiled]] = {}
-
-
-def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
-    key = (id(statement), dialect.name)
-    found = _compiled.get(key)
+def _row_type(statement: Executable) -> type | None:
+    """A namedtuple of the columns the statement returns (selected, or RETURNING), or None for other DML."""
+    found = _row_types.get(id(statement))
     if found is not None and found[0] is statement:
         return found[1]
-    compiled = statement.compile(dialect=dialect)
-    if "POSTCOMPILE" in compiled.string:
-        raise ValueError("statements: expanding parameters are not supported")
-    columns = list(statement.exported_columns)  # selected, or RETURNING; none for other DML
-    row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
-    if dialect.driver != sqlite_driver.DRIVER:  # run by SQLAlchemy, which converts values itself
-        made = _Compiled(compiled.string, (), {}, (), row, ())
-    else:
-        names = tuple(compiled.positiontup or ())
-        defaults = {  # parameters whose value the statement holds; the others must be given
-            n: v for n, v in compiled.construct_params(_check=False).items() if not compiled.binds[n].required
-        }
-        bind = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
-        result = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-        made = _Compiled(compiled.string, names, defaults, bind, row, result)
-    _compiled[key] = (statement, made)
+    columns = list(statement.exported_columns)
+    made = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
+    _row_types[id(statement)] = (statement, made)
     return made
-
-
-def _in_sqlite_thread(connection, sql: str, parameters: tuple) -> tuple[list | None, int]:
-    # Runs in aiosqlite's thread, as sqlite_driver's own calls do.
-    try:
-        cursor = connection._conn.execute(sql, parameters)
-        rows = cursor.fetchall() if cursor.description else None
-    except sqlite3.Error as exc:
-        raise _as_sqlalchemy_error(exc, sql, parameters) from exc
-    return rows, cursor.rowcount
-
-
-def _as_sqlalchemy_error(exc: sqlite3.Error, sql: str, parameters: Any) -> DBAPIError:
-    """The error SQLAlchemy would raise (IntegrityError, OperationalError...), which callers already handle."""
-    return DBAPIError.instance(sql, parameters, exc, sqlite3.Error)
-
-
-def _end_in_thread(aiosqlite_connection, how: str) -> None:
-    try:
-        getattr(aiosqlite_connection._conn, how)()
-    except sqlite3.Error as exc:
-        raise _as_sqlalchemy_error(exc, how.upper(), ()) from exc
 
 
 _CONNECTION = "statements.connection"
 
 
-Executor = AsyncSession | AsyncConnection
+Executor = AsyncSession | AsyncConnection | Connection
 
 
 def dialect_name(executor: Executor) -> str:
-    return (executor if isinstance(executor, AsyncConnection) else executor.bind).dialect.name
+    return (executor if isinstance(executor, (AsyncConnection, Connection)) else executor.bind).dialect.name
+
+
+def _engine(executor: AsyncSession | AsyncConnection) -> AsyncEngine:
+    return executor.engine if isinstance(executor, AsyncConnection) else executor.bind
 
 
 async def _connection(session: Executor) -> AsyncConnection:
@@ -123,56 +77,33 @@ async def _connection(session: Executor) -> AsyncConnection:
     return connection
 
 
-# In the executor's ``info`` while a transaction runs in SQLite's thread: the aiosqlite connection it runs on.
+# In the executor's ``info`` while ``in_database_thread`` runs its function in SQLite's thread: the synchronous
+# connection the function's statements run on there.
 _IN_THREAD = "statements.in_thread"
+
+
+def _in_thread(session: Executor) -> Connection | None:
+    if isinstance(session, Connection):
+        return session
+    return session.info.get(_IN_THREAD)
+
+
+def _rows(statement: Executable, result) -> tuple[list | None, int]:
+    row = _row_type(statement)
+    if not result.returns_rows or row is None:
+        return None, result.rowcount
+    rows = [row(*r) for r in result]
+    return rows, result.rowcount
 
 
 async def _run(session: Executor, statement: Executable, params: Mapping[str, Any]):
     """The rows (or None) and the row count."""
-    in_thread = session.info.get(_IN_THREAD)
-    if in_thread is None:
-        connection = await _connection(session)
-    elif isinstance(session, AsyncConnection):
-        connection = session
-    else:
-        connection = session.info[_CONNECTION][1]
-    dialect = connection.dialect
-    compiled = _compile(statement, dialect)
-    if dialect.driver != sqlite_driver.DRIVER:
-        result = await connection.execute(statement, dict(params))
-        if not result.returns_rows or compiled.row is None:
-            return None, result.rowcount
-        # The same rows on every database: namedtuples (``_replace`` works on them).
-        return [compiled.row._make(r) for r in result], result.rowcount
-    values = []
-    for name, process in zip(compiled.names, compiled.bind, strict=True):
-        if name in params:
-            value = params[name]
-        elif name in compiled.defaults:
-            value = compiled.defaults[name]
-        else:
-            raise ValueError(f"statements: a value is required for the parameter {name!r}")
-        values.append(value if process is None else process(value))
-    values = tuple(values)
-    sync_connection = connection.sync_connection
-    # Listeners of the engine's cursor events (statement counts, tracing) see these statements too.
-    sync_connection.dispatch.before_cursor_execute(sync_connection, None, compiled.sql, values, None, False)
-    if in_thread is not None:
-        rows, count = _in_sqlite_thread(in_thread, compiled.sql, values)
-    else:
-        adapted = sync_connection.connection.dbapi_connection
-        async with adapted._execute_mutex:
-            rows, count = await adapted._connection._execute(
-                _in_sqlite_thread, adapted._connection, compiled.sql, values
-            )
-    if rows is None or compiled.row is None:
-        return None, count
-    make, processors = compiled.row._make, compiled.result
-    if not any(processors):
-        return [make(r) for r in rows], count
-    return [
-        make([v if p is None else p(v) for p, v in zip(processors, r, strict=True)]) for r in rows
-    ], count
+    in_thread = _in_thread(session)
+    if in_thread is not None:  # in SQLite's thread: a synchronous call on its sqlite3 connection
+        prepared = sqlite_driver.prepare(statement, in_thread.dialect)
+        return sqlite_driver.run(in_thread.connection.driver_connection, prepared, params)
+    connection = await _connection(session)
+    return _rows(statement, await connection.execute(statement, dict(params)))
 
 
 async def first(session: Executor, statement: Executable, params: Mapping[str, Any]):
@@ -188,25 +119,25 @@ async def all_rows(session: Executor, statement: Executable, params: Mapping[str
 
 async def execute(session: Executor, statement: Executable, params: Mapping[str, Any]) -> int:
     """Run a statement that returns no rows; the number of rows it changed."""
-    _rows, count = await _run(session, statement, params)
+    _none, count = await _run(session, statement, params)
     return count
 
 
 async def commit(session: Executor) -> None:
     """Commit the session's transaction (in SQLite's thread, when the transaction runs there)."""
-    in_thread = session.info.get(_IN_THREAD)
+    in_thread = _in_thread(session)
     if in_thread is None:
         await session.commit()  # the session's, or the connection's
     else:
-        _end_in_thread(in_thread, "commit")
+        sqlite_driver.end(in_thread.connection.driver_connection, "commit")
 
 
 async def rollback(session: Executor) -> None:
-    in_thread = session.info.get(_IN_THREAD)
+    in_thread = _in_thread(session)
     if in_thread is None:
         await session.rollback()
-    elif in_thread._conn.in_transaction:
-        _end_in_thread(in_thread, "rollback")
+    else:
+        sqlite_driver.end(in_thread.connection.driver_connection, "rollback")
 
 
 class WaitedInDatabaseThread(RuntimeError):
@@ -214,23 +145,29 @@ class WaitedInDatabaseThread(RuntimeError):
 
 
 async def in_database_thread(session: Executor, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """``await function(*args)``; on SQLite through ``sqlite_driver``, as one call in SQLite's thread.
+    """``await function(*args)``; on SQLite (a database file), as one call in one of SQLite's reader threads.
 
     There ``function`` may only await this module's calls (``first``, ``all_rows``, ``execute``, ``commit``,
-    ``rollback``) and coroutines that do the same; it must end its transaction with ``commit`` or ``rollback``.
-    Whatever it leaves open is rolled back. Afterwards the session knows nothing of what ran; close it.
+    ``rollback``) on ``session`` and coroutines that do the same; it must end its transaction with ``commit`` or
+    ``rollback``. Whatever it leaves open is rolled back. It runs on a connection of its own, not the session's:
+    it sees what is committed, not what the session holds unflushed or uncommitted. Meant for reads (snapshots):
+    a write there waits for SQLite's write lock as any other connection's does.
     """
-    connection = await _connection(session)
-    if connection.dialect.driver != sqlite_driver.DRIVER:
+    threads = None if isinstance(session, Connection) else sqlite_driver.threads_for(_engine(session))
+    if threads is None:
         return await function(*args)
-    adapted = connection.sync_connection.connection.dbapi_connection
-    async with adapted._execute_mutex:
-        return await adapted._connection._execute(_drive, session, adapted._connection, function, args)
+    return await threads.read(_drive_connected, session, threads.engine, function, args)
 
 
-def _drive(session: Executor, aiosqlite_connection, function, args):
+def _drive_connected(session: Executor, engine: Engine, function, args):
+    with engine.connect() as connection:
+        return _drive(session, connection, function, args)
+
+
+def _drive(session: Executor | None, connection: Connection, function, args):
     # In SQLite's thread: run the coroutine to its end. Every await in it completes at once, so one send does.
-    session.info[_IN_THREAD] = aiosqlite_connection
+    if session is not None:
+        session.info[_IN_THREAD] = connection
     try:
         coroutine = function(*args)
         try:
@@ -240,20 +177,21 @@ def _drive(session: Executor, aiosqlite_connection, function, args):
         coroutine.close()  # still marked: its own clean-up runs here too
         raise WaitedInDatabaseThread(f"{function!r} waited for {waited_for!r} in SQLite's thread")
     finally:
-        session.info.pop(_IN_THREAD, None)
-        if aiosqlite_connection._conn.in_transaction:
-            aiosqlite_connection._conn.rollback()
+        if session is not None:
+            session.info.pop(_IN_THREAD, None)
+        sqlite_driver.end(connection.connection.driver_connection, "rollback")  # whatever was left open
 
 
 class TakingTurns:
-    """Transactions that take turns: on SQLite, as many per trip to SQLite's thread as are waiting.
+    """Transactions that take turns: on SQLite, as many per trip to SQLite's writer thread as are waiting.
 
     ``run(function, *args)`` runs ``await function(connection, *args)`` on a fresh connection while holding
-    ``lock``. On SQLite through ``sqlite_driver`` the functions waiting meanwhile are run together: one holder of
-    the lock takes up to ``batch`` of them, in order of arrival, to SQLite's thread in one trip, where each runs
-    as in ``in_database_thread``, as its own transaction (one failing rolls back only itself); each caller gets
-    its answer as soon as its own transaction is done. Under load the lock then changes hands once per batch,
-    not once per transaction, and each change waits for the event loop. Elsewhere each runs by itself.
+    ``lock``. On SQLite (a database file) the functions waiting meanwhile are run together: one holder of the lock
+    takes up to ``batch`` of them, in order of arrival, to the writer thread (``sqlite_driver``) in one trip, where
+    each runs as in ``in_database_thread`` on the thread's synchronous connection, as its own transaction (one
+    failing rolls back only itself); each caller gets its answer as soon as its own transaction is done. Under
+    load the lock then changes hands once per batch, not once per transaction, and each change waits for the
+    event loop. Elsewhere each runs by itself on a connection of the async engine.
     """
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock, *, batch: int = 32) -> None:
@@ -266,32 +204,29 @@ class TakingTurns:
         self._runner: asyncio.Task | None = None
 
     async def run(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-        if self._engine.dialect.driver != sqlite_driver.DRIVER:
+        threads = sqlite_driver.threads_for(self._engine)
+        if threads is None:
             async with self._lock, self._engine.connect() as connection:
                 return await function(connection, *args)
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((function, args, future))
         if self._runner is None or self._runner.done():
-            self._runner = asyncio.ensure_future(self._run_waiting())
+            self._runner = asyncio.ensure_future(self._run_waiting(threads))
         return await future
 
     def _take_batch(self) -> list:
         return [self._waiting.popleft() for _ in range(min(self._batch, len(self._waiting)))]
 
-    async def _run_waiting(self) -> None:
+    async def _run_waiting(self, threads: sqlite_driver.Threads) -> None:
+        loop = asyncio.get_running_loop()
         while self._waiting:
             batch: list = []
             try:
-                async with self._lock, self._engine.connect() as connection:
+                async with self._lock:
                     # Taken once the turn is ours: those that arrived while it was someone else's come too.
                     batch = self._take_batch()
-                    adapted = connection.sync_connection.connection.dbapi_connection
-                    loop = asyncio.get_running_loop()
-                    async with adapted._execute_mutex:
-                        await adapted._connection._execute(
-                            _drive_each, connection, adapted._connection, batch, loop
-                        )
-            except BaseException as exc:  # no connection, or SQLite's thread gone: each one not answered is told
+                    await threads.write(_drive_each, threads.engine, batch, loop)
+            except BaseException as exc:  # no connection, or the thread gone: each one not answered is told
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 for _function, _args, future in batch or self._take_batch():
                     if future.done():
@@ -304,14 +239,15 @@ class TakingTurns:
                     raise
 
 
-def _drive_each(connection: AsyncConnection, aiosqlite_connection, batch, loop) -> None:
-    # In SQLite's thread: one transaction after another, each answered the moment it is done.
-    for function, args, future in batch:
-        try:
-            outcome = (_settle_result, _drive(connection, aiosqlite_connection, function, (connection, *args)))
-        except BaseException as exc:
-            outcome = (_settle_exception, exc)
-        loop.call_soon_threadsafe(outcome[0], future, outcome[1])
+def _drive_each(engine: Engine, batch, loop: asyncio.AbstractEventLoop) -> None:
+    # In the writer thread: one transaction after another on one connection, each answered the moment it is done.
+    with engine.connect() as connection:
+        for function, args, future in batch:
+            try:
+                outcome = (_settle_result, _drive(None, connection, function, (connection, *args)))
+            except BaseException as exc:
+                outcome = (_settle_exception, exc)
+            loop.call_soon_threadsafe(outcome[0], future, outcome[1])
 
 
 def _settle_result(future: asyncio.Future, value: Any) -> None:

@@ -1,4 +1,4 @@
-"""server.statements: prebuilt statements on a session's connection; whole transactions in SQLite's thread.
+"""server.statements: prebuilt statements on a session's connection; whole transactions in SQLite's threads.
 
 Runs on SQLite (the short road) and PostgreSQL (SQLAlchemy's own), which must answer alike.
 """
@@ -80,26 +80,30 @@ async def test_values_the_statement_holds_and_returning_and_rowcounts(sessions):
         assert await statements.first(session, READ, {"thing_id": "one"}) is None  # rolled back
 
 
-async def test_cursor_listeners_see_each_statement(sessions):
+async def test_cursor_listeners_see_each_statement(sessions, monkeypatch):
     seen = []
-    engine = sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    event.listen(sessions.kw["bind"].sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    monkeypatch.setattr(sqlite_driver, "statement_listeners", [seen.append])  # what runs in SQLite's threads
     async with sessions() as session:
         await statements.execute(session, INSERT, row("one"))
         await statements.first(session, READ, {"thing_id": "one"})
         await statements.commit(session)
-    assert [s.split()[0] for s in seen if "statements_thing" in s] == ["INSERT", "SELECT"]
+    async with sessions() as session:
+        await statements.in_database_thread(session, statements.first, session, READ, {"thing_id": "one"})
+    assert [s.split()[0] for s in seen if "statements_thing" in s] == ["INSERT", "SELECT", "SELECT"]
 
 
 async def test_database_errors_are_sqlalchemys_as_on_every_other_road(sessions):
     # Callers tell a broken rule from an outage by SQLAlchemy's classes (commands.is_database_outage).
     async with sessions() as session:
         await statements.execute(session, INSERT, row("one"))
-        with pytest.raises(sa.exc.IntegrityError):
+        with pytest.raises(sa.exc.IntegrityError) as on_the_loop:
             await statements.execute(session, INSERT, row("one"))
     async with sessions() as session:
-        with pytest.raises(sa.exc.IntegrityError):
+        with pytest.raises(sa.exc.IntegrityError) as in_thread:
             await statements.in_database_thread(session, twice, session)
+    # Their messages (logged) never carry the statement's values (db.py: hide_parameters).
+    assert "'one'" not in str(on_the_loop.value) and "'two'" not in str(in_thread.value)
 
 
 async def twice(session):
@@ -113,11 +117,20 @@ async def test_a_missing_parameter_is_an_error_not_a_null(sessions):
             await statements.first(session, READ, {})
 
 
-async def test_expanding_parameters_are_refused(sessions):
-    expanding = sa.select(things.c.id).where(things.c.id.in_(sa.bindparam("ids", expanding=True)))
+async def test_expanding_parameters_work_on_the_event_loop_and_are_refused_in_sqlites_threads(sessions):
+    expanding = sa.select(things.c.id).where(things.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(things.c.id)
     async with sessions() as session:
-        with pytest.raises(ValueError, match="expanding"):
-            await statements.all_rows(session, expanding, {"ids": ["a"]})
+        for name in ("a", "b", "c"):
+            await statements.execute(session, INSERT, row(name))
+        await statements.commit(session)
+    async with sessions() as session:
+        assert [r.id for r in await statements.all_rows(session, expanding, {"ids": ["a", "c"]})] == ["a", "c"]
+    async with sessions() as session:
+        if sqlite_driver.threads_for(session.bind) is None:  # PostgreSQL: simply awaited
+            assert len(await statements.in_database_thread(session, statements.all_rows, session, expanding, {"ids": ["b"]})) == 1
+        else:
+            with pytest.raises(ValueError, match="expanding"):
+                await statements.in_database_thread(session, statements.all_rows, session, expanding, {"ids": ["b"]})
 
 
 async def transaction(session, *, then: str = "commit"):
@@ -180,7 +193,7 @@ async def test_waiting_for_the_event_loop_in_sqlites_thread_is_refused_and_rolle
             # Elsewhere the function is simply awaited: waiting is fine (and nothing committed it).
             await statements.in_database_thread(session, functools.partial(transaction, session, then="wait"))
             return
-        assert session.bind.dialect.driver == sqlite_driver.DRIVER
+        assert sqlite_driver.threads_for(session.bind) is not None
         with pytest.raises(statements.WaitedInDatabaseThread):
             await statements.in_database_thread(session, functools.partial(transaction, session, then="wait"))
     assert await stored(one_thing) == (1, False)
@@ -256,7 +269,7 @@ async def test_when_no_connection_can_be_had_every_waiting_turn_is_told(sessions
     def refuse(*_args, **_kwargs):
         raise ConnectionError("database unavailable")
 
-    monkeypatch.setattr(type(engine), "connect", refuse)
+    monkeypatch.setattr(sa.engine.Engine, "connect", refuse)  # the async engine's and SQLite's threads' engine
     outcomes = await asyncio.gather(
         *(turns.run(add_and_maybe_fail, n, []) for n in ("a", "b")), return_exceptions=True
     )
