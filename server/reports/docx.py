@@ -255,6 +255,10 @@ def _para(doc, text: str, bold: bool = False, italic: bool = False, style: str |
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _at_most(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def render(report: ReportData) -> bytes:
     doc = Document()
     styles = doc.styles
@@ -264,8 +268,9 @@ def render(report: ReportData) -> bytes:
     _header_footer(doc, report)
     _update_fields_on_open(doc)
     properties = doc.core_properties
-    properties.title = f"{report.title}: Phase 1 report and implementation plan"
-    properties.subject = SUBJECT + (f" ({report.locality})" if report.locality else "")
+    # Word's core properties hold at most 255 characters (a title may be 200, a locality 200).
+    properties.title = _at_most(f"{report.title}: Phase 1 report and implementation plan", 255)
+    properties.subject = _at_most(SUBJECT + (f" ({report.locality})" if report.locality else ""), 255)
     properties.author = properties.last_modified_by = "Thrive Workshop"
     properties.keywords = "i-THRIVE; Phase 1; priority setting; implementation plan"
     properties.category = "Draft" if not report.final else "Final"
