@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
+import gc
 import importlib
 import json
 import re
@@ -46,10 +49,32 @@ def _report_turn(request: Request) -> asyncio.Lock:
 
 
 def _make(fmt: str, rows) -> bytes:
-    if fmt == "json":
-        return json.dumps(export(rows), ensure_ascii=False, indent=1).encode("utf-8")
-    renderer = importlib.import_module(f"..reports.{RENDERERS[fmt]}", __package__)  # the first import, too
-    return renderer.render(assemble(rows))
+    try:
+        if fmt == "json":
+            return json.dumps(export(rows), ensure_ascii=False, indent=1).encode("utf-8")
+        renderer = importlib.import_module(f"..reports.{RENDERERS[fmt]}", __package__)  # the first import, too
+        return renderer.render(assemble(rows))
+    finally:
+        _give_memory_back()
+
+
+def _give_memory_back() -> None:
+    """A big report's document tree is freed when it is written, but the C heap keeps the pages: hand them back
+    to the system (glibc's public malloc_trim), so one report's peak does not stay the serving process's size."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None  # not glibc (musl, macOS): nothing to trim
+
+
+_LIBC = _glibc()
 
 
 def _refused(exc: CommandError) -> JSONResponse:
