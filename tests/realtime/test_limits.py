@@ -86,6 +86,16 @@ class Visitor:
             await client.connect(timeout=5)
         return client.connect_error["data"]
 
+    async def attempt(self, token: str, password: str | None = None) -> str:
+        """``connected``, or the code of the refusal."""
+        client = WorkshopClient(self.server.url, token, reconnection=False, password=password, headers=self.headers)
+        self.clients.append(client)
+        try:
+            await client.connect(timeout=30)
+        except socketio.exceptions.ConnectionError:
+            return client.connect_error["data"]["code"]
+        return "connected"
+
     async def close(self) -> None:
         for client in self.clients:
             if client.sio.connected:
@@ -214,14 +224,7 @@ async def _report_with(visitor, created: dict, password: str) -> httpx.Response:
 
 
 async def _connect_with(visitor, created: dict, password: str) -> str:
-    client = WorkshopClient(visitor.server.url, created["facilitator_token"], reconnection=False,
-                            password=password, headers=visitor.headers)
-    visitor.clients.append(client)
-    try:
-        await client.connect(timeout=10)
-    except socketio.exceptions.ConnectionError:
-        return client.connect_error["data"]["code"]
-    return "connected"
+    return await visitor.attempt(created["facilitator_token"], password=password)
 
 
 async def test_password_guesses_count_the_same_over_http_and_the_socket(server):
@@ -265,17 +268,7 @@ async def test_connections_made_at_once_never_pass_the_table_cap(server):
     try:
         created = await visitors[0].workshop(1)
         token = await visitors[0].join(created, 0)
-
-        async def attempt(visitor: Visitor) -> str:
-            client = WorkshopClient(server.url, token, reconnection=False, headers=visitor.headers)
-            visitor.clients.append(client)
-            try:
-                await client.connect(timeout=30)
-            except socketio.exceptions.ConnectionError:
-                return client.connect_error["data"]["code"]
-            return "connected"
-
-        answers = await asyncio.gather(*(attempt(v) for v in visitors[1:] for _ in range(6)))
+        answers = await asyncio.gather(*(v.attempt(token) for v in visitors[1:] for _ in range(6)))
         assert sorted(answers) == ["connected"] * 2 + ["too_many_connections"] * 28
     finally:
         for v in visitors:
