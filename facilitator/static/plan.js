@@ -204,8 +204,10 @@ export function createReportPanel({ send, showError }) {
       return;
     }
     expiresAt = ack.expires_at * 1000;
+    // The printable page opens in a tab of its own (to read, print or "Save as PDF"); the others download.
+    const opens = (format) => (format === "html" ? { target: "_blank" } : { download: "" });
     list.replaceChildren(...FORMATS.map(([format, label]) => el("li", {},
-      el("a", { href: ack.links[format], download: "", "data-testid": "report-link", "data-format": format,
+      el("a", { href: ack.links[format], ...opens(format), "data-testid": "report-link", "data-format": format,
         rel: "noopener" }, label))));
     note.textContent = "These links work for 10 minutes. Get new ones any time: the report always shows the workshop as it is now.";
   }
