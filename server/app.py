@@ -32,6 +32,7 @@ from .untrusted.pool import ParserPool
 from .web.assets import template_environment
 from .web.routes import exception_handlers, routes
 from .web.security import SecurityHeadersMiddleware, keep_secrets_out_of_logs
+from .web.static_assets import compression
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     starlette_app = Starlette(
         routes=routes(),
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeadersMiddleware)],
+        middleware=[Middleware(SecurityHeadersMiddleware), compression()],
         exception_handlers=exception_handlers(),
     )
     starlette_app.state.services = services

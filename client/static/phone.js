@@ -9,7 +9,7 @@ import {
   principleById,
   segmentRemaining,
 } from "./common/live.js";
-import { createSecondHalf } from "./worksheet.js";
+import { lazySecondHalf } from "./worksheet-loader.js";
 import { createTableNews } from "./table-news.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
@@ -47,13 +47,17 @@ const tableNews = createTableNews({
   announce: (text) => announce(text),
   nameOf: (id) => ((live && live.state && principleById(live.state, id)) || { name: id }).name,
 });
-// The gap analysis and next steps (worksheet.js): its own view, updated in place while people type.
-const secondHalf = createSecondHalf({
+// The gap analysis and next steps (worksheet.js): its own view, updated in place while people type. Loaded
+// with Yjs only when a worksheet is needed (worksheet-loader.js), so the first load stays small.
+const secondHalf = lazySecondHalf({
   getLive: () => live,
   storagePrefix: `thrive.worksheet.${joinCode}`,
   showMessage: (text) => showMessage(text),
   announce: (text) => announce(text),
   othersWrote: (label) => tableNews.wrote(label),
+}, () => {
+  exerciseKey = null;
+  requestRender();
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 // Timers tick by rewriting a few text nodes, never by re-rendering.
 import {
   connectLive, currentSegment, el, formatDuration, principleById,
-} from "/static/client/common/live.js";
+} from "../client/common/live.js";
 import {
   DISPLAY_MODES, timeLeft, KIND_LABELS, METHODS, METHOD_LABELS, METHOD_SHORT, agreedCount, baselineSpoken, baselineText,
   displayedTable, effectiveDisplayMode, errorText, formatPoints, listInWords, ordinal, orderedTables, phonesAt,

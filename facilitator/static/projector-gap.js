@@ -1,7 +1,7 @@
 // The projector's second half: a worksheet (one table's, or the consolidated one) for the priority in hand,
 // every table's answers in one column side by side, and the action plan. projector.js adds these views.
-import { currentSegment, el } from "/static/client/common/live.js";
-import { CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT } from "/static/client/common/worksheet-sync.js";
+import { currentSegment, el } from "../client/common/live.js";
+import { CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT } from "../client/common/worksheet-sync.js";
 import { orderedTables, principleName } from "./shared.js";
 
 const STATUS_LABELS = { not_started: "Not started", in_progress: "In progress", done: "Done" };

@@ -2,7 +2,7 @@
 // It always shows the current segment and its timer; the main area follows `display.mode` (docs/protocol.md).
 import {
   connectLive, currentSegment, el, formatDuration, principleById,
-} from "/static/client/common/live.js";
+} from "../client/common/live.js";
 import {
   agreedCount, timeLeft, baselineSpoken, baselineText, displayedTable, effectiveDisplayMode, joinUrl, listInWords, ordinal,
   orderedTables, plural, principleName, rankText, rankingFor, segmentLabel, shortUrl,

@@ -1,6 +1,6 @@
 // Pure view helpers shared by the facilitator console and the projector: wording, lookups and the
 // projector's effective mode. No DOM state and no network here, so both pages describe things the same way.
-import { currentSegment, principleById, segmentRemaining } from "/static/client/common/live.js";
+import { currentSegment, principleById, segmentRemaining } from "../client/common/live.js";
 
 /** The token from `#k=TOKEN`. It stays in the fragment: browsers never send fragments to the server. */
 export function tokenFromHash() {

@@ -1,10 +1,10 @@
 // The console's gap analysis: every table's worksheet for the priority in hand, live; the consolidated
 // worksheet the facilitator (or a co-facilitator acting as scribe) builds from them, edited through Yjs; and
 // what the projector shows while the tables work. console.js mounts it into #gap-body.
-import { currentSegment, el } from "/static/client/common/live.js";
+import { currentSegment, el } from "../client/common/live.js";
 import {
   CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT, MAX_CELL_CHARS, STATUS_WORDS, createWorksheetSync,
-} from "/static/client/common/worksheet-sync.js";
+} from "../client/common/worksheet-sync.js";
 import { orderedTables, principleName } from "./shared.js";
 
 function btn(label, onClick, attrs = {}) {

@@ -233,8 +233,7 @@ ENDPOINTS = {
     ("POST", "/api/workshops"): "anyone (rate limited per address)",
     ("GET", "/api/join/{code}"): "anyone with the code",
     ("POST", "/api/join/{code}"): "anyone with the code, for a table of that workshop",
-    ("GET", "/static/client"): "anyone",
-    ("GET", "/static/facilitator"): "anyone",
+    ("GET", "/static/{path:path}"): "anyone (the front ends' static files)",
 }
 
 

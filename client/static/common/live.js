@@ -2,7 +2,8 @@
 // Speaks docs/protocol.md: one socket.io connection, a snapshot on every connect, then whole-section updates.
 // Plain ES module, no build step; written for Safari 14+ (no private fields, no Array#at, no randomUUID).
 
-const SOCKET_IO_SRC = "/static/client/vendor/socket.io.min.js";
+// Beside this module, under the same fingerprinted path (server/web/assets.py).
+const SOCKET_IO_PATH = "../vendor/socket.io.min.js";
 const ACK_TIMEOUT_MS = 10000;
 const CLOCK_EVERY_MS = 30000;
 const SNAPSHOT_GRACE_MS = 3000; // if no snapshot this long after connecting, ask for one
@@ -253,7 +254,7 @@ function loadSocketIo() {
   if (!ioLoading) {
     ioLoading = new Promise((resolve, reject) => {
       const script = document.createElement("script");
-      script.src = SOCKET_IO_SRC;
+      script.src = new URL(SOCKET_IO_PATH, import.meta.url).href;
       script.onload = () => (window.io ? resolve(window.io) : reject(new Error("socket.io did not load")));
       script.onerror = () => {
         ioLoading = null;
