@@ -43,7 +43,7 @@ function spreadView(spread) {
   if (!spread.n) return el("p", { class: "hm-spread hm-spread-none" }, "No scores in the app yet");
   const max = Math.max(...spread.counts, 1);
   return el("p", {
-    class: "hm-spread", "data-testid": "heat-spread",
+    class: "hm-spread", "data-testid": "heat-spread", role: "img",
     "aria-label": `Scored in the app by ${spread.n}: ${spread.counts.map((c, i) => `${c} gave ${i + 1}`).join(", ")}`,
   },
   el("span", { class: "hm-spread-label", "aria-hidden": "true" }, `In the app (${spread.n}): `),
