@@ -16,6 +16,8 @@ import {
 import { createGapPanel } from "./worksheets.js";
 import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
+import { reportStatusRegion } from "./report-status.js";
+import { reasonField, reasonLine, reasonProblems } from "./tie-reason.js";
 import { keepSecretKey } from "./secret-key.js";
 
 const TICK_MS = 250;
@@ -1129,7 +1131,7 @@ function syncDraft(state) {
   const topKey = top.join("|");
   if (ui.draft && (ui.draft.touched || ui.draft.topKey === topKey) && ui.draft.items.length === capacity) return;
   const items = top.concat(Array(Math.max(0, capacity - top.length)).fill(""));
-  ui.draft = { items, note: ui.draft ? ui.draft.note : "", touched: false, topKey, top };
+  ui.draft = { items, note: ui.draft ? ui.draft.note : "", reason: ui.draft ? ui.draft.reason : null, touched: false, topKey, top };
 }
 
 function draftProblems(state) {
@@ -1149,7 +1151,8 @@ function draftDiffersFromTally() {
 
 function renderConfirmBox(state, consensus) {
   syncDraft(state);
-  const problems = draftProblems(state);
+  const cutTie = consensus.tally && consensus.tally.cut_tie;
+  const problems = draftProblems(state).concat(reasonProblems(ui.draft, cutTie));
   const canConfirm = !problems.length && consensus.agreed_tables > 0;
   return el("section", { class: "confirm-box", "aria-labelledby": "confirm-heading" },
     el("h3", { id: "confirm-heading" }, "Confirm the room's top five"),
@@ -1160,6 +1163,7 @@ function renderConfirmBox(state, consensus) {
         ? "✎ Changed by the room: the record will say the room changed the tally's five."
         : "= Same as the tally's top five."),
     problems.length ? el("ul", { class: "problems" }, problems.map((p) => el("li", {}, p))) : null,
+    reasonField(ui.draft, cutTie, (reason) => { ui.draft.reason = reason; renderAll(ui.state); }),
     noteField(),
     el("div", { class: "btn-row" },
       button({
@@ -1224,9 +1228,11 @@ function moveDraftItem(index, delta) {
 
 function resetDraft() {
   const note = ui.draft ? ui.draft.note : "";
+  const reason = ui.draft ? ui.draft.reason : null;
   ui.draft = null;
   syncDraft(ui.state);
   ui.draft.note = note;
+  ui.draft.reason = reason;
   ui.focusNext = "consensus-main";
   renderAll(ui.state);
 }
@@ -1237,7 +1243,9 @@ async function confirmConsensus(state) {
     showError({ code: "invalid_payload", message: problems.join(" ") });
     return;
   }
-  const ack = await run("consensus.confirm", { items: ui.draft.items.slice(), note: ui.draft.note.trim() }, "consensus-main");
+  const payload = { items: ui.draft.items.slice(), note: ui.draft.note.trim() };
+  if (ui.draft.reason) payload.reason = ui.draft.reason;
+  const ack = await run("consensus.confirm", payload, "consensus-main");
   if (ack && ack.ok) {
     ui.draft = null;
     announce("Consensus confirmed.");
@@ -1255,6 +1263,7 @@ function renderConfirmed(state, confirmed) {
       confirmed.changed_by_room
         ? `✎ The room changed the tally's five (the ${method} tally said: ${tallyNames.join(", ")}).`
         : `= The same as the ${method} tally's top five.`),
+    reasonLine(confirmed, { withNote: false }),
     confirmed.note ? el("p", { class: "confirmed-note" }, el("strong", {}, "Note: "), confirmed.note) : null,
     el("p", { class: "hint" }, `Confirmed at ${clockTime(confirmed.confirmed_at)} using ${method}.`),
     button({
@@ -1308,6 +1317,7 @@ const REGIONS = [
   {
     id: "ex3-body",
     key: (s) => [s.consensus && s.consensus.version, ui.draft && ui.draft.items.join(","), ui.draft && ui.draft.touched, ui.showAllTally,
+      ui.draft && ui.draft.reason,
       s.tables && s.tables.length].join("|"),
     render: renderConsensus,
   },
@@ -1315,6 +1325,8 @@ const REGIONS = [
 
 // Baseline scores and the heat map (scores-panel.js): in-app scoring and the agreed scores.
 REGIONS.push(scoresRegion({ run }));
+// The report's state, draft or final (report-status.js), above the report's links.
+REGIONS.push(reportStatusRegion({ run, ask }));
 
 function renderAll(state) {
   for (const region of REGIONS) {
