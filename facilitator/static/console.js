@@ -1163,7 +1163,10 @@ function renderConfirmBox(state, consensus) {
         ? "✎ Changed by the room: the record will say the room changed the tally's five."
         : "= Same as the tally's top five."),
     problems.length ? el("ul", { class: "problems" }, problems.map((p) => el("li", {}, p))) : null,
-    reasonField(ui.draft, cutTie, (reason) => { ui.draft.reason = reason; renderAll(ui.state); }),
+    // The room's reason: needed for a tie at the cut, offered when the room changed the tally's five.
+    cutTie || draftDiffersFromTally() || ui.draft.reason
+      ? reasonField(ui.draft, cutTie, (reason) => { ui.draft.reason = reason; renderAll(ui.state); })
+      : null,
     noteField(),
     el("div", { class: "btn-row" },
       button({

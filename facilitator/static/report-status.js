@@ -28,8 +28,8 @@ function historyList(report) {
   const history = report.history || [];
   if (!history.length) return null;
   return el("details", { class: "report-history", "data-testid": "report-history" },
-    el("summary", {}, `What happened to the marking (${history.length})`),
-    el("ol", {}, history.slice().reverse().map((h) => el("li", {},
+    el("summary", {}, `What happened to the marking (${history.length}, newest first)`),
+    el("ul", { class: "report-history-list" }, history.slice().reverse().map((h) => el("li", {},
       el("strong", {}, BECAUSE[h.because] || h.because), h.what ? ` (${h.what})` : "",
       ` · ${when(h.at, report.time_zone)} · ${WHO[h.by] || h.by}`))));
 }
