@@ -186,6 +186,14 @@ async def test_an_edit_after_final_is_kept_and_returns_the_report_to_draft(world
     assert "went back to draft on" in report.draft_note and "because the implementation plan changed" in report.draft_note
     text, _header = _docx_text(report)
     assert "because the implementation plan changed." in text
+    # A table reopening its ranking (a command run on bare statements, not the ORM) returns it to draft too
+    assert (await world.run(f, "report.finalise"))["ok"]
+    ack = await world.run(phones[0], "ranking.reopen", {"base_revision": 1})
+    assert ack["ok"], ack
+    snap = await world.snapshot(f)
+    assert snap["report"]["state"] == "draft" and snap["report"]["returned"]["what"] == "a table's ranking changed"
+    assert len(snap["report"]["history"]) == 4
+    assert (await world.run(phones[0], "ranking.agree", {"base_revision": ack["ranking"]["revision"]}))["ok"]
     # Undoing the five is an edit too
     assert (await world.run(f, "report.finalise"))["ok"]
     assert (await world.run(f, "consensus.unconfirm"))["ok"]
