@@ -293,6 +293,9 @@ def _assemble(rows: ReportRows) -> ReportData:
             # whose free-text note says it).
             "reason": c.get("reason") or "",
             "reason_text": report_status.TIE_REASONS.get(c.get("reason") or "", ""),
+            # A tie straddled the cut when the room confirmed (as recorded then; older records have no reason to
+            # label, so False).
+            "settled_tie": bool(c.get("settled_tie")),
             "method": METHOD_NAMES.get(c.get("method"), c.get("method") or ""),
             "confirmed_at": when_text(confirmed_when),
             "confirmed_when": _stamp(confirmed_when),
@@ -638,7 +641,7 @@ def _settlement(rows, cut_tie, confirmed, name, method: str) -> list[str]:
         elif confirmed.get("changed_by_room") and _reordered([ranks[p] for p in items if p in clear]):
             out.append("The room kept the tally's principles but changed their order.")
     if confirmed:
-        out.extend(_reason_sentences(confirmed, settled_tie=bool(cut_tie)))
+        out.extend(_reason_sentences(confirmed, settled_tie=bool(confirmed.get("settled_tie"))))
     return out
 
 
@@ -788,7 +791,7 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
         ["Place", "Confirmed priority", "Tally's choice"],
         [[i + 1, item, (c["tally_items"] + [""] * 5)[i] if c else ""] for i, item in enumerate(c["items"] if c else [])]
         + ([["", "Changed by the room", "yes" if c["changed_by_room"] else "no"],
-            ["", "How the tie was settled" if report.tally["cut_tie"] else "The room's reason", c["reason_text"]],
+            ["", "How the tie was settled" if c["settled_tie"] else "The room's reason", c["reason_text"]],
             ["", "Note", c["note"]],
             ["", "Method", c["method"]], ["", "Confirmed at", _real(c["confirmed_when"]) or c["confirmed_at"]]] if c else [])
         + [["", "The tally's five", report.tally["five"]]]

@@ -388,7 +388,7 @@ def render(report: ReportData) -> bytes:
         else:
             doc.add_paragraph(f"These are the {c['method']} tally's top five, confirmed as they stood.")
         if c["reason_text"]:
-            label = "How the tie was settled" if t["cut_tie"] else "The room's reason"
+            label = "How the tie was settled" if c["settled_tie"] else "The room's reason"
             words = c["reason_text"] if c["reason"] != "other" else "another reason (in the note)"
             doc.add_paragraph(f"{label}: {words}.")
         if c["note"]:

@@ -69,6 +69,8 @@ async def test_a_tie_settled_with_a_reason_and_the_report_marked_final(browser, 
     await tid(console, "confirm-consensus").click()
     await expect(tid(console, "tie-reason-line")).to_have_text("How the tie was settled: the room voted")
     await expect(console.locator(".confirmed-note")).to_have_text(f"Note: {NOTE}")
+    await tid(console, "tie-reason-line").scroll_into_view_if_needed()
+    await console.screenshot(path=str(shots / "console-tie-confirmed.png"))
 
     # The projector's final five say it in words.
     assert (await facilitator.call("display.set", {"mode": "final"}))["ok"]
