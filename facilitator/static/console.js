@@ -1263,7 +1263,9 @@ function renderConfirmed(state, confirmed) {
     el("ol", { class: "confirmed-list", "data-testid": "confirmed-list" },
       (confirmed.items || []).map((id) => el("li", {}, principleLabel(state, id)))),
     el("p", { class: confirmed.changed_by_room ? "is-changed" : null, "data-testid": "confirmed-changed" },
-      confirmed.changed_by_room
+      confirmed.settled_tie // a tie straddled the cut: the tally gave no five of its own to change
+        ? `✎ The room settled a tie at the cut that the ${method} tally could not separate.`
+        : confirmed.changed_by_room
         ? `✎ The room changed the tally's five (the ${method} tally said: ${tallyNames.join(", ")}).`
         : `= The same as the ${method} tally's top five.`),
     reasonLine(confirmed, { withNote: false }),

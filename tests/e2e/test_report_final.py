@@ -68,6 +68,8 @@ async def test_a_tie_settled_with_a_reason_and_the_report_marked_final(browser, 
     await expect(tid(console, "confirm-consensus")).not_to_have_attribute("aria-disabled", "true")
     await tid(console, "confirm-consensus").click()
     await expect(tid(console, "tie-reason-line")).to_have_text("How the tie was settled: the room voted")
+    await expect(tid(console, "confirmed-changed")).to_have_text(
+        "✎ The room settled a tie at the cut that the Borda tally could not separate.")
     await expect(console.locator(".confirmed-note")).to_have_text(f"Note: {NOTE}")
     await tid(console, "tie-reason-line").scroll_into_view_if_needed()
     await console.screenshot(path=str(shots / "console-tie-confirmed.png"))
