@@ -1158,8 +1158,10 @@ function renderConfirmBox(state, consensus) {
     el("h3", { id: "confirm-heading" }, "Confirm the room's top five"),
     el("p", { class: "hint" }, "This starts as the tally's top five. If the room decides differently, change the order or swap a principle before confirming."),
     el("ol", { class: "draft-list" }, ui.draft.items.map((id, i) => draftItem(state, id, i))),
-    el("p", { class: ["draft-state", draftDiffersFromTally() && "is-changed"], "data-testid": "draft-state" },
-      draftDiffersFromTally()
+    el("p", { class: ["draft-state", (cutTie || draftDiffersFromTally()) && "is-changed"], "data-testid": "draft-state" },
+      cutTie
+        ? "⚖ A tie straddles the cut: the five above settle it. Say below how the room decided."
+        : draftDiffersFromTally()
         ? "✎ Changed by the room: the record will say the room changed the tally's five."
         : "= Same as the tally's top five."),
     problems.length ? el("ul", { class: "problems" }, problems.map((p) => el("li", {}, p))) : null,

@@ -60,6 +60,7 @@ async def test_a_tie_settled_with_a_reason_and_the_report_marked_final(browser, 
     await expect(tid(console, "tie-reason")).to_contain_text("How did the room settle the tie? (needed)")
     await expect(console.locator(".confirm-box .problems")).to_contain_text("Choose how the room settled the tie")
     await expect(tid(console, "confirm-consensus")).to_have_attribute("aria-disabled", "true")
+    await expect(tid(console, "draft-state")).to_contain_text("A tie straddles the cut")
     await tid(console, "draft-select").nth(4).select_option("reducing-stigma")  # the room chose Reducing Stigma
     await tid(console, "tie-reason-room_voted").check()
     await tid(console, "confirm-note").fill(NOTE)
