@@ -56,6 +56,12 @@ class Workshop(SQLModel, table=True):
     scoring_open: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     scoring_by: str = Field(default="table", max_length=8, sa_column_kwargs={"server_default": "table"})
     scores_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The report's state (domain.report_status): final since ``report_final_at`` (by that link), else a draft;
+    # every change of state in ``report_history``; ``report_version`` the last change of the report section.
+    report_final_at: float | None = None
+    report_final_by: str | None = Field(default=None, max_length=16)
+    report_history: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    report_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Credential(SQLModel, table=True):

@@ -3,9 +3,13 @@ command bus, and its Phase 1 report written in every format into a folder (docs/
 
 Nothing is served and nothing waits: the workshop lives in a throw-away SQLite file and the clock is set by hand
 (7 December 2026, from 09:30 London time). Fifth place is a tie that the rules cannot separate, which the room
-settles, so the report shows how an audited consensus reads.
+settles (with a reason from the short list and a note), so the report shows how an audited consensus reads.
 
-    python -m server.sample_report [FOLDER]      (default var/sample-report)
+The report stays a **draft**, as every report is straight after a workshop: "Final" is for the facilitator to mark
+once the room's record has been checked, and a sample that says "Final" would show a state nobody agreed.
+``--final`` marks it final at the end (by the facilitator), to see the final marking.
+
+    python -m server.sample_report [FOLDER] [--final]      (default var/sample-report)
 """
 
 from __future__ import annotations
@@ -25,7 +29,16 @@ from .models import Workshop
 from .reports import FORMATS
 from .reports.data import assemble, load_report_rows
 from .reports.json_export import export
-from .services import agenda, consensus, display, plan, rankings, scores, worksheets  # noqa: F401  (commands)
+from .services import (  # noqa: F401  (commands)
+    agenda,
+    consensus,
+    display,
+    plan,
+    rankings,
+    report_status,
+    scores,
+    worksheets,
+)
 from .services.commands import Actor, CommandBus
 from .services.state import build_snapshot
 from .services.workshops import CreateWorkshop, create_workshop, join_table
@@ -45,6 +58,7 @@ FIVES = {
 }
 ROOM = ["accessibility", "needs-led", "common-language", "outcome-informed", "reducing-stigma"]
 ROOM_NOTE = "Young people told us stigma stops them asking for help; the partnership already works well."
+ROOM_REASON = "local_evidence"  # domain.report_status.TIE_REASONS
 CONSOLIDATED = {
     "accessibility": {
         "in_place": "Single point of access, weekdays 9 to 5.\nSchool nurses in every secondary school.",
@@ -103,17 +117,17 @@ def _edit(sheet: dict, cell: str, value: str) -> str:
     return w.b64encode(w.text_update(w.b64decode(sheet["state"], limit=1 << 30), cell, value))
 
 
-async def build(folder: Path) -> list[Path]:
+async def build(folder: Path, *, final: bool = False) -> list[Path]:
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(Settings(database_url=f"sqlite+aiosqlite:///{scratch}/sample.db"))
         try:
             await create_schema(engine)
-            return await _run(make_session_factory(engine), folder)
+            return await _run(make_session_factory(engine), folder, final=final)
         finally:
             await engine.dispose()
 
 
-async def _run(sessions, folder: Path) -> list[Path]:
+async def _run(sessions, folder: Path, *, final: bool = False) -> list[Path]:
     clock = _Clock(START)
     bus = CommandBus(sessions, MemoryBroadcaster(), clock=clock)
     async with sessions() as session:
@@ -153,7 +167,7 @@ async def _run(sessions, folder: Path) -> list[Path]:
     clock.now += 11 * 60
     await run(f, "agenda.next")
     clock.now += 22 * 60
-    await run(f, "consensus.confirm", {"items": ROOM, "note": ROOM_NOTE})
+    await run(f, "consensus.confirm", {"items": ROOM, "note": ROOM_NOTE, "reason": ROOM_REASON})
     for sheet in list((await snapshot())["worksheets"].values()):
         table = next((n for n, t in tables.items() if t == sheet["table_id"]), None)
         texts = CONSOLIDATED.get(sheet["priority_id"], {}) if table is None else TABLE_NOTES.get((sheet["priority_id"], table), {})
@@ -169,6 +183,8 @@ async def _run(sessions, folder: Path) -> list[Path]:
                                                         "the youth council's next meeting."})
     await run(f, "plan.set_redesign_date", {"redesign_date": "2027-05-12"})
     clock.now += 15 * 60
+    if final:
+        await run(f, "report.finalise")
 
     async with sessions() as session:
         workshop = await session.get(Workshop, workshop_id)
@@ -196,8 +212,9 @@ def write(rows, folder: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", nargs="?", default="var/sample-report")
+    parser.add_argument("--final", action="store_true", help="mark the report final (by default it stays a draft)")
     args = parser.parse_args()
-    for path in asyncio.run(build(Path(args.folder))):
+    for path in asyncio.run(build(Path(args.folder), final=args.final)):
         print(path)
 
 

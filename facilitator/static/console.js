@@ -16,6 +16,8 @@ import {
 import { createGapPanel } from "./worksheets.js";
 import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
+import { reportStatusRegion } from "./report-status.js";
+import { reasonField, reasonLine, reasonProblems } from "./tie-reason.js";
 import { keepSecretKey } from "./secret-key.js";
 
 const TICK_MS = 250;
@@ -1129,7 +1131,7 @@ function syncDraft(state) {
   const topKey = top.join("|");
   if (ui.draft && (ui.draft.touched || ui.draft.topKey === topKey) && ui.draft.items.length === capacity) return;
   const items = top.concat(Array(Math.max(0, capacity - top.length)).fill(""));
-  ui.draft = { items, note: ui.draft ? ui.draft.note : "", touched: false, topKey, top };
+  ui.draft = { items, note: ui.draft ? ui.draft.note : "", reason: ui.draft ? ui.draft.reason : null, touched: false, topKey, top };
 }
 
 function draftProblems(state) {
@@ -1149,17 +1151,24 @@ function draftDiffersFromTally() {
 
 function renderConfirmBox(state, consensus) {
   syncDraft(state);
-  const problems = draftProblems(state);
+  const cutTie = consensus.tally && consensus.tally.cut_tie;
+  const problems = draftProblems(state).concat(reasonProblems(ui.draft, cutTie));
   const canConfirm = !problems.length && consensus.agreed_tables > 0;
   return el("section", { class: "confirm-box", "aria-labelledby": "confirm-heading" },
     el("h3", { id: "confirm-heading" }, "Confirm the room's top five"),
     el("p", { class: "hint" }, "This starts as the tally's top five. If the room decides differently, change the order or swap a principle before confirming."),
     el("ol", { class: "draft-list" }, ui.draft.items.map((id, i) => draftItem(state, id, i))),
-    el("p", { class: ["draft-state", draftDiffersFromTally() && "is-changed"], "data-testid": "draft-state" },
-      draftDiffersFromTally()
+    el("p", { class: ["draft-state", (cutTie || draftDiffersFromTally()) && "is-changed"], "data-testid": "draft-state" },
+      cutTie
+        ? "⚖ A tie straddles the cut: the five above settle it. Say below how the room decided."
+        : draftDiffersFromTally()
         ? "✎ Changed by the room: the record will say the room changed the tally's five."
         : "= Same as the tally's top five."),
     problems.length ? el("ul", { class: "problems" }, problems.map((p) => el("li", {}, p))) : null,
+    // The room's reason: needed for a tie at the cut, offered when the room changed the tally's five.
+    cutTie || draftDiffersFromTally() || ui.draft.reason
+      ? reasonField(ui.draft, cutTie, (reason) => { ui.draft.reason = reason; renderAll(ui.state); })
+      : null,
     noteField(),
     el("div", { class: "btn-row" },
       button({
@@ -1224,9 +1233,11 @@ function moveDraftItem(index, delta) {
 
 function resetDraft() {
   const note = ui.draft ? ui.draft.note : "";
+  const reason = ui.draft ? ui.draft.reason : null;
   ui.draft = null;
   syncDraft(ui.state);
   ui.draft.note = note;
+  ui.draft.reason = reason;
   ui.focusNext = "consensus-main";
   renderAll(ui.state);
 }
@@ -1237,7 +1248,9 @@ async function confirmConsensus(state) {
     showError({ code: "invalid_payload", message: problems.join(" ") });
     return;
   }
-  const ack = await run("consensus.confirm", { items: ui.draft.items.slice(), note: ui.draft.note.trim() }, "consensus-main");
+  const payload = { items: ui.draft.items.slice(), note: ui.draft.note.trim() };
+  if (ui.draft.reason) payload.reason = ui.draft.reason;
+  const ack = await run("consensus.confirm", payload, "consensus-main");
   if (ack && ack.ok) {
     ui.draft = null;
     announce("Consensus confirmed.");
@@ -1252,9 +1265,12 @@ function renderConfirmed(state, confirmed) {
     el("ol", { class: "confirmed-list", "data-testid": "confirmed-list" },
       (confirmed.items || []).map((id) => el("li", {}, principleLabel(state, id)))),
     el("p", { class: confirmed.changed_by_room ? "is-changed" : null, "data-testid": "confirmed-changed" },
-      confirmed.changed_by_room
+      confirmed.settled_tie // a tie straddled the cut: the tally gave no five of its own to change
+        ? `✎ The room settled a tie at the cut that the ${method} tally could not separate.`
+        : confirmed.changed_by_room
         ? `✎ The room changed the tally's five (the ${method} tally said: ${tallyNames.join(", ")}).`
         : `= The same as the ${method} tally's top five.`),
+    reasonLine(confirmed, { withNote: false }),
     confirmed.note ? el("p", { class: "confirmed-note" }, el("strong", {}, "Note: "), confirmed.note) : null,
     el("p", { class: "hint" }, `Confirmed at ${clockTime(confirmed.confirmed_at)} using ${method}.`),
     button({
@@ -1308,6 +1324,7 @@ const REGIONS = [
   {
     id: "ex3-body",
     key: (s) => [s.consensus && s.consensus.version, ui.draft && ui.draft.items.join(","), ui.draft && ui.draft.touched, ui.showAllTally,
+      ui.draft && ui.draft.reason,
       s.tables && s.tables.length].join("|"),
     render: renderConsensus,
   },
@@ -1315,6 +1332,8 @@ const REGIONS = [
 
 // Baseline scores and the heat map (scores-panel.js): in-app scoring and the agreed scores.
 REGIONS.push(scoresRegion({ run }));
+// The report's state, draft or final (report-status.js), above the report's links.
+REGIONS.push(reportStatusRegion({ run, ask }));
 
 function renderAll(state) {
   for (const region of REGIONS) {

@@ -10,6 +10,7 @@ import {
 import { SECOND_HALF_VIEWS, secondHalfKey } from "./projector-gap.js";
 import { SCORE_FITS, SCORE_VIEWS, scoresKey } from "./projector-scores.js";
 import { keepSecretKey } from "./secret-key.js";
+import { reasonLine } from "./tie-reason.js";
 
 const TICK_MS = 250;
 const TALLY_ROWS_SHOWN = 10; // up to this many rows show at once; longer tallies page (below)
@@ -298,7 +299,9 @@ function renderFinal(state) {
   }
   return el("div", { class: "final-view", "data-testid": "projector-final" },
     el("h2", { class: "final-heading" }, "Our top five priorities"),
-    rankedList(state, confirmed.items || [], "ranked-final"));
+    rankedList(state, confirmed.items || [], "ranked-final"),
+    // How the room settled a tie at the cut, in words (tie-reason.js); the note stays on the console.
+    reasonLine(confirmed, { withNote: false, attrs: { class: "final-reason", "data-testid": "projector-tie-reason" } }));
 }
 
 const VIEWS = {

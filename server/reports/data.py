@@ -19,6 +19,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain import agenda as agenda_rules
+from ..domain import report_status
 from ..domain.worksheet import CELL_LABELS, CELLS
 from ..models import (
     Participant,
@@ -171,7 +172,13 @@ class ReportData:
     day: str = ""  # the workshop's date, ISO, for spreadsheets
     generated: str = ""  # when the report was made, local ISO date and time (2026-12-07T14:05), for spreadsheets
     time_zone: str = DEFAULT_TIME_ZONE
-    final: bool = False  # there is no "final" state yet: every report is a draft
+    final: bool = False  # marked final by a facilitator (domain.report_status); else a draft
+    status: str = "Draft"  # "Draft", or "Final, agreed on 7 December 2026" (in the workshop's time zone)
+    final_on: str = ""  # the day it was made final, as people in England write it; "" while a draft
+    final_when: str = ""  # when it was made final, local ISO date and time, for spreadsheets
+    final_by: str = ""  # which link made it final: "facilitator" or "co-facilitator"
+    draft_note: str = ""  # while a draft that was final before: when and why it went back
+    status_history: list[dict[str, Any]] = field(default_factory=list)  # state, when, by, because (words)
     levels: list[dict[str, Any]] = field(default_factory=list)  # level, title, hint, principles
     summary: list[dict[str, Any]] = field(default_factory=list)  # the five: place, name, level, scores, first rec.
     method: list[str] = field(default_factory=list)  # the method in plain words, one paragraph each
@@ -282,6 +289,13 @@ def _assemble(rows: ReportRows) -> ReportData:
             "tally_items": [name(p) for p in c.get("tally_items", [])],
             "changed_by_room": bool(c.get("changed_by_room")),
             "note": c.get("note", ""),
+            # How the room settled a tie at the cut: a key of TIE_REASONS and its words ("" for older records,
+            # whose free-text note says it).
+            "reason": c.get("reason") or "",
+            "reason_text": report_status.TIE_REASONS.get(c.get("reason") or "", ""),
+            # A tie straddled the cut when the room confirmed (as recorded then; older records have no reason to
+            # label, so False).
+            "settled_tie": bool(c.get("settled_tie")),
             "method": METHOD_NAMES.get(c.get("method"), c.get("method") or ""),
             "confirmed_at": when_text(confirmed_when),
             "confirmed_when": _stamp(confirmed_when),
@@ -402,6 +416,10 @@ def _assemble(rows: ReportRows) -> ReportData:
     settlement = _settlement(tally_rows, cut_tie, ws.confirmed, name, method_name)
     created = _local(ws.created_at, zone)
     generated = _local(rows.now, zone)
+    status = report_status.from_stored(
+        getattr(ws, "report_final_at", None), getattr(ws, "report_final_by", None), getattr(ws, "report_history", None)
+    )
+    final_when = _local(status.final_at, zone)
     attendance = [{"name": t.name, "phones": rows.attendance.get(t.id, 0)} for t in tables]
     return ReportData(
         title=ws.title,
@@ -458,7 +476,44 @@ def _assemble(rows: ReportRows) -> ReportData:
         method=_method_words(len(tables), len(principles), tally["method"], method_name),
         settlement=settlement,
         head_to_head=head_to_head,
+        final=status.is_final,
+        status=f"Final, agreed on {english_date(final_when.date())}" if final_when else "Draft",
+        final_on=english_date(final_when.date()) if final_when else "",
+        final_when=_stamp(final_when),
+        final_by=LINK_NAMES.get(status.final_by or "", status.final_by or ""),
+        draft_note=_draft_note(report_status.last_return(status), zone),
+        status_history=[_history_entry(h, zone) for h in status.history],
     )
+
+
+LINK_NAMES = {"facilitator": "facilitator", "cofacilitator": "co-facilitator", "system": "the app",
+              "participant": "a table"}
+BECAUSE = {report_status.MARKED_FINAL: "marked final", report_status.RETURNED: "returned to draft by a facilitator",
+           report_status.CHANGED: "returned to draft by an edit after it was made final"}
+
+
+def _history_entry(entry: dict[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
+    at = entry.get("at")
+    moment = _local(at, zone) if isinstance(at, (int, float)) else None
+    because = BECAUSE.get(entry.get("because", ""), str(entry.get("because", "")))
+    if entry.get("what"):
+        because += f" ({entry['what']})"
+    return {"state": "Final" if entry.get("state") == report_status.FINAL else "Draft", "when": _stamp(moment),
+            "when_text": when_text(moment), "by": LINK_NAMES.get(entry.get("by", ""), str(entry.get("by", ""))),
+            "because": because}
+
+
+def _draft_note(entry: dict[str, Any] | None, zone: dt.tzinfo) -> str:
+    """Why a report that was final is a draft again, in one sentence."""
+    if not entry:
+        return ""
+    at = entry.get("at")
+    moment = _local(at, zone) if isinstance(at, (int, float)) else None
+    when = f" on {when_text(moment)}" if moment else ""
+    if entry.get("because") == report_status.CHANGED:
+        return f"It was final, and went back to draft{when} because {entry.get('what') or 'the workshop changed'}."
+    who = LINK_NAMES.get(entry.get("by", ""), "a facilitator")
+    return f"It was final, and the {who} returned it to draft{when}."
 
 
 def _first_line(text: str) -> str:
@@ -585,9 +640,21 @@ def _settlement(rows, cut_tie, confirmed, name, method: str) -> list[str]:
             out.append(sentence)
         elif confirmed.get("changed_by_room") and _reordered([ranks[p] for p in items if p in clear]):
             out.append("The room kept the tally's principles but changed their order.")
-        if confirmed.get("note"):
-            out.append(f"The room's reason: {confirmed['note']}")
+    if confirmed:
+        out.extend(_reason_sentences(confirmed, settled_tie=bool(confirmed.get("settled_tie"))))
     return out
+
+
+def _reason_sentences(confirmed: dict[str, Any], *, settled_tie: bool) -> list[str]:
+    """The reason chosen from the short list, in words, and the room's note; an older record's free-text note
+    alone says "The room's reason"."""
+    reason, note = confirmed.get("reason") or "", (confirmed.get("note") or "").strip()
+    label = "How the tie was settled" if settled_tie else "The room's reason"
+    if reason not in report_status.TIE_REASONS:
+        return [f"The room's reason: {note}"] if note else []
+    if reason == "other":
+        return [f"{label}: {note}" if note else f"{label}: another reason (not noted)."]
+    return [f"{label}: {report_status.TIE_REASONS[reason]}.", *([f"The room's note: {note}"] if note else [])]
 
 
 def _reordered(ranks: list[int]) -> bool:
@@ -678,7 +745,10 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
             ["Date", _real(report.day) or report.date],
             ["Report generated", _real(report.generated) or report.generated_at],
             ["Time zone", report.time_zone],
-            ["Status", "Final" if report.final else "Draft"],
+            ["Status", report.status],
+            ["Made final on", _real(report.final_when) or ""],
+            ["Made final by", report.final_by],
+            *([["Back to draft", report.draft_note]] if report.draft_note else []),
             ["Tables", len(report.tables)],
             ["Phones that joined", report.attendance_total],
             *[[f"Phones at {t['name']}", t["phones"]] for t in report.tables],
@@ -720,7 +790,9 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
     out["Consensus"] = (
         ["Place", "Confirmed priority", "Tally's choice"],
         [[i + 1, item, (c["tally_items"] + [""] * 5)[i] if c else ""] for i, item in enumerate(c["items"] if c else [])]
-        + ([["", "Changed by the room", "yes" if c["changed_by_room"] else "no"], ["", "Note", c["note"]],
+        + ([["", "Changed by the room", "yes" if c["changed_by_room"] else "no"],
+            ["", "How the tie was settled" if c["settled_tie"] else "The room's reason", c["reason_text"]],
+            ["", "Note", c["note"]],
             ["", "Method", c["method"]], ["", "Confirmed at", _real(c["confirmed_when"]) or c["confirmed_at"]]] if c else [])
         + [["", "The tally's five", report.tally["five"]]]
         + [["", "How fifth place was settled", sentence] for sentence in report.settlement],
@@ -767,6 +839,10 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
         ["Principle", *[f"against {n}" for n in h2h.get("names", [])]],
         [[n, *["" if cell is None else f"{cell[0]} to {cell[1]}" for cell in row]]
          for n, row in zip(h2h.get("names", []), h2h.get("matrix", []), strict=True)],
+    )
+    out["Report status"] = (
+        ["State", "When", "By", "Why"],
+        [[h["state"], _real(h["when"]), h["by"], h["because"]] for h in report.status_history],
     )
     return out
 

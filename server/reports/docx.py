@@ -88,8 +88,7 @@ def _header_footer(doc, report: ReportData) -> None:
     header.text = ""
     header.add_run(report.title).bold = True
     header.add_run(f" · {report.locality}" if report.locality else "")
-    if not report.final:
-        header.add_run("    DRAFT").bold = True
+    header.add_run(f"    {report.status}" if report.final else "    DRAFT").bold = True
     header.style.font.size = Pt(9)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -274,13 +273,19 @@ def render(report: ReportData) -> bytes:
     properties.author = properties.last_modified_by = "Thrive Workshop"
     properties.keywords = "i-THRIVE; Phase 1; priority setting; implementation plan"
     properties.category = "Draft" if not report.final else "Final"
+    properties.content_status = report.status
     properties.comments = ""
 
     # Title page and contents
     doc.add_heading(report.title, level=0)
     doc.add_paragraph(SUBJECT)
-    if not report.final:
-        marking = _para(doc, "DRAFT: this report has not been marked final.", bold=True)
+    if report.final:
+        by = f" (marked final by the {report.final_by})" if report.final_by else ""
+        marking = _para(doc, f"{report.status}{by}.", bold=True)
+        marking.runs[0].font.color.rgb = RGBColor(0x0B, 0x5D, 0x3B)
+    else:
+        marking = _para(doc, "DRAFT: this report has not been marked final."
+                        + (f" {report.draft_note}" if report.draft_note else ""), bold=True)
         marking.runs[0].font.color.rgb = RGBColor(0xB0, 0x3A, 0x00)
     facts = doc.add_paragraph()
     for label, value in (("Locality", report.locality or BLANK), ("Date of the workshop", report.date),
@@ -382,6 +387,10 @@ def render(report: ReportData) -> bytes:
             doc.add_paragraph(f"{t['five']} The room settled it: see \"Fifth place: how the cut was settled\".")
         else:
             doc.add_paragraph(f"These are the {c['method']} tally's top five, confirmed as they stood.")
+        if c["reason_text"]:
+            label = "How the tie was settled" if c["settled_tie"] else "The room's reason"
+            words = c["reason_text"] if c["reason"] != "other" else "another reason (in the note)"
+            doc.add_paragraph(f"{label}: {words}.")
         if c["note"]:
             doc.add_paragraph(f"Note: {c['note']}")
         doc.add_paragraph(f"Confirmed on {c['confirmed_at']}.")

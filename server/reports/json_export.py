@@ -60,11 +60,20 @@ def _export(rows: ReportRows) -> dict[str, Any]:
             "lock_on_timeout": ws.lock_on_timeout,
             "tally_method": ws.tally_method,
             "results_revealed": ws.results_revealed,
-            "confirmed": ws.confirmed,
+            # "reason" and "settled_tie" always present (records from before they were kept have neither), so an
+            # import gives the same back.
+            "confirmed": {**ws.confirmed, "reason": ws.confirmed.get("reason"),
+                          "settled_tie": bool(ws.confirmed.get("settled_tie"))} if ws.confirmed else None,
             "display_mode": ws.display_mode,
             "display_table": place.get(ws.display_table_id),
             "display_cell": ws.display_cell,
             "current_segment": segment_place.get(ws.current_segment_id),
+            # The report's state (domain.report_status): final since final_at, by final_by; every change.
+            "report": {
+                "final_at": ws.report_final_at,
+                "final_by": ws.report_final_by if ws.report_final_at is not None else None,
+                "history": list(ws.report_history or []),
+            },
         },
         "principles": [
             {f: getattr(p, f) for f in principle_fields}
@@ -160,6 +169,10 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         confirmed=w.confirmed.model_dump() if w.confirmed is not None else None,
         display_mode=w.display_mode,
         display_cell=w.display_cell,
+        # An export from before the report could be final has no "report": it imports as a draft.
+        report_final_at=w.report.final_at if w.report else None,
+        report_final_by=w.report.final_by if w.report and w.report.final_at is not None else None,
+        report_history=[h.model_dump(exclude_none=True) for h in w.report.history] if w.report else [],
     )
     table_ids = []
     for position, t in enumerate(data.tables):

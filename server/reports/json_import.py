@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from ..domain import report_status
 from ..domain import worksheet as doc_rules
 from ..domain.agenda import (
     MAX_INSTRUCTIONS_CHARS,
@@ -27,6 +28,7 @@ from ..domain.agenda import (
 )
 from ..domain.errors import DomainError
 from ..domain.ranking import MAX_CAPACITY, capacity_for
+from ..domain.report_status import TIE_REASONS
 from ..domain.room import MAX_PARTICIPANTS_PER_TABLE, MAX_TABLES
 from ..domain.tally import METHODS
 from ..json_input import load_json
@@ -59,6 +61,8 @@ class ConfirmedIn(_In):
     tally_items: list[PrincipleId] = Field(default_factory=list, max_length=MAX_CAPACITY)
     changed_by_room: bool = False
     note: str = Field(default="", max_length=1000)
+    reason: Literal[tuple(TIE_REASONS)] | None = None  # type: ignore[valid-type]
+    settled_tie: bool = False
     method: Literal[METHODS] = "borda"  # type: ignore[valid-type]
     confirmed_at: Time | None = None
 
@@ -67,6 +71,22 @@ class ConfirmedIn(_In):
         if len(set(self.items)) != len(self.items) or len(set(self.tally_items)) != len(self.tally_items):
             raise ValueError("each principle once")
         return self
+
+
+class ReportHistoryIn(_In):
+    state: Literal["draft", "final"]
+    at: Time
+    by: str = Field(max_length=16)
+    because: Literal[report_status.MARKED_FINAL, report_status.RETURNED, report_status.CHANGED]
+    what: str | None = Field(default=None, max_length=200)
+
+
+class ReportStateIn(_In):
+    """The report's state; an export from before it existed has none and imports as a draft."""
+
+    final_at: Time | None = None
+    final_by: Literal["facilitator", "cofacilitator", "system"] | None = None
+    history: list[ReportHistoryIn] = Field(default_factory=list, max_length=report_status.HISTORY_KEPT)
 
 
 class WorkshopIn(_In):
@@ -82,6 +102,7 @@ class WorkshopIn(_In):
     display_table: int | None = Field(default=None, ge=0, lt=MAX_TABLES)
     display_cell: Literal[doc_rules.CELLS] | None = None  # type: ignore[valid-type]
     current_segment: int | None = Field(default=None, ge=0, lt=MAX_SEGMENTS)
+    report: ReportStateIn | None = None
 
 
 class PrincipleIn(_In):

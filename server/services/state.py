@@ -261,4 +261,6 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
         "worksheets": worksheets_for(actor, worksheets),
         "plan": sections.plan_section(plan, actions),
         "presence": presence,
+        # The report's state (draft or final): facilitators only, else null.
+        "report": sections.report_for_role(workshop, actor.role),
     }

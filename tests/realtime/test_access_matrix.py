@@ -77,6 +77,11 @@ async def _confirm(ctx: Ctx) -> None:
     assert (await ctx.clients["facilitator"].call("consensus.confirm", {"items": FIVE}))["ok"]
 
 
+async def _finalised(ctx: Ctx) -> None:
+    await _confirm(ctx)
+    assert (await ctx.clients["facilitator"].call("report.finalise"))["ok"]
+
+
 def _run(*steps: tuple[str, Any]) -> Callable[[Ctx], Awaitable[None]]:
     async def setup(ctx: Ctx) -> None:
         for event, payload in steps:
@@ -150,7 +155,8 @@ ROWS = [
     Row("display.set", FACILITATORS, lambda c: {"mode": "table", "table_id": c.tables[0]}, scoped=True),
     Row("consensus.set_method", FACILITATORS, lambda c: {"method": "schulze"}),
     Row("consensus.reveal", FACILITATORS, lambda c: {"revealed": True}),
-    Row("consensus.confirm", FACILITATORS, lambda c: {"items": FIVE, "note": "agreed"}, setup=_agree),
+    Row("consensus.confirm", FACILITATORS, lambda c: {"items": FIVE, "note": "agreed", "reason": "local_plans"},
+        setup=_agree),
     Row("consensus.unconfirm", FACILITATORS, setup=_confirm),
     Row("participants.list", FACILITATORS),
     Row("participants.remove", FACILITATORS, lambda c: {"participant_id": c.victim}, scoped=True),
@@ -183,6 +189,8 @@ ROWS = [
     Row("plan.set_redesign_date", FACILITATORS, lambda c: {"redesign_date": "2027-05-12"}),
     Row("plan.set_tables_may_edit", FACILITATORS, lambda c: {"enabled": True}),
     Row("report.links", FACILITATORS),
+    Row("report.finalise", FACILITATORS, setup=_confirm),
+    Row("report.reopen", FACILITATORS, setup=_finalised),
     Row("scores.configure", FACILITATORS, lambda c: {"open": True, "by": "table"}),
     Row(
         "scores.set",

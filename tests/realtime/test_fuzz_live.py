@@ -280,7 +280,11 @@ FIELDS: dict[str, st.SearchStrategy[dict]] = {
             | st.permutations(PRINCIPLES).map(lambda p: p[:5])
             | any_json
         },
-        {"note": text},
+        {
+            "note": text,
+            "reason": st.sampled_from(["room_voted", "local_evidence", "lowest_baseline", "local_plans", "other"])
+            | text,
+        },
     ),
     "participants.remove": shaped({"participant_id": ids}),
     "links.rotate": shaped(

@@ -304,14 +304,16 @@ async def test_the_consensus_can_be_audited(world):
         assert (await world.run(phone, "ranking.edit", {"base_revision": 0, "op": "replace", "items": five}))["ok"]
         assert (await world.run(phone, "ranking.agree", {"base_revision": 1}))["ok"]
     confirmed = TIED[1]
-    assert (await world.run(f, "consensus.confirm", {"items": confirmed, "note": "Stigma keeps people away"}))["ok"]
+    assert (await world.run(f, "consensus.confirm", {"items": confirmed, "note": "Stigma keeps people away",
+                                                      "reason": "local_evidence"}))["ok"]
     report = assemble(await _rows(world))
     doc = Document(io.BytesIO(docx_report.render(report)))
     text = "\n".join(p.text for p in doc.paragraphs)
     # The tie at the cut is called a tie, and its settlement is said: by the room, with its reason
     assert "A tie straddled the cut: Partnership Working and Reducing Stigma each had 1 point and shared 5th place" in text
     assert "The room settled the tie: it chose Reducing Stigma over Partnership Working." in text
-    assert "The room's reason: Stigma keeps people away" in text
+    assert "How the tie was settled: chosen for the strongest local evidence." in text
+    assert "The room's note: Stigma keeps people away" in text
     assert "tally's five were" not in text  # never a false five when fifth place was tied
     assert "5th place was tied between Partnership Working and Reducing Stigma" in text
     tables = _word_tables(doc)
