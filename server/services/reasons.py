@@ -17,9 +17,10 @@ from ..broadcast import rooms
 from ..domain import reasons as reason_rules
 from ..domain import worksheet as doc_rules
 from ..domain.errors import DomainError
-from ..models import TableReasons, WorkshopTable
+from ..models import TableReasons
 from .commands import Actor, Context, Payload, command
-from .errors import CommandError, forbidden, invalid_payload, not_found
+from .errors import CommandError
+from .rankings import target_table
 from .sections import reasons_section
 from .state import principle_order
 
@@ -40,23 +41,10 @@ class UpdateReasons(Payload):
     update: str = Field(min_length=1, max_length=doc_rules.MAX_UPDATE_BASE64 + 4)
 
 
-async def _table(ctx: Context, actor: Actor, requested: str | None) -> str:
-    if actor.role == "participant":
-        if requested is not None and requested != actor.table_id:
-            raise forbidden("You can only write your own table's reasons.")
-        return actor.table_id
-    if requested is None:
-        raise invalid_payload("table_id: required")
-    table = await ctx.session.get(WorkshopTable, requested)
-    if table is None or table.workshop_id != ctx.workshop.id:
-        raise not_found("That table")
-    return requested
-
-
 # Idempotent by construction (a Yjs update applied twice changes nothing), so no command record.
 @command("reasons.update", roles={"participant", "facilitator"}, payload=UpdateReasons, keep_record=False)
 async def update_reasons(ctx: Context, actor: Actor, p: UpdateReasons):
-    table_id = await _table(ctx, actor, p.table_id)
+    table_id = await target_table(ctx, actor, p.table_id, "You can only write your own table's reasons.")
     update = doc_rules.b64decode(p.update)
     row = await ctx.session.get(TableReasons, table_id)
     stored = row.doc if row is not None else reason_rules.empty_document()

@@ -9,10 +9,9 @@ import asyncio
 import pytest
 
 from server.broadcast import rooms
-from server.client import apply_update
 from server.domain import reasons as r
 from server.domain import worksheet as w
-from tests.live_js import assert_live_js_agrees, case
+from tests.live_js import assert_live_js_agrees
 
 pytestmark = pytest.mark.asyncio
 
@@ -149,16 +148,8 @@ async def test_snapshot_plus_events_equals_a_fresh_snapshot_with_reasons(world):
     await world.run(phone, "reasons.update", {"update": _write(snap, table, "accessibility", "Buses")})
     scribe = _write(await world.snapshot(world.facilitator), world.table_ids[1], "needs-led", "Scribe")
     await world.run(world.facilitator, "reasons.update", {"table_id": world.table_ids[1], "update": scribe})
-    events = world.broadcaster.take()
-    recorded = []
-    for name, actor in viewers.items():
-        my_rooms = set(rooms.for_client(world.workshop_id, actor.role, actor.table_id))
-        mine = [event.data for event in events if my_rooms & set(event.rooms)]
-        state = start[name]
-        for update in mine:
-            state = apply_update(state, update)
-        fresh = await world.snapshot(actor)
-        recorded.append(case(name, start[name], mine, fresh))
+    replayed = await world.replayed(viewers, start, world.broadcaster.take())
+    for name, state, fresh, _case in replayed:
         for table_id, held in fresh["reasons"].items():
             kept = state["reasons"][table_id]
             assert (kept["state"] is None) == (held["state"] is None), name
@@ -167,4 +158,4 @@ async def test_snapshot_plus_events_equals_a_fresh_snapshot_with_reasons(world):
                 assert r.texts_of(w.b64decode(kept["state"], limit=1 << 30), ids) == held["text"], name
             state["reasons"][table_id] = {**kept, "state": held["state"]}
         assert {**state, "version": 0, "server_now": 0} == {**fresh, "version": 0, "server_now": 0}, name
-    assert_live_js_agrees(recorded)
+    assert_live_js_agrees([c for *_rest, c in replayed])
