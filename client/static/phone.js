@@ -13,6 +13,7 @@ import { createSecondHalf } from "./worksheet.js";
 import { createTableNews } from "./table-news.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
+import { createReasons } from "./phone-reasons.js";
 
 const TICK_MS = 250;
 const MESSAGE_MS = 12000; // how long an error stays on screen (the next action clears it sooner)
@@ -53,6 +54,13 @@ const secondHalf = createSecondHalf({
   storagePrefix: `thrive.worksheet.${joinCode}`,
   showMessage: (text) => showMessage(text),
   announce: (text) => announce(text),
+  othersWrote: (label) => tableNews.wrote(label),
+});
+// Exercise 1's reasons, one line per priority (phone-reasons.js): one card kept across re-renders.
+const reasons = createReasons({
+  getLive: () => live,
+  storagePrefix: `thrive.reasons.${joinCode}`,
+  showMessage: (text) => showMessage(text),
   othersWrote: (label) => tableNews.wrote(label),
 });
 
@@ -284,8 +292,9 @@ function connect(token) {
       if (!current()) return;
       renderStatus(status);
       secondHalf.onStatus(status);
+      reasons.onStatus(status);
     },
-    onRaw: (kind, data) => current() && secondHalf.onRaw(kind, data),
+    onRaw: (kind, data) => current() && (secondHalf.onRaw(kind, data), reasons.onRaw(kind, data)),
     onAuthError: () => {
       if (!current()) return;
       disconnect();
@@ -463,6 +472,7 @@ function rankView(state) {
       slotList(state, ranking, capacity, editable),
       agreeControls(state, ranking, capacity),
       tablesAgreedLine(state)),
+    reasons.card(state),
     el("section", { class: "card", "aria-labelledby": "choices-heading" },
       el("h3", { id: "choices-heading", tabindex: "-1" }, "Principles to choose from"),
       full && editable

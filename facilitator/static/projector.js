@@ -10,6 +10,7 @@ import {
 import { SECOND_HALF_VIEWS, secondHalfKey } from "./projector-gap.js";
 import { SCORE_FITS, SCORE_VIEWS, scoresKey } from "./projector-scores.js";
 import { keepSecretKey } from "./secret-key.js";
+import { reasonCount, reasonLine, reasonsKey } from "./reasons-view.js";
 
 const TICK_MS = 250;
 const TALLY_ROWS_SHOWN = 10; // up to this many rows show at once; longer tallies page (below)
@@ -143,8 +144,16 @@ function renderOneTable(state) {
       agreedBadge(ranking),
       el("span", { class: "tag" }, `Table ${tables.indexOf(table) + 1} of ${tables.length}`)),
     ranking.items.length
-      ? rankedList(state, ranking.items, "ranked-large")
+      ? spotlightList(state, table.id, ranking.items)
       : el("p", { class: "empty" }, "This table hasn't chosen anything yet."));
+}
+
+/** Exercise 2's spotlight: the table's five, each with the table's reason for it when it wrote one. */
+function spotlightList(state, tableId, items) {
+  if (!reasonCount(state, tableId, items)) return rankedList(state, items, "ranked-large");
+  return el("ol", { class: "ranked ranked-large with-reasons" }, items.map((id, i) => el("li", {},
+    el("span", { class: "num", "aria-hidden": "true" }, String(i + 1)),
+    el("span", { class: "p-line" }, principleLine(state, id), reasonLine(state, tableId, id)))));
 }
 
 function renderTally(state) {
@@ -317,7 +326,8 @@ function rankingsKey(state) {
 function mainKey(state) {
   return [effectiveDisplayMode(state), state.display && state.display.version, state.display && state.display.table_id,
     state.consensus && state.consensus.version, rankingsKey(state), state.agenda && state.agenda.version,
-    state.workshop && state.workshop.version, (state.tables || []).length, secondHalfKey(state), scoresKey(state), view.tallyPage].join("|");
+    state.workshop && state.workshop.version, (state.tables || []).length, secondHalfKey(state), scoresKey(state), view.tallyPage,
+    reasonsKey(state)].join("|");
 }
 
 function render(state) {
