@@ -137,3 +137,40 @@ async def test_two_phones_write_reasons_that_the_console_and_projector_show(brow
 
 def _both():
     return re.compile(f"(?=[\\s\\S]*{re.escape(FIRST)})(?=[\\s\\S]*{re.escape(SECOND)})")
+
+
+async def test_five_reasons_of_the_most_characters_fit_the_spotlight(browser, server):
+    """The worst case on the projector: every reason 200 characters of long words, none cut, none under 24 px."""
+    errors: list[str] = []
+    created = await create_workshop(server.url, title="Northshire", tables=["Red"])
+    code = created["workshop"]["join_code"]
+    [red] = await tables(server.url, code)
+    phone = await WorkshopClient(server.url, (await join(server.url, code, red["id"]))["participant_token"]).connect()
+    ids = [p["id"] for p in phone.state["principles"]]
+    longest_names = sorted(ids, key=lambda i: -len(next(p["name"] for p in phone.state["principles"] if p["id"] == i)))[:5]
+    assert (await phone.call("ranking.edit", {"base_revision": 0, "op": "replace", "items": longest_names}))["ok"]
+    for n, pid in enumerate(longest_names):
+        words = f"Reason{n} " + " ".join(["interdisciplinary"] * 12)
+        ack = await phone.write_reason(red["id"], pid, words[:200])
+        assert ack["ok"], ack
+    projector = await new_page(browser, errors, **PROJECTOR)
+    await projector.goto(created["projector_url"])
+    facilitator = await WorkshopClient(server.url, created["facilitator_token"]).connect()
+    assert (await facilitator.call("display.set", {"mode": "table", "table_id": red["id"]}))["ok"]
+    spotlight = tid(projector, "projector-table")
+    await expect(spotlight.locator('[data-testid="reason"]')).to_have_count(5)
+    fits = await projector.evaluate("""() => {
+      const main = document.querySelector('#proj-main');
+      const reasons = [...document.querySelectorAll('[data-testid="reason"]')];
+      const box = main.getBoundingClientRect();
+      return {
+        inside: reasons.every((r) => r.getBoundingClientRect().bottom <= box.bottom + 1
+                                   && r.getBoundingClientRect().right <= box.right + 1),
+        smallest: Math.min(...reasons.map((r) => parseFloat(getComputedStyle(r).fontSize))),
+      };
+    }""")
+    await projector.screenshot(path=str(server.log_path.parent / "projector-longest-reasons.png"))
+    assert fits["inside"] and fits["smallest"] >= 24, fits
+    await phone.close()
+    await facilitator.close()
+    assert errors == []
