@@ -42,18 +42,26 @@ export function createReasons({ getLive, storagePrefix, showMessage, othersWrote
     },
   });
 
-  const heading = el("h3", { id: "reasons-heading" }, "Why these five?");
+  // A fold under the five: closed while the table is still choosing (the principles to choose from stay on the
+  // first screen), open once the five is full; a tap opens or closes it for good.
+  const written = el("span", { class: "reasons-written", "data-testid": "reasons-written" });
+  const summary = el("summary", { class: "reasons-summary", "data-testid": "reasons-toggle" },
+    el("span", { class: "reasons-title", id: "reasons-heading" }, "Why these five?"), " ", written);
   const status = el("p", { class: "worksheet-status", role: "status", "data-testid": "reasons-status" });
   const list = el("ol", { class: "reasons-list", "data-testid": "reasons-list" });
-  const empty = el("p", { class: "muted", "data-testid": "reasons-empty" },
-    "Once your table has chosen a principle, write here why it matters in your area.");
-  const node = el("section", { class: "card reasons-card", "aria-labelledby": "reasons-heading", "data-testid": "reasons" },
-    heading,
+  const empty = el("p", { class: "muted", "data-testid": "reasons-empty" }, "Loading your table's reasons…");
+  const node = el("details", { class: "card reasons-card", "data-testid": "reasons" },
+    summary,
     el("p", { class: "field-hint", id: "reasons-hint" },
       "One line for each priority: why it matters here. Think of your pathway maps, the data and the scores. " +
       "Everyone at your table can write at once. A reason stays with its principle, even if you take it out " +
       "and put it back."),
     status, empty, list);
+  let openedByHand = null; // true/false once someone taps the summary
+  let settingOpen = false;
+  node.addEventListener("toggle", () => {
+    if (!settingOpen) openedByHand = node.open;
+  });
 
   function nameOf(id) {
     const principle = state && principleById(state, id);
@@ -87,6 +95,7 @@ export function createReasons({ getLive, storagePrefix, showMessage, othersWrote
         input.setSelectionRange(caret, caret);
       }
       showCount(input, count);
+      updateWritten();
     });
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter") {
@@ -110,6 +119,16 @@ export function createReasons({ getLive, storagePrefix, showMessage, othersWrote
 
   function updateCounts() {
     rows.forEach(({ input, count }) => showCount(input, count));
+    updateWritten();
+  }
+
+  /** "2 of 5 written", beside the fold's title; the number written. */
+  function updateWritten() {
+    let count = 0;
+    rows.forEach(({ input }) => { if (input.value.trim()) count += 1; });
+    const words = rows.size ? `· ${count} of ${rows.size} written` : "";
+    if (written.textContent !== words) written.textContent = words;
+    return count;
   }
 
   function updateStatus() {
@@ -158,9 +177,18 @@ export function createReasons({ getLive, storagePrefix, showMessage, othersWrote
       if (entry.label.textContent !== text) entry.label.textContent = text;
       if (list.children[index] !== entry.row) list.insertBefore(entry.row, list.children[index] || null);
     });
-    empty.hidden = items.length > 0;
-    if (!ready) empty.textContent = "Loading your table's reasons…";
-    else empty.textContent = "Once your table has chosen a principle, write here why it matters in your area.";
+    // Nothing to give reasons for yet: no card (another table's phone never has one either).
+    node.hidden = ready && items.length === 0;
+    empty.hidden = ready;
+    const count = updateWritten();
+    const capacity = current.capacity || 5;
+    // Opens by itself when the five is full (or a reason is written), and never closes by itself.
+    const open = openedByHand === null ? node.open || items.length >= capacity || count > 0 : openedByHand;
+    if (node.open !== open) {
+      settingOpen = true;
+      node.open = open;
+      setTimeout(() => { settingOpen = false; }, 0); // the toggle event comes after this task
+    }
     if (focused && document.activeElement !== active && rows.has(focused.id)) {
       const input = rows.get(focused.id).input;
       if (node.isConnected) {

@@ -42,6 +42,8 @@ async def test_two_phones_write_reasons_that_the_console_and_projector_show(brow
     red = [await join_phone(browser, errors, created["join_url"], "Red", f"Red {i}") for i in (1, 2)]
     for phone in red:
         await expect(tid(phone, "reason-input")).to_have_count(5)
+        await expect(tid(phone, "reasons-toggle")).to_contain_text("0 of 5 written")  # open: the five is full
+        await expect(tid(phone, "reason-input").first).to_be_visible()
         assert await tid(phone, "reason-input").first.get_attribute("maxlength") == "200"
 
     # Both phones type in the same reason at the same moment, and in two others: everyone keeps their words.
@@ -88,6 +90,8 @@ async def test_two_phones_write_reasons_that_the_console_and_projector_show(brow
     revision = helper.state["rankings"][red_id]["revision"]
     assert (await helper.call("ranking.edit", {"base_revision": revision, "op": "add", "principle_id": "needs-led"}))["ok"]
     await expect(tid(red[1], "reason-input", principle_id="needs-led")).to_have_value("Referrals bounce between services")
+    await expect(tid(red[1], "reason-input", principle_id="needs-led")).to_be_visible()  # the fold stayed open
+    await expect(tid(red[1], "reasons-toggle")).to_contain_text("5 of 5 written")
     await red[0].screenshot(path=str(server.log_path.parent / "phone-reasons.png"), full_page=True)
     viewport_shot = server.log_path.parent / "phone-reasons-viewport.png"
     await tid(red[0], "reasons").scroll_into_view_if_needed()
@@ -124,10 +128,20 @@ async def test_two_phones_write_reasons_that_the_console_and_projector_show(brow
     assert fits["smallest"] >= 24, fits  # readable from the back of the room
     await projector.screenshot(path=str(server.log_path.parent / "projector-reasons.png"))
 
-    # A phone at another table sees none of Red's reasons.
+    # A phone at another table sees none of Red's reasons (its own table has chosen nothing yet: no card).
     blue = await join_phone(browser, errors, created["join_url"], "Blue", "Blue 1")
-    await expect(tid(blue, "reasons-empty")).to_be_visible()
+    await expect(tid(blue, "add-principle").first).to_be_visible()
+    await expect(tid(blue, "reasons")).to_be_hidden()
     await expect(tid(blue, "reason-input")).to_have_count(0)
+    # Blue chooses its first principle: the card comes, folded (the choices stay near), and opens with a tap.
+    await tid(blue, "add-principle", principle_id="needs-led").click()
+    await expect(tid(blue, "reasons-toggle")).to_contain_text("0 of 1 written")
+    await expect(tid(blue, "reason-input", principle_id="needs-led")).to_be_hidden()
+    await blue.screenshot(path=str(server.log_path.parent / "phone-reasons-folded.png"))
+    await tid(blue, "reasons-toggle").click()
+    await tid(blue, "reason-input", principle_id="needs-led").fill("Thresholds decide where families go")
+    await expect(tid(blue, "reasons-toggle")).to_contain_text("1 of 1 written")
+    await expect(tid(blue, "reasons-status")).to_have_text("All changes saved")
 
     await eventually(lambda: facilitator.state["reasons"][red_id]["text"].get("partnership-working") == "Nobody owns the pathway")
     await helper.close()
