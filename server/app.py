@@ -29,6 +29,7 @@ from .services import (  # noqa: F401  (register their commands)
     display,
     plan,
     rankings,
+    reasons,
     report_links,
     report_status,
     scores,

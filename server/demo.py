@@ -15,9 +15,19 @@ import uvicorn
 from .cli import SERVER_OPTIONS
 from .client import WorkshopClient, create_workshop, join, tables
 from .db import migrate
+from .domain.reasons import MAX_REASON_CHARS
 from .settings import Settings
 
 TABLE_NAMES = ["Red", "Blue", "Green", "Yellow"]
+# What the simulated phones write as their table's reasons (one line per priority; our own words).
+REASON_LINES = [
+    "Families tell us they are passed from service to service.",
+    "Nothing is open in the evenings for older teenagers.",
+    "Young people say they would not ask for help at school.",
+    "Each agency describes the same child in its own words.",
+    "We count appointments, not whether young people feel better.",
+    "Waiting lists for a first assessment run to months.",
+]
 
 
 async def simulated_phone(
@@ -28,6 +38,7 @@ async def simulated_phone(
     phone = await WorkshopClient(url, joined["participant_token"]).connect()
     ids = [p["id"] for p in phone.state["principles"]]
     wanted = rng.sample(ids, phone.state["capacity"])
+    wrote = False
     while True:
         await asyncio.sleep(rng.uniform(2, 6))
         ranking = phone.state["rankings"][table_id]
@@ -41,6 +52,13 @@ async def simulated_phone(
             target = next(p for i, p in enumerate(wanted) if items[i] != p)
             edit = {"op": "move", "principle_id": target, "to_index": wanted.index(target)}
         else:
+            if not wrote:  # each phone gives one reason for one of the five; the table's phones write at once
+                wrote = True
+                pid = rng.choice(wanted)
+                written = phone.reasons_texts(table_id).get(pid, "")
+                line = f"{written} {rng.choice(REASON_LINES)}".strip()
+                if len(line) <= MAX_REASON_CHARS:
+                    await phone.write_reason(table_id, pid, line)
             await phone.call("ranking.agree", {"base_revision": ranking["revision"]})
             continue
         ack = await phone.call("ranking.edit", {"base_revision": ranking["revision"], **edit})

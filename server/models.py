@@ -285,3 +285,17 @@ class SavedCatalogue(SQLModel, table=True):
         default=None, max_length=32, index=True, foreign_key="workshop.id", ondelete="SET NULL"
     )
     workshop_title: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+
+
+class TableReasons(SQLModel, table=True):
+    """One table's reasons for its five (Exercise 1): a Yjs document with one text per principle
+    (``domain.reasons``), and a plain copy of the reasons written, by principle id (``services.reasons``).
+    Made on the first reason a table writes; a table without a row has written none."""
+
+    __tablename__ = "table_reasons"
+    table_id: str = Field(primary_key=True, max_length=32)
+    workshop_id: str = Field(index=True, foreign_key="workshop.id", ondelete="CASCADE")
+    doc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    text: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 0
+    updated_at: float | None = None

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .broadcast import MemoryBroadcaster
 from .db import create_schema, make_engine, make_session_factory
+from .domain import reasons as reason_rules
 from .domain import worksheet as w
 from .models import Workshop
 from .reports import FORMATS
@@ -35,6 +36,7 @@ from .services import (  # noqa: F401  (commands)
     display,
     plan,
     rankings,
+    reasons,
     report_status,
     scores,
     worksheets,
@@ -55,6 +57,19 @@ FIVES = {
     "Blue": ["accessibility", "needs-led", "outcome-informed", "common-language", "reducing-stigma"],
     "Green": ["needs-led", "common-language", "outcome-informed", "partnership-working", "reducing-stigma"],
     "Yellow": ["accessibility", "outcome-informed", "needs-led", "reducing-stigma", "partnership-working"],
+}
+# Each table's reasons, one line per priority of its five (written on the table's phones in Exercise 1).
+REASONS = {
+    "Red": {"needs-led": "Families tell us they are sent from service to service before anyone asks what they need.",
+            "accessibility": "Nothing is open after five, and the buses from the villages stop at six.",
+            "outcome-informed": "We count appointments, not whether young people feel better."},
+    "Blue": {"accessibility": "Waiting lists for a first assessment run to nine months.",
+             "reducing-stigma": "Young people at our table said they would not ask for help at school."},
+    "Green": {"needs-led": "Thresholds decide too much; the conversation about need comes too late.",
+              "common-language": "Health, schools and social care each describe the same child differently.",
+              "partnership-working": "The partnership meets, but decisions still happen in each agency alone."},
+    "Yellow": {"reducing-stigma": "Stigma keeps boys in particular away until things are at crisis point.",
+               "accessibility": "Online referral helps some families and shuts others out."},
 }
 ROOM = ["accessibility", "needs-led", "common-language", "outcome-informed", "reducing-stigma"]
 ROOM_NOTE = "Young people told us stigma stops them asking for help; the partnership already works well."
@@ -162,6 +177,10 @@ async def _run(sessions, folder: Path, *, final: bool = False) -> list[Path]:
         clock.now += 240
         await run(phones[name], "ranking.edit", {"base_revision": 0, "op": "replace", "items": five})
         await run(phones[name], "ranking.agree", {"base_revision": 1})
+        for pid, why in REASONS.get(name, {}).items():
+            state = w.b64decode((await snapshot())["reasons"][tables[name]]["state"], limit=1 << 30)
+            ids = [p["id"] for p in (await snapshot())["principles"]]
+            await run(phones[name], "reasons.update", {"update": w.b64encode(reason_rules.text_update(state, pid, why, ids))})
     clock.now = START + 28 * 60
     await run(f, "agenda.next")
     clock.now += 11 * 60

@@ -13,6 +13,7 @@ import { lazySecondHalf } from "./worksheet-loader.js";
 import { createTableNews } from "./table-news.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
+import { createReasons } from "./phone-reasons.js";
 
 const TICK_MS = 250;
 const MESSAGE_MS = 12000; // how long an error stays on screen (the next action clears it sooner)
@@ -58,6 +59,13 @@ const secondHalf = lazySecondHalf({
 }, () => {
   exerciseKey = null;
   requestRender();
+});
+// Exercise 1's reasons, one line per priority (phone-reasons.js): one card kept across re-renders.
+const reasons = createReasons({
+  getLive: () => live,
+  storagePrefix: `thrive.reasons.${joinCode}`,
+  showMessage: (text) => showMessage(text),
+  othersWrote: (label) => tableNews.wrote(label),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -288,8 +296,9 @@ function connect(token) {
       if (!current()) return;
       renderStatus(status);
       secondHalf.onStatus(status);
+      reasons.onStatus(status);
     },
-    onRaw: (kind, data) => current() && secondHalf.onRaw(kind, data),
+    onRaw: (kind, data) => current() && (secondHalf.onRaw(kind, data), reasons.onRaw(kind, data)),
     onAuthError: () => {
       if (!current()) return;
       disconnect();
@@ -467,6 +476,7 @@ function rankView(state) {
       slotList(state, ranking, capacity, editable),
       agreeControls(state, ranking, capacity),
       tablesAgreedLine(state)),
+    reasons.card(state),
     el("section", { class: "card", "aria-labelledby": "choices-heading" },
       el("h3", { id: "choices-heading", tabindex: "-1" }, "Principles to choose from"),
       full && editable

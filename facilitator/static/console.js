@@ -19,6 +19,7 @@ import { scoresRegion } from "./scores-panel.js";
 import { reportStatusRegion } from "./report-status.js";
 import { reasonField, reasonLine, reasonProblems } from "./tie-reason.js";
 import { keepSecretKey } from "./secret-key.js";
+import { reasonLine, reasonsKey } from "./reasons-view.js";
 
 const TICK_MS = 250;
 const PLANNED_MINUTES = { min: 1, max: 240 };
@@ -758,7 +759,9 @@ function presenceLine(state, table) {
 
 function rankingList(state, ranking) {
   if (!ranking.items.length) return el("p", { class: "empty" }, "Nothing chosen yet.");
-  return el("ol", { class: "ranking-list" }, ranking.items.map((id) => el("li", {}, principleLabel(state, id))));
+  // Each with the table's reason for it, when it wrote one (reasons-view.js).
+  return el("ol", { class: "ranking-list" }, ranking.items.map((id) => el("li", {}, principleLabel(state, id),
+    reasonLine(state, ranking.table_id, id))));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1312,7 +1315,7 @@ const REGIONS = [
     id: "ex1-body",
     key: (s) => [rankingsKey(s), JSON.stringify(s.presence && s.presence.tables), s.workshop && s.workshop.rankings_locked,
       s.agenda && s.agenda.lock_on_timeout, s.tables && s.tables.length, currentSegment(s) && currentSegment(s).kind,
-      ui.fullCards].join("|"),
+      ui.fullCards, reasonsKey(s)].join("|"),
     render: renderRankings,
   },
   {

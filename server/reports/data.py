@@ -19,6 +19,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain import agenda as agenda_rules
+from ..domain import reasons as reason_rules
 from ..domain import report_status
 from ..domain.worksheet import CELL_LABELS, CELLS
 from ..models import (
@@ -27,6 +28,7 @@ from ..models import (
     Principle,
     Ranking,
     Segment,
+    TableReasons,
     Worksheet,
     Workshop,
     WorkshopPlan,
@@ -96,6 +98,9 @@ class ReportRows:
     actions: list[PlanAction]
     attendance: dict[str, int]  # table id -> phones that joined it
     now: float
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)  # table id -> principle id -> its reason
+    reason_docs: dict[str, bytes] = field(default_factory=dict)  # table id -> its reasons' Yjs document
+    reason_times: dict[str, float | None] = field(default_factory=dict)  # table id -> when last written
 
 
 async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float) -> ReportRows:
@@ -114,6 +119,7 @@ async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float
         .group_by(Participant.table_id)
     )
     plan, actions = await load_plan(session, workshop.id)
+    reasons = list(await session.exec(select(TableReasons).where(TableReasons.workshop_id == workshop.id)))
     return ReportRows(
         workshop=workshop,
         principles=await load_principles(session, workshop.id),
@@ -125,6 +131,9 @@ async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float
         actions=[a for a in actions if not a.removed],
         attendance={table_id: n for table_id, n in counts},
         now=now,
+        reasons={r.table_id: dict(r.text) for r in reasons},
+        reason_docs={r.table_id: r.doc for r in reasons},
+        reason_times={r.table_id: r.updated_at for r in reasons},
     )
 
 
@@ -434,6 +443,13 @@ def _assemble(rows: ReportRows) -> ReportData:
                 "table": t.name,
                 "agreed": bool(rows.rankings.get(t.id) and rows.rankings[t.id].agreed),
                 "items": [name(p) for p in (rows.rankings[t.id].items if t.id in rows.rankings else [])],
+                # Why the table chose each of its five (one line each, "" when none was written).
+                "reasons": [
+                    why
+                    for _pid, why in reason_rules.shown(
+                        list(rows.rankings[t.id].items) if t.id in rows.rankings else [], rows.reasons.get(t.id, {})
+                    )
+                ],
             }
             for t in tables
         ],
@@ -729,6 +745,16 @@ def _thrive_like(value: bool | None) -> str:
     return NOT_SCORED if value is None else ("yes" if value else "no")
 
 
+def reason_rows(report: ReportData) -> list[list[Any]]:
+    """Each table's reasons, one row per priority of its five that has one: table, place, principle, reason."""
+    return [
+        [r["table"], PLACES[i], item, why]
+        for r in report.table_rankings
+        for i, (item, why) in enumerate(zip(r["items"][:5], r.get("reasons", [])[:5], strict=False))
+        if why
+    ]
+
+
 def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """The report as named tables: the workbook's sheets and the CSV files, in this order.
 
@@ -844,6 +870,8 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
         ["State", "When", "By", "Why"],
         [[h["state"], _real(h["when"]), h["by"], h["because"]] for h in report.status_history],
     )
+    # Last, so the files of the sets before keep their numbers.
+    out["Table reasons"] = (["Table", "Place", "Principle", "Why it matters here"], reason_rows(report))
     return out
 
 

@@ -26,6 +26,7 @@ from .data import (
     PLACES,
     ReportData,
     minutes,
+    reason_rows,
     score_text,
     worksheets_by_table,
 )
@@ -342,6 +343,13 @@ def render(report: ReportData) -> bytes:
     _table(doc, ["Table", "Agreed", *PLACES],
            [[r["table"], "yes" if r["agreed"] else "no", *(r["items"] + [""] * 5)[:5]] for r in report.table_rankings],
            [3.2, 1.5, 4.2, 4.2, 4.2, 4.2, 4.2], size=9.5)
+    doc.add_heading("Why each table chose them", level=2)
+    reasons = reason_rows(report)
+    if reasons:
+        doc.add_paragraph("In the tables' own words, one line per priority (written on their phones in Exercise 1).")
+        _table(doc, ["Table", "Place", "Principle", "Why it matters here"], reasons, [3.2, 1.5, 5.2, 15.0], size=9.5)
+    else:
+        doc.add_paragraph("No table wrote down its reasons.")
 
     t = report.tally
     doc.add_heading("The consensus tally (Exercise 3)", level=1)

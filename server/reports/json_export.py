@@ -13,6 +13,7 @@ import dataclasses
 import time
 from typing import Any
 
+from ..domain import reasons as reason_rules
 from ..domain import worksheet as doc_rules
 from ..domain.errors import DomainError
 from ..models import (
@@ -21,6 +22,7 @@ from ..models import (
     Principle,
     Ranking,
     Segment,
+    TableReasons,
     Worksheet,
     WorkshopPlan,
     WorkshopTable,
@@ -124,6 +126,17 @@ def _export(rows: ReportRows) -> dict[str, Any]:
             )
             if w.table_id is None or w.table_id in place
         ],
+        # Each table's reasons for its five: the texts by principle id (shown or not) and the Yjs document.
+        "reasons": [
+            {
+                "table": place[table_id],
+                "text": dict(sorted(texts.items())),
+                "state": doc_rules.b64encode(rows.reason_docs[table_id]) if table_id in rows.reason_docs else None,
+                "updated_at": rows.reason_times.get(table_id),
+            }
+            for table_id, texts in sorted(rows.reasons.items(), key=lambda kv: place.get(kv[0], 0))
+            if table_id in place
+        ],
         "plan": {
             "engagement_notes": rows.plan.engagement_notes if rows.plan else "",
             "redesign_date": rows.plan.redesign_date if rows.plan else "",
@@ -223,6 +236,19 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
                 text=text,
                 created_at=sheet.created_at,
                 updated_at=sheet.updated_at,
+            )
+        )
+    ids = [p.principle_id for p in data.principles]
+    for reasons in data.reasons:
+        session.add(
+            TableReasons(
+                table_id=table_ids[reasons.table],
+                workshop_id=workshop.id,
+                doc=doc_rules.b64decode(reasons.state, limit=reason_rules.MAX_DOC_BYTES)
+                if reasons.state
+                else reason_rules.new_document(reasons.text, ids),
+                text=dict(reasons.text),
+                updated_at=reasons.updated_at,
             )
         )
     plan = data.plan

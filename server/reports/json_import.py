@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from ..domain import reasons as reason_rules
 from ..domain import report_status
 from ..domain import worksheet as doc_rules
 from ..domain.agenda import (
@@ -177,6 +178,17 @@ class WorksheetIn(_In):
     updated_at: Time | None = None
 
 
+class ReasonsIn(_In):
+    """A table's reasons (``domain.reasons``): the texts by principle id, and the Yjs document when exported."""
+
+    table: int = Field(ge=0, lt=MAX_TABLES)
+    text: dict[PrincipleId, Annotated[str, Field(max_length=reason_rules.MAX_REASON_CHARS)]] = Field(
+        default_factory=dict, max_length=MAX_PRINCIPLES
+    )
+    state: str | None = Field(default=None, max_length=reason_rules.MAX_DOC_BYTES * 4 // 3 + 8)
+    updated_at: Time | None = None
+
+
 class ActionIn(_In):
     action: str = Field(min_length=1, max_length=500)
     priority_id: PrincipleId | None = None
@@ -212,6 +224,7 @@ class ExportIn(_In):
     rankings: list[RankingIn] = Field(default_factory=list, max_length=MAX_TABLES)
     agenda: list[SegmentIn] = Field(default_factory=list, max_length=MAX_SEGMENTS)
     worksheets: list[WorksheetIn] = Field(default_factory=list, max_length=MAX_PRINCIPLES * (MAX_TABLES + 1))
+    reasons: list[ReasonsIn] = Field(default_factory=list, max_length=MAX_TABLES)
     plan: PlanIn = Field(default_factory=PlanIn)
 
 
@@ -264,6 +277,13 @@ def _check_references(data: ExportIn) -> None:
         if (w.priority_id, w.table) in seen_sheets:
             raise refused(f"worksheets.{i}", "a second worksheet for the same priority and table")
         seen_sheets.add((w.priority_id, w.table))
+    seen_reasons: set[int] = set()
+    for i, r in enumerate(data.reasons):
+        if r.table >= n_tables or r.table in seen_reasons:
+            raise refused(f"reasons.{i}.table", "an unknown table, or a table's reasons twice")
+        seen_reasons.add(r.table)
+        if not set(r.text) <= known:
+            raise refused(f"reasons.{i}.text", "a reason names an unknown principle")
     for i, s in enumerate(data.agenda):
         if s.subject is not None and s.subject not in known:
             raise refused(f"agenda.{i}.subject", "not one of the principles")
@@ -290,6 +310,11 @@ def canonical_export(body: bytes) -> dict[str, Any]:
         state, texts = _worksheet_state(sheet, i)
         sheet.state = doc_rules.b64encode(state)
         sheet.text = texts
+    ids = [p.principle_id for p in data.principles]
+    for i, reasons in enumerate(data.reasons):
+        state = _reasons_state(reasons, ids, i)
+        reasons.state = doc_rules.b64encode(state)
+        reasons.text = reason_rules.texts_of(state, ids)
     dumped = data.model_dump(mode="json")
     _assert_finite(dumped)
     return dumped
@@ -305,6 +330,16 @@ def _worksheet_state(w: WorksheetIn, index: int) -> tuple[bytes, dict[str, str]]
         raise refused(f"worksheets.{index}.state", exc.message) from None
     state = doc_rules.new_document({cell: w.text.get(cell, "") for cell in doc_rules.CELLS})
     return state, doc_rules.texts_of(state)
+
+
+def _reasons_state(r: ReasonsIn, ids: list[str], index: int) -> bytes:
+    """A table's stored reasons: the exported document when it is a valid one, else one made from the texts."""
+    try:
+        if r.state:
+            return reason_rules.merge(None, doc_rules.b64decode(r.state, limit=reason_rules.MAX_DOC_BYTES), ids).state
+        return reason_rules.new_document(r.text, ids)
+    except DomainError as exc:
+        raise refused(f"reasons.{index}", exc.message) from None
 
 
 def _assert_finite(value: Any) -> None:

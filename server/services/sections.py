@@ -12,8 +12,19 @@ from typing import Any
 
 from ..domain import report_status
 from ..domain import tally as tally_rules
+from ..domain.reasons import empty_document as empty_reasons
 from ..domain.worksheet import b64encode
-from ..models import PlanAction, Principle, Ranking, Segment, Worksheet, Workshop, WorkshopPlan, WorkshopTable
+from ..models import (
+    PlanAction,
+    Principle,
+    Ranking,
+    Segment,
+    TableReasons,
+    Worksheet,
+    Workshop,
+    WorkshopPlan,
+    WorkshopTable,
+)
 
 THRIVE_LIKE_AT_LEAST = 3
 PRIVILEGED_ROLES = frozenset({"facilitator"})
@@ -119,6 +130,24 @@ def worksheet_section(w: Worksheet) -> dict[str, Any]:
 def worksheet_with_state(w: Worksheet, with_state: bool) -> dict[str, Any]:
     """In a snapshot: plus ``state``, the whole Yjs document (base64), for the clients that edit it."""
     return {**worksheet_section(w), "state": b64encode(w.doc) if with_state else None}
+
+
+def reasons_section(table_id: str, r: TableReasons | None) -> dict[str, Any]:
+    """A table's reasons without their Yjs state (what every update carries): the reasons written, by principle
+    id, shown or not (clients show those of the principles in the table's five). A table that has written none
+    has no row: version 0, no reasons."""
+    return {
+        "table_id": table_id,
+        "version": r.version if r else 0,
+        "text": dict(r.text) if r else {},
+        "updated_at": r.updated_at if r else None,
+    }
+
+
+def reasons_with_state(table_id: str, r: TableReasons | None, with_state: bool) -> dict[str, Any]:
+    """In a snapshot: plus ``state``, the whole Yjs document (base64), for the clients that edit it."""
+    state = b64encode(r.doc if r else empty_reasons()) if with_state else None
+    return {**reasons_section(table_id, r), "state": state}
 
 
 def plan_action_item(a: PlanAction) -> dict[str, Any]:

@@ -22,6 +22,8 @@ import socketio
 
 import server.app  # noqa: F401  (registers every command)
 from server.client import WorkshopClient
+from server.domain import reasons as reason_rules
+from server.domain import worksheet as doc_rules
 from server.services.commands import REGISTRY
 from server.web.routes import routes
 from tests.live import LiveServer
@@ -37,6 +39,7 @@ OWNER = frozenset({"facilitator"})
 PHONES_TOO = FACILITATORS | {"participant"}
 EVERYONE = frozenset(SENDERS)
 FIVE = ["needs-led", "accessibility", "common-language", "partnership-working", "reducing-stigma"]
+REASON_UPDATE = doc_rules.b64encode(reason_rules.text_update(None, "needs-led", "Families wait too long", ["needs-led"]))
 
 
 @dataclass
@@ -206,6 +209,14 @@ ROWS = [
         lambda c: {"worksheet_id": "0" * 32, "update": "AAA="},
         scoped=True,
         check_allowed=False,
+    ),
+    # A table's reasons (Exercise 1): a real Yjs update writing one reason, so the allowed senders are walked too.
+    Row(
+        "reasons.update",
+        PHONES_TOO,
+        lambda c: {"table_id": c.tables[0], "update": REASON_UPDATE},
+        scoped=True,
+        table=True,
     ),
     Row("scheduler.lock_on_timeout", frozenset()),  # the server's own scheduler only
     Row("no.such.event", frozenset()),
