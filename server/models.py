@@ -279,3 +279,16 @@ class SavedCatalogue(SQLModel, table=True):
         default=None, max_length=32, index=True, foreign_key="workshop.id", ondelete="SET NULL"
     )
     workshop_title: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+
+
+class WorkshopNote(SQLModel, table=True):
+    """A note the facilitator (or a scribe with the co-facilitator link) keeps of how the room worked
+    (services.notes): ``subject`` is ``review`` for the findings noted in the opening review of the top-line
+    priorities, ``table:<table id>`` for what that table said when it shared its five in Exercise 2."""
+
+    __tablename__ = "workshop_note"
+    workshop_id: str = Field(primary_key=True, max_length=32, foreign_key="workshop.id", ondelete="CASCADE")
+    subject: str = Field(primary_key=True, max_length=48)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    version: int  # the workshop version that last wrote it: the notes section's version is the highest
+    updated_at: float

@@ -26,7 +26,7 @@ from ..models import (
     WorkshopPlan,
     WorkshopTable,
 )
-from . import score_sections, sections
+from . import notes, score_sections, sections
 from .commands import Actor
 from .errors import not_found
 
@@ -239,6 +239,11 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
     presence = None
     if actor.role != "participant":
         presence = _count_presence(await statements.all_rows(session, _PRESENCE, ids))
+    # The facilitators' working notes (services.notes): theirs only.
+    notes_section = None
+    if actor.role == "facilitator":
+        note_rows = await statements.all_rows(session, notes.NOTE_ROWS, ids)
+        notes_section = notes.notes_section(note_rows, [t.id for t in tables])
     return {
         "version": workshop.version,
         "server_now": now,
@@ -261,4 +266,5 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
         "worksheets": worksheets_for(actor, worksheets),
         "plan": sections.plan_section(plan, actions),
         "presence": presence,
+        "notes": notes_section,
     }

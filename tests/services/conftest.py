@@ -43,6 +43,25 @@ class World:
         async with self.sessions() as session:
             return await build_snapshot(session, actor, self.clock())
 
+    async def assert_updates_rebuild_snapshots(self, viewers: dict[str, Actor], start: dict[str, dict], events) -> None:
+        """Each viewer's first snapshot plus the updates sent to its rooms equals its fresh snapshot, here and
+        through the browsers' applyUpdate (live.js)."""
+        from server.broadcast import rooms
+        from server.client import apply_update
+        from tests.live_js import assert_live_js_agrees, case
+
+        recorded = []
+        for name, actor in viewers.items():
+            mine = set(rooms.for_client(self.workshop_id, actor.role, actor.table_id))
+            updates = [event.data for event in events if mine & set(event.rooms)]
+            state = start[name]
+            for update in updates:
+                state = apply_update(state, update)
+            fresh = await self.snapshot(actor)
+            assert {**state, "version": 0, "server_now": 0} == {**fresh, "version": 0, "server_now": 0}, name
+            recorded.append(case(name, start[name], updates, fresh))
+        assert_live_js_agrees(recorded)
+
 
 @pytest_asyncio.fixture
 async def world(sessions):
