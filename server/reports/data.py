@@ -28,9 +28,11 @@ from ..models import (
     Segment,
     Worksheet,
     Workshop,
+    WorkshopNote,
     WorkshopPlan,
     WorkshopTable,
 )
+from ..services.notes import REVIEW, table_subject
 from ..services.sections import consensus_sections, ordered_ids
 from ..text import clean_value
 
@@ -95,6 +97,7 @@ class ReportRows:
     actions: list[PlanAction]
     attendance: dict[str, int]  # table id -> phones that joined it
     now: float
+    notes: list[WorkshopNote] = field(default_factory=list)  # the facilitators' notes (services.notes)
 
 
 async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float) -> ReportRows:
@@ -113,6 +116,7 @@ async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float
         .group_by(Participant.table_id)
     )
     plan, actions = await load_plan(session, workshop.id)
+    notes = await session.exec(select(WorkshopNote).where(WorkshopNote.workshop_id == workshop.id))
     return ReportRows(
         workshop=workshop,
         principles=await load_principles(session, workshop.id),
@@ -124,6 +128,7 @@ async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float
         actions=[a for a in actions if not a.removed],
         attendance={table_id: n for table_id, n in counts},
         now=now,
+        notes=sorted(notes, key=lambda n: n.subject),
     )
 
 
@@ -177,6 +182,10 @@ class ReportData:
     method: list[str] = field(default_factory=list)  # the method in plain words, one paragraph each
     settlement: list[str] = field(default_factory=list)  # how fifth place was settled, plainly
     head_to_head: dict[str, Any] = field(default_factory=dict)  # names, matrix[i][j] = tables preferring i to j
+    # The method as it happens (issue 17): the findings noted in the opening review of the top-line priorities,
+    # and what each table said when it shared its five (Exercise 2): table, text; tables with a note only.
+    review_notes: str = ""
+    share_notes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _local(ts: float | None, zone: dt.tzinfo) -> dt.datetime | None:
@@ -403,6 +412,9 @@ def _assemble(rows: ReportRows) -> ReportData:
     created = _local(ws.created_at, zone)
     generated = _local(rows.now, zone)
     attendance = [{"name": t.name, "phones": rows.attendance.get(t.id, 0)} for t in tables]
+    notes = {n.subject: n.text.strip() for n in rows.notes}
+    share_notes = [{"table": t.name, "text": notes[table_subject(t.id)]} for t in tables if notes.get(table_subject(t.id))]
+    reviewed = any(s.kind == "review" and s.status != "skipped" for s in rows.segments) or bool(notes.get(REVIEW))
     return ReportData(
         title=ws.title,
         locality=ws.locality,
@@ -455,7 +467,9 @@ def _assemble(rows: ReportRows) -> ReportData:
         time_zone=str(zone.key),
         levels=levels,
         summary=summary,
-        method=_method_words(len(tables), len(principles), tally["method"], method_name),
+        method=_method_words(len(tables), len(principles), tally["method"], method_name, reviewed, bool(share_notes)),
+        review_notes=notes.get(REVIEW, ""),
+        share_notes=share_notes,
         settlement=settlement,
         head_to_head=head_to_head,
     )
@@ -612,7 +626,9 @@ def _disagreement(method: str, top: list[str], borda: list[str], name) -> str:
     return f"{method}: {' and '.join(parts)}{extra}."
 
 
-def _method_words(tables: int, principles: int, method: str, method_name: str) -> list[str]:
+def _method_words(
+    tables: int, principles: int, method: str, method_name: str, reviewed: bool = False, shared_notes: bool = False
+) -> list[str]:
     if method == "borda":
         counting = ("a table's first choice scored 5 points, its second 4, its third 3, its fourth 2 and its fifth "
                     "1; a principle a table did not choose scored nothing")
@@ -622,9 +638,20 @@ def _method_words(tables: int, principles: int, method: str, method_name: str) -
         counting = "each principle scored 1 point for every table that put it in its five"
     else:
         counting = "principles were compared in pairs: one beats another when more tables ranked it higher"
+    opening = []
+    if reviewed:
+        opening.append(
+            "The workshop opened with a review of the top-line priorities: the room looked at the locality's scores "
+            "by level and the principles scored lowest, alongside what pathway mapping and the local data showed "
+            "(the findings noted then are under \"Findings from the opening review\")."
+        )
+    shared = (" What each table said as it shared is under \"What each table said (Exercise 2)\"."
+              if shared_notes else "")
     return [
+        *opening,
         f"The room sat at {tables} tables. Each table discussed the {principles} THRIVE principles and agreed its "
-        "own top five, in order of priority (Exercise 1), then shared it with the room (Exercise 2).",
+        "own top five, in order of priority (Exercise 1), thinking about its pathway maps, its understanding of the "
+        f"data and the scores, then shared it with the room (Exercise 2).{shared}",
         f"The room's tally (Exercise 3) added up the tables' fives by the {method_name}: {counting}.",
         "Where principles had the same points, the tie was broken first by countback (the one more tables put "
         "first, then second, and so on) and then head-to-head (the one more tables ranked higher than the other); "
@@ -767,6 +794,24 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
         ["Principle", *[f"against {n}" for n in h2h.get("names", [])]],
         [[n, *["" if cell is None else f"{cell[0]} to {cell[1]}" for cell in row]]
          for n, row in zip(h2h.get("names", []), h2h.get("matrix", []), strict=True)],
+    )
+    # Added for issue 17, after the sets above.
+    out["Method notes"] = (
+        ["Part", "Table", "Note"],
+        ([["Opening review of the top-line priorities", "", report.review_notes]] if report.review_notes else [])
+        + [["Exercise 2: what the table said", n["table"], n["text"]] for n in report.share_notes],
+    )
+    principles = {p["id"]: p for p in report.principles}
+    out["Priority context"] = (
+        ["Priority", "Ref", "Level", BASELINE_LABEL, AGREED_LABEL, *[f"Description {n}" for n in range(1, 5)],
+         "Target"],
+        [
+            [g.name, g.principle_id, p.get("level_title", ""), _score_cell(p.get("baseline_score")),
+             _score_cell(p.get("agreed_score")), *(list(p.get("descriptors") or []) + [""] * 4)[:4],
+             "Description 4 (the most THRIVE-like)" if p.get("descriptors") else ""]
+            for g in report.gap
+            for p in [principles.get(g.principle_id, {})]
+        ],
     )
     return out
 

@@ -182,6 +182,24 @@ class PlanIn(_In):
         return self
 
 
+class NoteIn(_In):
+    text: str = Field(default="", max_length=4000)
+    updated_at: Time
+
+
+class TableNoteIn(_In):
+    table: int = Field(ge=0, lt=MAX_TABLES)
+    text: str = Field(default="", max_length=2000)
+    updated_at: Time
+
+
+class NotesIn(_In):
+    """The facilitators' notes (services.notes); exports made before them have none."""
+
+    review: NoteIn | None = None
+    tables: list[TableNoteIn] = Field(default_factory=list, max_length=MAX_TABLES)
+
+
 class ExportIn(_In):
     format: Literal["thrive-workshop-export"]
     format_version: Literal[1]
@@ -192,6 +210,7 @@ class ExportIn(_In):
     agenda: list[SegmentIn] = Field(default_factory=list, max_length=MAX_SEGMENTS)
     worksheets: list[WorksheetIn] = Field(default_factory=list, max_length=MAX_PRINCIPLES * (MAX_TABLES + 1))
     plan: PlanIn = Field(default_factory=PlanIn)
+    notes: NotesIn = Field(default_factory=NotesIn)
 
 
 def refused(field: str, detail: str) -> CommandError:
@@ -249,6 +268,11 @@ def _check_references(data: ExportIn) -> None:
     for i, a in enumerate(data.plan.actions):
         if a.priority_id is not None and a.priority_id not in known:
             raise refused(f"plan.actions.{i}.priority_id", "not one of the principles")
+    noted: set[int] = set()
+    for i, n in enumerate(data.notes.tables):
+        if n.table >= n_tables or n.table in noted:
+            raise refused(f"notes.tables.{i}.table", "an unknown table, or a table noted twice")
+        noted.add(n.table)
     w = data.workshop
     if w.confirmed is not None:
         if not set(w.confirmed.items) | set(w.confirmed.tally_items) <= known:

@@ -312,6 +312,11 @@ FIELDS: dict[str, st.SearchStrategy[dict]] = {
     "scores.set": shaped({"principle_id": principle_ids, "score": st.integers(-1, 6) | json_leaf}),
     "scores.agree": shaped({"principle_id": principle_ids, "score": st.integers(-1, 6) | json_leaf}),
     "worksheet.update": shaped({"worksheet_id": ids, "update": text | st.binary(max_size=40).map(bytes.hex)}),
+    "agenda.add_discussion": shaped({}, {"minutes": st.integers(-1, 300) | json_leaf}),
+    "notes.set_review": shaped({"text": text}, {"expected_version": st.integers(-2, 10**6) | json_leaf}),
+    "notes.set_table": shaped(
+        {"table_id": ids, "text": text}, {"expected_version": st.integers(-2, 10**6) | json_leaf}
+    ),
 }
 
 
