@@ -1,6 +1,7 @@
 // The participant's phone: join a table, then follow the workshop live and edit the table's top five.
 // Renders by rebuilding small DOM regions from `live.state`; user text only ever goes through textContent.
 
+import { ex1Prompt } from "./common/deck-words.js";
 import {
   connectLive,
   currentSegment,
@@ -459,6 +460,7 @@ function rankView(state) {
   return [
     el("section", { class: "card", "aria-labelledby": "top-five-heading" },
       el("h3", { id: "top-five-heading", tabindex: "-1" }, "Your table's top ", numberWord(capacity)),
+      ex1Prompt(),
       rankingStatus(state, ranking, capacity),
       slotList(state, ranking, capacity, editable),
       agreeControls(state, ranking, capacity),

@@ -16,6 +16,8 @@ import {
 import { createGapPanel } from "./worksheets.js";
 import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
+import { REVIEW_KINDS, reviewRegion } from "./review-notes.js";
+import { shareNotesRegion } from "./share-notes.js";
 import { keepSecretKey } from "./secret-key.js";
 
 const TICK_MS = 250;
@@ -1315,6 +1317,8 @@ const REGIONS = [
 
 // Baseline scores and the heat map (scores-panel.js): in-app scoring and the agreed scores.
 REGIONS.push(scoresRegion({ run }));
+// The method as it happens (review-notes.js, share-notes.js): the opening review's notes, Exercise 2's notes.
+REGIONS.push(reviewRegion({ run, ask }), shareNotesRegion({ run }));
 
 function renderAll(state) {
   for (const region of REGIONS) {
@@ -1394,6 +1398,8 @@ function foldsByItself(state, id) {
   const kind = current ? current.kind : null;
   switch (id) {
     case "scores-section": return !(state.scores && state.scores.open);
+    case "review-section": return kind !== null && !REVIEW_KINDS.has(kind);
+    case "ex2-notes-section": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex1": return LATER_KINDS.has(kind);
     case "ex2": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex3": return LATER_KINDS.has(kind) && Boolean(state.consensus && state.consensus.confirmed);
