@@ -4,6 +4,7 @@
 // agenda's `review` and `discuss` segments choose it (shared.js).
 import { currentSegment, el } from "/static/client/common/live.js";
 import { agreedScore, currentScore, heatmapView } from "./heatmap.js";
+import { joinUrl, shortUrl } from "./shared.js";
 
 const LOWEST_SHOWN = 6;
 const LEVEL_TITLES = { macro: "Macro", meso: "Meso", micro: "Micro" };
@@ -51,7 +52,10 @@ function renderReview(state) {
           ? el("ol", { class: "review-low-list", role: "list", "data-testid": "review-lowest" },
             lowest.map((p) => lowestItem(state, p)))
           : el("p", { class: "ws-prompt" }, principles.length ? "No scores yet." : "No principles."),
-        el("p", { class: "review-ask" }, "What do your pathway maps and your data add to this?"))));
+        el("p", { class: "review-ask" }, "What do your pathway maps and your data add to this?"),
+        // Phones are for Exercise 1: whoever has not joined yet can do it now.
+        el("p", { class: "review-join", "data-testid": "review-join" }, "Join on your phone: ",
+          el("strong", {}, shortUrl(joinUrl(state)))))));
 }
 
 export const REVIEW_VIEWS = { review: renderReview };

@@ -40,7 +40,7 @@ MAX_PRINCIPLES = 60
 MAX_SEGMENTS = 60
 MAX_ACTIONS = 200
 MAX_REVISION = 2**31 - 1
-DISPLAY_MODES = ("auto", "join", "rankings", "table", "tally", "final", "worksheet", "answers", "plan")
+DISPLAY_MODES = ("auto", "join", "rankings", "table", "tally", "final", "worksheet", "answers", "plan", "heatmap")
 PRINCIPLE_ID = r"^[A-Za-z0-9_.-]{1,64}$"
 
 # Times are UNIX seconds: finite, and between 1970 and the year 5000 (no Infinity, no 1e308).
