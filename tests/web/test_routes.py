@@ -152,8 +152,6 @@ async def test_the_set_up_form_needs_its_csrf_token(http):
 async def test_the_set_up_form_opens_with_the_review_and_may_add_the_discussion(tmp_path):
     """The form asks for the opening review (15 minutes) by default and leaves the discussion out; 0 leaves the
     review out; a bad number is refused with the form's own words (issue 17)."""
-
-
     app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/form.db"))
     await create_schema(app.services.engine)
     try:
