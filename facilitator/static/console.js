@@ -418,6 +418,10 @@ function runningHint(state, current) {
         : "Show each table's five on the projector with Next table, and ask each table why it chose them.";
     case "consensus":
       return consensusHint(consensus);
+    case "review":
+      return "The projector shows the heat map and the principles scored lowest. Note what pathway mapping and the data add under “Opening review”, then press Next segment.";
+    case "discuss":
+      return "Talk through which principles could become priorities. Press Next segment when the tables are ready to choose.";
     default:
       return `“${segmentLabel(current)}” is under way. Press Next segment when you're done.`;
   }
