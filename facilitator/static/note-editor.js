@@ -83,7 +83,7 @@ export function noteEditor({ id, label, hint = "", note, max, rows = 4, testid, 
     theirs);
 }
 
-/** Typed text not saved yet, in any box: the console warns before the page is left. */
-export function unsavedNotes() {
-  return drafts.size > 0;
-}
+// Typed text not saved yet, in any box: the browser asks before the page is left.
+window.addEventListener("beforeunload", (event) => {
+  if (drafts.size) event.preventDefault();
+});
