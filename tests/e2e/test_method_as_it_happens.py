@@ -70,6 +70,9 @@ async def test_the_opening_review_exercise_two_notes_and_a_worksheet_with_its_de
     # Exercise 1: the phones say what to draw on.
     await facilitator_click(console, "agenda-next")
     await expect(tid(red, "segment-title")).to_have_text("Exercise 1: your table's top five")
+    # The prompt is under "What to do" with the instructions: the first screen keeps the five and a way to add.
+    await red.locator("#segment-more summary").click()
+    await expect(tid(red, "ex1-prompt")).to_be_visible()
     await expect(tid(red, "ex1-prompt")).to_contain_text("pathway maps")
     await red.screenshot(path=str(shots / "phone-ex1-prompt.png"))
 

@@ -12,11 +12,6 @@ export const GAP_PROMPT =
 
 export const DRAFT_WORDS = "Draft: you can come back and improve it later.";
 
-/** The Exercise 1 prompt as a paragraph. */
-export function ex1Prompt() {
-  return el("p", { class: "deck-prompt", "data-testid": "ex1-prompt" }, EX1_PROMPT);
-}
-
 /** The gap-analysis prompt as a paragraph. */
 export function gapPrompt(extraClass) {
   return el("p", { class: ["deck-prompt", extraClass], "data-testid": "gap-prompt" }, GAP_PROMPT);
