@@ -12,6 +12,7 @@ import random
 
 import uvicorn
 
+from . import sample_report
 from .cli import SERVER_OPTIONS
 from .client import WorkshopClient, create_workshop, join, tables
 from .db import migrate
@@ -28,6 +29,7 @@ REASON_LINES = [
     "We count appointments, not whether young people feel better.",
     "Waiting lists for a first assessment run to months.",
 ]
+REVIEW_SECONDS = 20  # the opening review runs this long before the room moves on to Exercise 1
 
 
 async def simulated_phone(
@@ -66,6 +68,22 @@ async def simulated_phone(
             await phone.sync()
 
 
+async def note_what_tables_said(facilitator: WorkshopClient) -> None:
+    """After the opening review, on to Exercise 1; then, as each table agrees its five, the facilitator notes
+    what it said (as the room would hear in Exercise 2)."""
+    await asyncio.sleep(REVIEW_SECONDS)
+    await facilitator.call("agenda.next", {"start": True})
+    noted: set[str] = set()
+    names = {t["id"]: t["name"] for t in facilitator.state["tables"]}
+    while len(noted) < len(names):
+        await asyncio.sleep(2)
+        for table_id, ranking in facilitator.state["rankings"].items():
+            if ranking["agreed"] and table_id not in noted:
+                said = sample_report.SHARE_NOTES.get(names.get(table_id, ""), "Shared its five with the room.")
+                await facilitator.call("notes.set_table", {"table_id": table_id, "text": said})
+                noted.add(table_id)
+
+
 async def run_demo(host: str, port: int, phones_per_table: int) -> None:
     settings = Settings.from_env()
     await asyncio.to_thread(migrate, settings)
@@ -84,14 +102,17 @@ async def run_demo(host: str, port: int, phones_per_table: int) -> None:
         locality="Northshire",
         tables=TABLE_NAMES,
         baseline_scores={"needs-led": 2, "accessibility": 3},
+        durations_minutes={"review": 15},
     )
     code = created["workshop"]["join_code"]
     print(f"\n  Facilitator console: {created['facilitator_url']}")
     print(f"  Projector:           {created['projector_url']}")
     print(f"  Join on a phone:     {created['join_url']}  (code {code})\n", flush=True)
     facilitator = await WorkshopClient(url, created["facilitator_token"]).connect()
-    await facilitator.call("agenda.start")
+    await facilitator.call("agenda.start")  # the opening review of the top-line priorities
+    await facilitator.call("notes.set_review", {"text": sample_report.REVIEW_NOTES})
     rng = random.Random(7)
+    notes = asyncio.create_task(note_what_tables_said(facilitator))
     phones = [
         asyncio.create_task(
             simulated_phone(url, code, t["id"], f"Phone {t['name']} {n + 1}", rng, rng.uniform(0, 5))
@@ -102,7 +123,7 @@ async def run_demo(host: str, port: int, phones_per_table: int) -> None:
     try:
         await serving
     finally:
-        for task in phones:
+        for task in [*phones, notes]:
             task.cancel()
 
 

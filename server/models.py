@@ -299,3 +299,16 @@ class TableReasons(SQLModel, table=True):
     text: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     version: int = 0
     updated_at: float | None = None
+
+
+class WorkshopNote(SQLModel, table=True):
+    """A note the facilitator (or a scribe with the co-facilitator link) keeps of how the room worked
+    (services.notes): ``subject`` is ``review`` for the findings noted in the opening review of the top-line
+    priorities, ``table:<table id>`` for what that table said when it shared its five in Exercise 2."""
+
+    __tablename__ = "workshop_note"
+    workshop_id: str = Field(primary_key=True, max_length=32, foreign_key="workshop.id", ondelete="CASCADE")
+    subject: str = Field(primary_key=True, max_length=48)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    version: int  # the workshop version that last wrote it: the notes section's version is the highest
+    updated_at: float

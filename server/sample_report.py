@@ -34,6 +34,7 @@ from .services import (  # noqa: F401  (commands)
     agenda,
     consensus,
     display,
+    notes,
     plan,
     rankings,
     reasons,
@@ -117,6 +118,19 @@ ACTIONS = [
     {"action": "Take the five priorities to the partnership board", "owner": "Director of children's services",
      "due": "2027-01-20"},
 ]
+# The method as it happens (issue 17): the opening review's findings, and what each table said in Exercise 2.
+REVIEW_NOTES = (
+    "Pathway mapping: families wait longest between the first call and a first conversation; the evening gap "
+    "came up in every map.\nData: referrals from schools up by a third in two years; fewer than half of "
+    "16 to 18 year olds referred were seen within eight weeks.\nLowest scores: outcome-informed and reducing "
+    "stigma; the room agreed 1 for stigma today."
+)
+SHARE_NOTES = {
+    "Red": "Put needs-led first: families tell their story again at every door.",
+    "Blue": "Access first: nothing in the evenings, and the villages' buses stop at six.",
+    "Green": "Chose common language because referral forms read differently in every agency.",
+    "Yellow": "Stigma came from the young people at the table: friends decide whether you ask for help.",
+}
 START = dt.datetime(2026, 12, 7, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/London")).timestamp()
 
 
@@ -147,7 +161,9 @@ async def _run(sessions, folder: Path, *, final: bool = False) -> list[Path]:
     bus = CommandBus(sessions, MemoryBroadcaster(), clock=clock)
     async with sessions() as session:
         created = await create_workshop(
-            session, CreateWorkshop(title=TITLE, locality=LOCALITY, tables=TABLE_NAMES, baseline_scores=BASELINE),
+            session,
+            CreateWorkshop(title=TITLE, locality=LOCALITY, tables=TABLE_NAMES, baseline_scores=BASELINE,
+                           durations_minutes={"review": 15}),
             now=clock(),
         )
     workshop_id, code = created.workshop.id, created.workshop.join_code
@@ -166,7 +182,11 @@ async def _run(sessions, folder: Path, *, final: bool = False) -> list[Path]:
     tables = {t["name"]: t["id"] for t in (await snapshot())["tables"]}
     for pid, score in AGREED.items():
         await run(f, "scores.agree", {"principle_id": pid, "score": score})
-    await run(f, "agenda.start")
+    await run(f, "agenda.start")  # the opening review of the top-line priorities
+    clock.now += 12 * 60
+    await run(f, "notes.set_review", {"text": REVIEW_NOTES})
+    clock.now = START + 14 * 60
+    await run(f, "agenda.next", {"start": True})  # Exercise 1
     phones = {}
     for name, table_id in tables.items():
         for _ in range(5):  # five phones a table
@@ -181,9 +201,12 @@ async def _run(sessions, folder: Path, *, final: bool = False) -> list[Path]:
             state = w.b64decode((await snapshot())["reasons"][tables[name]]["state"], limit=1 << 30)
             ids = [p["id"] for p in (await snapshot())["principles"]]
             await run(phones[name], "reasons.update", {"update": w.b64encode(reason_rules.text_update(state, pid, why, ids))})
-    clock.now = START + 28 * 60
+    clock.now = START + 42 * 60
     await run(f, "agenda.next")
-    clock.now += 11 * 60
+    for name, table_id in tables.items():  # Exercise 2: each table shares its five
+        clock.now += 2 * 60
+        await run(f, "notes.set_table", {"table_id": table_id, "text": SHARE_NOTES[name]})
+    clock.now += 3 * 60
     await run(f, "agenda.next")
     clock.now += 22 * 60
     await run(f, "consensus.confirm", {"items": ROOM, "note": ROOM_NOTE, "reason": ROOM_REASON})

@@ -1,6 +1,7 @@
 // The participant's phone: join a table, then follow the workshop live and edit the table's top five.
 // Renders by rebuilding small DOM regions from `live.state`; user text only ever goes through textContent.
 
+import { EX1_PROMPT } from "./common/deck-words.js";
 import {
   connectLive,
   currentSegment,
@@ -414,7 +415,12 @@ function renderSegment(state) {
   const segment = currentSegment(state);
   $("segment-title").textContent = segment ? segment.title : "Waiting for the workshop to start";
   $("segment-instructions").textContent = segment ? segment.instructions || "" : "";
-  $("segment-more").hidden = !(segment && segment.instructions);
+  // Exercise 1's prompt (deck-words.js) sits with its instructions, under "What to do": the first screen keeps
+  // the table's five and a way to add.
+  const ranking = Boolean(segment && segment.kind === "rank");
+  $("segment-prompt").textContent = ranking ? EX1_PROMPT : "";
+  $("segment-prompt").hidden = !ranking;
+  $("segment-more").hidden = !(segment && (segment.instructions || ranking));
   // Exercise 1 needs the table's five and the principles on the first screen: the segment card shrinks and
   // its instructions fold under "What to do" (the list says what to do too). Open elsewhere; a toggle by
   // hand lasts until the next segment.

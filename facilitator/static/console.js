@@ -17,7 +17,9 @@ import { createGapPanel } from "./worksheets.js";
 import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
 import { reportStatusRegion } from "./report-status.js";
-import { reasonField, reasonLine, reasonProblems } from "./tie-reason.js";
+import { reasonField, reasonLine as tieReasonLine, reasonProblems } from "./tie-reason.js";
+import { REVIEW_KINDS, reviewRegion } from "./review-notes.js";
+import { shareNotesRegion } from "./share-notes.js";
 import { keepSecretKey } from "./secret-key.js";
 import { reasonLine, reasonsKey } from "./reasons-view.js";
 
@@ -419,6 +421,10 @@ function runningHint(state, current) {
         : "Show each table's five on the projector with Next table, and ask each table why it chose them.";
     case "consensus":
       return consensusHint(consensus);
+    case "review":
+      return "The projector shows the heat map and the principles scored lowest. Note what pathway mapping and the data add under “Opening review”, then press Next segment.";
+    case "discuss":
+      return "Talk through which principles could become priorities. Press Next segment when the tables are ready to choose.";
     default:
       return `“${segmentLabel(current)}” is under way. Press Next segment when you're done.`;
   }
@@ -1273,7 +1279,7 @@ function renderConfirmed(state, confirmed) {
         : confirmed.changed_by_room
         ? `✎ The room changed the tally's five (the ${method} tally said: ${tallyNames.join(", ")}).`
         : `= The same as the ${method} tally's top five.`),
-    reasonLine(confirmed, { withNote: false }),
+    tieReasonLine(confirmed, { withNote: false }),
     confirmed.note ? el("p", { class: "confirmed-note" }, el("strong", {}, "Note: "), confirmed.note) : null,
     el("p", { class: "hint" }, `Confirmed at ${clockTime(confirmed.confirmed_at)} using ${method}.`),
     button({
@@ -1337,6 +1343,8 @@ const REGIONS = [
 REGIONS.push(scoresRegion({ run }));
 // The report's state, draft or final (report-status.js), above the report's links.
 REGIONS.push(reportStatusRegion({ run, ask }));
+// The method as it happens (review-notes.js, share-notes.js): the opening review's notes, Exercise 2's notes.
+REGIONS.push(reviewRegion({ run, ask }), shareNotesRegion({ run }));
 
 function renderAll(state) {
   for (const region of REGIONS) {
@@ -1416,6 +1424,8 @@ function foldsByItself(state, id) {
   const kind = current ? current.kind : null;
   switch (id) {
     case "scores-section": return !(state.scores && state.scores.open);
+    case "review-section": return kind !== null && !REVIEW_KINDS.has(kind);
+    case "ex2-notes-section": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex1": return LATER_KINDS.has(kind);
     case "ex2": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex3": return LATER_KINDS.has(kind) && Boolean(state.consensus && state.consensus.confirmed);

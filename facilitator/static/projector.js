@@ -9,6 +9,7 @@ import {
 } from "./shared.js";
 import { SECOND_HALF_VIEWS, secondHalfKey } from "./projector-gap.js";
 import { SCORE_FITS, SCORE_VIEWS, scoresKey } from "./projector-scores.js";
+import { REVIEW_VIEWS } from "./projector-review.js";
 import { keepSecretKey } from "./secret-key.js";
 import { reasonLine as tieReasonLine } from "./tie-reason.js";
 import { reasonCount, reasonLine, reasonsKey } from "./reasons-view.js";
@@ -317,6 +318,7 @@ const VIEWS = {
   join: renderJoin, rankings: renderRankings, table: renderOneTable, tally: renderTally, final: renderFinal,
   ...SECOND_HALF_VIEWS,
   ...SCORE_VIEWS,
+  ...REVIEW_VIEWS,
 };
 
 // ---------------------------------------------------------------------------------------------------------

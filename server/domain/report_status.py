@@ -31,7 +31,7 @@ KEEPS_REPORT = frozenset(
         "sync", "clock",
         "rankings.lock",
         "agenda.start", "agenda.pause", "agenda.resume", "agenda.extend", "agenda.finish", "agenda.go_to",
-        "agenda.next", "agenda.set_planned", "agenda.skip", "agenda.set_lock_on_timeout",
+        "agenda.next", "agenda.set_planned", "agenda.skip", "agenda.set_lock_on_timeout", "agenda.add_discussion",
         "display.set", "consensus.reveal",
         "participants.list", "links.rotate", "cofacilitator.issue", "cofacilitator.revoke",
         "facilitator.set_password", "workshop.delete",

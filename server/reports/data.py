@@ -31,9 +31,11 @@ from ..models import (
     TableReasons,
     Worksheet,
     Workshop,
+    WorkshopNote,
     WorkshopPlan,
     WorkshopTable,
 )
+from ..services.notes import REVIEW, table_subject
 from ..services.sections import consensus_sections, ordered_ids
 from ..text import clean_value
 
@@ -101,6 +103,7 @@ class ReportRows:
     reasons: dict[str, dict[str, str]] = field(default_factory=dict)  # table id -> principle id -> its reason
     reason_docs: dict[str, bytes] = field(default_factory=dict)  # table id -> its reasons' Yjs document
     reason_times: dict[str, float | None] = field(default_factory=dict)  # table id -> when last written
+    notes: list[WorkshopNote] = field(default_factory=list)  # the facilitators' notes (services.notes)
 
 
 async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float) -> ReportRows:
@@ -120,6 +123,7 @@ async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float
     )
     plan, actions = await load_plan(session, workshop.id)
     reasons = list(await session.exec(select(TableReasons).where(TableReasons.workshop_id == workshop.id)))
+    notes = await session.exec(select(WorkshopNote).where(WorkshopNote.workshop_id == workshop.id))
     return ReportRows(
         workshop=workshop,
         principles=await load_principles(session, workshop.id),
@@ -134,6 +138,7 @@ async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float
         reasons={r.table_id: dict(r.text) for r in reasons},
         reason_docs={r.table_id: r.doc for r in reasons},
         reason_times={r.table_id: r.updated_at for r in reasons},
+        notes=sorted(notes, key=lambda n: n.subject),
     )
 
 
@@ -193,6 +198,10 @@ class ReportData:
     method: list[str] = field(default_factory=list)  # the method in plain words, one paragraph each
     settlement: list[str] = field(default_factory=list)  # how fifth place was settled, plainly
     head_to_head: dict[str, Any] = field(default_factory=dict)  # names, matrix[i][j] = tables preferring i to j
+    # The method as it happens (issue 17): the findings noted in the opening review of the top-line priorities,
+    # and what each table said when it shared its five (Exercise 2): table, text; tables with a note only.
+    review_notes: str = ""
+    share_notes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _local(ts: float | None, zone: dt.tzinfo) -> dt.datetime | None:
@@ -430,6 +439,9 @@ def _assemble(rows: ReportRows) -> ReportData:
     )
     final_when = _local(status.final_at, zone)
     attendance = [{"name": t.name, "phones": rows.attendance.get(t.id, 0)} for t in tables]
+    notes = {n.subject: n.text.strip() for n in rows.notes}
+    share_notes = [{"table": t.name, "text": notes[table_subject(t.id)]} for t in tables if notes.get(table_subject(t.id))]
+    reviewed = any(s.kind == "review" and s.status != "skipped" for s in rows.segments) or bool(notes.get(REVIEW))
     return ReportData(
         title=ws.title,
         locality=ws.locality,
@@ -489,7 +501,9 @@ def _assemble(rows: ReportRows) -> ReportData:
         time_zone=str(zone.key),
         levels=levels,
         summary=summary,
-        method=_method_words(len(tables), len(principles), tally["method"], method_name),
+        method=_method_words(len(tables), len(principles), tally["method"], method_name, reviewed, bool(share_notes)),
+        review_notes=notes.get(REVIEW, ""),
+        share_notes=share_notes,
         settlement=settlement,
         head_to_head=head_to_head,
         final=status.is_final,
@@ -695,7 +709,9 @@ def _disagreement(method: str, top: list[str], borda: list[str], name) -> str:
     return f"{method}: {' and '.join(parts)}{extra}."
 
 
-def _method_words(tables: int, principles: int, method: str, method_name: str) -> list[str]:
+def _method_words(
+    tables: int, principles: int, method: str, method_name: str, reviewed: bool = False, shared_notes: bool = False
+) -> list[str]:
     if method == "borda":
         counting = ("a table's first choice scored 5 points, its second 4, its third 3, its fourth 2 and its fifth "
                     "1; a principle a table did not choose scored nothing")
@@ -705,9 +721,20 @@ def _method_words(tables: int, principles: int, method: str, method_name: str) -
         counting = "each principle scored 1 point for every table that put it in its five"
     else:
         counting = "principles were compared in pairs: one beats another when more tables ranked it higher"
+    opening = []
+    if reviewed:
+        opening.append(
+            "The workshop opened with a review of the top-line priorities: the room looked at the locality's scores "
+            "by level and the principles scored lowest, alongside what pathway mapping and the local data showed "
+            "(the findings noted then are under \"Findings from the opening review\")."
+        )
+    shared = (" What each table said as it shared is under \"What each table said (Exercise 2)\"."
+              if shared_notes else "")
     return [
+        *opening,
         f"The room sat at {tables} tables. Each table discussed the {principles} THRIVE principles and agreed its "
-        "own top five, in order of priority (Exercise 1), then shared it with the room (Exercise 2).",
+        "own top five, in order of priority (Exercise 1), thinking about its pathway maps, its understanding of the "
+        f"data and the scores, then shared it with the room (Exercise 2).{shared}",
         f"The room's tally (Exercise 3) added up the tables' fives by the {method_name}: {counting}.",
         "Where principles had the same points, the tie was broken first by countback (the one more tables put "
         "first, then second, and so on) and then head-to-head (the one more tables ranked higher than the other); "
@@ -872,6 +899,24 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
     )
     # Last, so the files of the sets before keep their numbers.
     out["Table reasons"] = (["Table", "Place", "Principle", "Why it matters here"], reason_rows(report))
+    # Added for issue 17, after the sets above.
+    out["Method notes"] = (
+        ["Part", "Table", "Note"],
+        ([["Opening review of the top-line priorities", "", report.review_notes]] if report.review_notes else [])
+        + [["Exercise 2: what the table said", n["table"], n["text"]] for n in report.share_notes],
+    )
+    principles = {p["id"]: p for p in report.principles}
+    out["Priority context"] = (
+        ["Priority", "Ref", "Level", BASELINE_LABEL, AGREED_LABEL, *[f"Description {n}" for n in range(1, 5)],
+         "Target"],
+        [
+            [g.name, g.principle_id, p.get("level_title", ""), _score_cell(p.get("baseline_score")),
+             _score_cell(p.get("agreed_score")), *(list(p.get("descriptors") or []) + [""] * 4)[:4],
+             "Description 4 (the most THRIVE-like)" if p.get("descriptors") else ""]
+            for g in report.gap
+            for p in [principles.get(g.principle_id, {})]
+        ],
+    )
     return out
 
 

@@ -317,6 +317,13 @@ def render(report: ReportData) -> bytes:
     doc.add_heading("How the priorities were set", level=1)
     for paragraph in report.method:
         doc.add_paragraph(paragraph)
+    if report.review_notes:
+        doc.add_heading("Findings from the opening review", level=2)
+        _para(doc, "Noted by the facilitator while the room reviewed the top-line priorities: what pathway mapping "
+                   "and the local data showed.", italic=True)
+        for line in report.review_notes.splitlines():
+            if line.strip():
+                doc.add_paragraph(line)
 
     doc.add_heading("Who took part", level=1)
     doc.add_paragraph(f"{len(report.tables)} tables; {report.attendance_total} phones joined. The report names "
@@ -350,6 +357,10 @@ def render(report: ReportData) -> bytes:
         _table(doc, ["Table", "Place", "Principle", "Why it matters here"], reasons, [3.2, 1.5, 5.2, 15.0], size=9.5)
     else:
         doc.add_paragraph("No table wrote down its reasons.")
+    if report.share_notes:
+        doc.add_heading("What each table said (Exercise 2)", level=2)
+        _table(doc, ["Table", "What the table said as it shared its five"],
+               [[n["table"], n["text"]] for n in report.share_notes], [5.0, 20.7], size=9.5)
 
     t = report.tally
     doc.add_heading("The consensus tally (Exercise 3)", level=1)

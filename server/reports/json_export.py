@@ -24,9 +24,11 @@ from ..models import (
     Segment,
     TableReasons,
     Worksheet,
+    WorkshopNote,
     WorkshopPlan,
     WorkshopTable,
 )
+from ..services import notes as note_rules
 from ..services import tokens
 from ..services.workshops import CreatedWorkshop, insert_workshop
 from ..text import clean_value
@@ -154,9 +156,24 @@ def _export(rows: ReportRows) -> dict[str, Any]:
                 for a in sorted(rows.actions, key=lambda a: a.position)
             ],
         },
+        # The facilitators' notes (services.notes): the opening review's findings, what each table said.
+        "notes": _notes(rows, place),
         # The report as every other format says it (for readers of the JSON); ignored on import.
         "report": _report_dict(assemble(rows)),
     }
+
+
+def _notes(rows: ReportRows, place: dict[str, int]) -> dict[str, Any]:
+    review = None
+    tables = []
+    for n in rows.notes:
+        if n.subject == note_rules.REVIEW:
+            review = {"text": n.text, "updated_at": n.updated_at}
+        elif n.subject.startswith(note_rules.TABLE_PREFIX):
+            table = place.get(n.subject[len(note_rules.TABLE_PREFIX):])
+            if table is not None:
+                tables.append({"table": table, "text": n.text, "updated_at": n.updated_at})
+    return {"review": review, "tables": sorted(tables, key=lambda t: t["table"])}
 
 
 # --- import (the rules: json_import) ------------------------------------------------------------------------
@@ -264,6 +281,13 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         session.add(
             PlanAction(id=tokens.new_id(), workshop_id=workshop.id, position=position, **a.model_dump())
         )
+    if data.notes.review is not None:
+        r = data.notes.review
+        session.add(WorkshopNote(workshop_id=workshop.id, subject=note_rules.REVIEW, text=r.text, version=0,
+                                 updated_at=r.updated_at))
+    for n in data.notes.tables:
+        session.add(WorkshopNote(workshop_id=workshop.id, subject=note_rules.table_subject(table_ids[n.table]),
+                                 text=n.text, version=0, updated_at=n.updated_at))
     await session.commit()
     return CreatedWorkshop(workshop, facilitator_token, projector_token)
 

@@ -43,7 +43,7 @@ MAX_PRINCIPLES = 60
 MAX_SEGMENTS = 60
 MAX_ACTIONS = 200
 MAX_REVISION = 2**31 - 1
-DISPLAY_MODES = ("auto", "join", "rankings", "table", "tally", "final", "worksheet", "answers", "plan")
+DISPLAY_MODES = ("auto", "join", "rankings", "table", "tally", "final", "worksheet", "answers", "plan", "heatmap")
 PRINCIPLE_ID = r"^[A-Za-z0-9_.-]{1,64}$"
 
 # Times are UNIX seconds: finite, and between 1970 and the year 5000 (no Infinity, no 1e308).
@@ -215,6 +215,24 @@ class PlanIn(_In):
         return self
 
 
+class NoteIn(_In):
+    text: str = Field(default="", max_length=4000)
+    updated_at: Time
+
+
+class TableNoteIn(_In):
+    table: int = Field(ge=0, lt=MAX_TABLES)
+    text: str = Field(default="", max_length=2000)
+    updated_at: Time
+
+
+class NotesIn(_In):
+    """The facilitators' notes (services.notes); exports made before them have none."""
+
+    review: NoteIn | None = None
+    tables: list[TableNoteIn] = Field(default_factory=list, max_length=MAX_TABLES)
+
+
 class ExportIn(_In):
     format: Literal["thrive-workshop-export"]
     format_version: Literal[1]
@@ -226,6 +244,7 @@ class ExportIn(_In):
     worksheets: list[WorksheetIn] = Field(default_factory=list, max_length=MAX_PRINCIPLES * (MAX_TABLES + 1))
     reasons: list[ReasonsIn] = Field(default_factory=list, max_length=MAX_TABLES)
     plan: PlanIn = Field(default_factory=PlanIn)
+    notes: NotesIn = Field(default_factory=NotesIn)
 
 
 def refused(field: str, detail: str) -> CommandError:
@@ -290,6 +309,11 @@ def _check_references(data: ExportIn) -> None:
     for i, a in enumerate(data.plan.actions):
         if a.priority_id is not None and a.priority_id not in known:
             raise refused(f"plan.actions.{i}.priority_id", "not one of the principles")
+    noted: set[int] = set()
+    for i, n in enumerate(data.notes.tables):
+        if n.table >= n_tables or n.table in noted:
+            raise refused(f"notes.tables.{i}.table", "an unknown table, or a table noted twice")
+        noted.add(n.table)
     w = data.workshop
     if w.confirmed is not None:
         if not set(w.confirmed.items) | set(w.confirmed.tally_items) <= known:

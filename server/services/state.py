@@ -27,7 +27,7 @@ from ..models import (
     WorkshopPlan,
     WorkshopTable,
 )
-from . import score_sections, sections
+from . import notes, score_sections, sections
 from .commands import Actor
 from .errors import not_found
 
@@ -254,6 +254,11 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
     presence = None
     if actor.role != "participant":
         presence = _count_presence(await statements.all_rows(session, _PRESENCE, ids))
+    # The facilitators' working notes (services.notes): theirs only.
+    notes_section = None
+    if actor.role == "facilitator":
+        note_rows = await statements.all_rows(session, notes.NOTE_ROWS, ids)
+        notes_section = notes.notes_section(note_rows, [t.id for t in tables])
     return {
         "version": workshop.version,
         "server_now": now,
@@ -280,4 +285,5 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
         "presence": presence,
         # The report's state (draft or final): facilitators only, else null.
         "report": sections.report_for_role(workshop, actor.role),
+        "notes": notes_section,
     }

@@ -245,10 +245,10 @@ def _spec_from_form(form) -> dict[str, Any]:
 
 def _durations_from_form(form, spec: dict[str, Any]) -> dict[str, Any]:
     minutes = {}
-    for kind in ("rank", "share", "consensus"):
+    for kind in ("review", "discuss", "rank", "share", "consensus"):
         raw = str(form.get(f"minutes_{kind}", "")).strip()
         if raw:
-            minutes[kind] = int(raw) if raw.isdigit() else 0
+            minutes[kind] = int(raw) if raw.isdigit() else -1
     if minutes:
         spec["durations_minutes"] = minutes
     return spec

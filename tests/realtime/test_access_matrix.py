@@ -202,6 +202,10 @@ ROWS = [
         setup=_run(("scores.configure", {"open": True, "by": "table"})),
     ),
     Row("scores.agree", FACILITATORS, lambda c: {"principle_id": "needs-led", "score": 3}),
+    # The method as it happens (issue 17): a scribe with the co-facilitator link writes notes too.
+    Row("agenda.add_discussion", FACILITATORS, lambda c: {"minutes": 10}),
+    Row("notes.set_review", FACILITATORS, lambda c: {"text": "Pathway maps: long waits"}),
+    Row("notes.set_table", FACILITATORS, lambda c: {"table_id": c.tables[0], "text": "Red: early help"}, scoped=True),
     # A real update needs a Yjs document: accepted updates are tested in the worksheet tests.
     Row(
         "worksheet.update",

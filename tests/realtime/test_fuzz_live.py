@@ -326,6 +326,11 @@ FIELDS: dict[str, st.SearchStrategy[dict]] = {
     "reasons.update": shaped(
         {"update": reason_updates | text | st.binary(max_size=40).map(bytes.hex)}, {"table_id": ids}
     ),
+    "agenda.add_discussion": shaped({}, {"minutes": st.integers(-1, 300) | json_leaf}),
+    "notes.set_review": shaped({"text": text}, {"expected_version": st.integers(-2, 10**6) | json_leaf}),
+    "notes.set_table": shaped(
+        {"table_id": ids, "text": text}, {"expected_version": st.integers(-2, 10**6) | json_leaf}
+    ),
 }
 
 

@@ -4,7 +4,17 @@ import pytest_asyncio
 
 from server.broadcast import MemoryBroadcaster, rooms
 from server.client import apply_update
-from server.services import agenda, consensus, display, plan, rankings, reasons, report_status, worksheets  # noqa: F401  (register commands)
+from server.services import (  # noqa: F401  (register commands)
+    agenda,
+    consensus,
+    display,
+    notes,
+    plan,
+    rankings,
+    reasons,
+    report_status,
+    worksheets,
+)
 from server.services.commands import Actor, CommandBus
 from server.services.state import build_snapshot
 from server.services.workshops import CreateWorkshop, create_workshop, join_table
@@ -58,6 +68,16 @@ class World:
             fresh = await self.snapshot(actor)
             out.append((name, state, fresh, case(name, start[name], mine, fresh)))
         return out
+
+    async def assert_updates_rebuild_snapshots(self, viewers: dict[str, Actor], start: dict[str, dict], events) -> None:
+        """Each viewer's first snapshot plus the updates sent to its rooms equals its fresh snapshot, here and
+        through the browsers' applyUpdate (live.js)."""
+        from tests.live_js import assert_live_js_agrees
+
+        replayed = await self.replayed(viewers, start, events)
+        for name, state, fresh, _ in replayed:
+            assert {**state, "version": 0, "server_now": 0} == {**fresh, "version": 0, "server_now": 0}, name
+        assert_live_js_agrees([recorded for *_, recorded in replayed])
 
 
 @pytest_asyncio.fixture

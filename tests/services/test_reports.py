@@ -82,6 +82,9 @@ async def run_workshop(world) -> None:
     await world.run(f, "plan.add_action", {"action": "Tell the partnership board", "status": "in_progress"})
     await world.run(f, "plan.set_notes", {"engagement_notes": "Newsletter and the partnership board"})
     await world.run(f, "plan.set_redesign_date", {"redesign_date": "2027-05-12"})
+    # The method as it happens (issue 17): the opening review's findings and what a table said in Exercise 2.
+    assert (await world.run(f, "notes.set_review", {"text": "Pathway maps: 14 weeks at the front door\nData: A&E up"}))["ok"]
+    assert (await world.run(f, "notes.set_table", {"table_id": world.table_ids[1], "text": "Blue: evenings matter"}))["ok"]
 
 
 async def _rows(world, workshop_id=None, now=None):
@@ -156,6 +159,17 @@ async def test_every_format_says_the_same_things(world):
     assert "Evenings: no drop-in for 16-18s" in page and "Map evening provision" in page
     assert "Why each table chose them" in page and "Families told us: ask us" in page and "Kept, unseen" not in page
 
+    # The notes (issue 17): in the method part and beside the tables' fives, in every format
+    assert report.review_notes.startswith("Pathway maps") and report.share_notes == [
+        {"table": "Table 2", "text": "Blue: evenings matter"}]
+    assert "Findings from the opening review" in headings and "What each table said (Exercise 2)" in headings
+    assert "Data: A&E up" in text and "Blue: evenings matter" in cells
+    assert "Findings from the opening review" in page and "Blue: evenings matter" in page and "A&amp;E up" in page
+    notes = [[c.value for c in row] for row in book["Method notes"].iter_rows()]
+    assert notes[1][0] == "Opening review of the top-line priorities" and notes[2][1:] == ["Table 2", "Blue: evenings matter"]
+    context = [[c.value for c in row] for row in book["Priority context"].iter_rows()]
+    assert context[0][:5] == ["Priority", "Ref", "Level", "Baseline", "Agreed today"] and context[1][0] == "Accessibility"
+
 
 async def test_text_is_escaped_in_the_printable_page(world):
     await run_workshop(world)
@@ -204,6 +218,9 @@ async def test_a_json_export_imports_into_an_equal_workshop(world):
         lambda d: d["reasons"][0].update(state=None, text={"needs-led": "x" * 201}),
         lambda d: d["reasons"][0].update(state=w.b64encode(w.text_update(None, "needs-led", "two\nlines", ["needs-led"]))),
         lambda d: d["reasons"][1].update(table=0),
+        lambda d: d["notes"]["tables"].append({"table": 99, "text": "x", "updated_at": 1.0}),
+        lambda d: d["notes"]["tables"].append(dict(d["notes"]["tables"][0])),  # a table noted twice
+        lambda d: d["notes"].update(review={"text": "x" * 4001, "updated_at": 1.0}),
     ],
 )
 async def test_an_import_is_checked_like_anything_typed_in(world, breakage):

@@ -306,7 +306,7 @@ def _edges() -> dict:
             action["priority_id"] = None
 
     def bare(data: dict) -> None:
-        for key in ("rankings", "agenda", "worksheets", "plan", "reasons"):
+        for key in ("rankings", "agenda", "worksheets", "plan", "reasons", "notes"):
             del data[key]
         data["workshop"] = {"title": "x", "created_at": 0}
         data["tables"] = [{"name": "only"}]
