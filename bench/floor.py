@@ -493,7 +493,10 @@ class RedisFloor(Floor):
         import redis.asyncio as redis
 
         super().__init__(socketio.AsyncRedisManager(url, channel=f"{prefix}socketio"))
-        self.redis = redis.Redis.from_url(url)
+        # A bounded pool, as the app's database pool is (a join storm would otherwise open hundreds).
+        self.redis = redis.Redis(
+            connection_pool=redis.BlockingConnectionPool.from_url(url, max_connections=16, timeout=60)
+        )
         self.prefix = prefix
         self.change_ranking = self.redis.register_script(CHANGE_RANKING)
         self.change_presence = self.redis.register_script(CHANGE_PRESENCE)
