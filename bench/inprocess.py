@@ -24,10 +24,20 @@ from sqlalchemy import event
 from server import sqlite_driver
 from server.broadcast import MemoryBroadcaster
 from server.db import create_schema, drop_schema, make_engine, make_session_factory
+from server.realtime.handlers import checked_snapshot
 from server.services import agenda, consensus, display, plan, rankings, worksheets  # noqa: F401  (commands)
 from server.services.commands import Actor, CommandBus
+from server.services.guesses import Guesses
+from server.services.limits import check_connection_caps
+from server.services.presence import PresenceTracker
 from server.services.state import build_snapshot
-from server.services.workshops import CreateWorkshop, authenticate, create_workshop, join_table
+from server.services.workshops import (
+    CreateWorkshop,
+    authenticate,
+    create_workshop,
+    join_in_turn,
+    join_request,
+)
 from server.settings import Settings
 
 
@@ -70,23 +80,33 @@ async def run(args: argparse.Namespace) -> list[dict]:
         await create_schema(engine)
         sessions = make_session_factory(engine)
         bus = CommandBus(sessions, MemoryBroadcaster())
+        guesses = Guesses.from_settings(settings)
+        presence = PresenceTracker(sessions, MemoryBroadcaster(), "bench", publish_delay=0.25, writer=bus.write)
+
+        async def token_check(token: str) -> Actor:
+            # As a socket's connect does (realtime.handlers): one statement through the bus's reader.
+            return await authenticate(None, token, guesses=guesses, address="127.0.0.1", read=bus.read)
+
+        async def http_join(table_id: str):
+            # As POST /api/join/{code} does (web.routes), without the HTTP request: in the writer's turn.
+            request = join_request({"table_id": table_id})
+            return await bus.write(join_in_turn, created.workshop.join_code, request, time.time())
         async with sessions() as session:
             created = await create_workshop(
                 session, CreateWorkshop(title="Bench", table_count=5), now=time.time()
             )
-        async with sessions() as session:
-            facilitator = await authenticate(session, created.facilitator_token)
+        facilitator = await token_check(created.facilitator_token)
         async with sessions() as session:
             snap = await build_snapshot(session, facilitator, time.time())
         tables = [t["id"] for t in snap["tables"]]
         principle_ids = [p["id"] for p in snap["principles"]]
         phones: list[Actor] = []
+        phone_tokens: list[str] = []
         for table_id in tables:
             for _ in range(5):
-                async with sessions() as session:
-                    joined = await join_table(session, created.workshop.join_code, {"table_id": table_id})
-                async with sessions() as session:
-                    phones.append(await authenticate(session, joined.participant_token))
+                joined = await http_join(table_id)
+                phone_tokens.append(joined.participant_token)
+                phones.append(await token_check(joined.participant_token))
         revisions = dict.fromkeys(tables, 0)
         items: dict[str, list[str]] = {t: [] for t in tables}
         rng = random.Random(1)
@@ -120,8 +140,16 @@ async def run(args: argparse.Namespace) -> list[dict]:
             return work
 
         async def connect(i: int) -> None:
-            async with sessions() as session:
-                await authenticate(session, created.facilitator_token)
+            await token_check(phone_tokens[i % len(phone_tokens)])
+
+        async def connect_phone(i: int) -> None:
+            # A phone's whole connect (realtime.handlers): the token, the caps and the presence row in the
+            # writer's turn, the token again and the snapshot; then its disconnect.
+            actor = await token_check(phone_tokens[i % len(phone_tokens)])
+            caps = lambda connection: check_connection_caps(connection, actor, settings)  # noqa: E731
+            assert await presence.connected(f"sid-{i}", actor, time.time(), caps=caps) is None
+            assert await bus.read(checked_snapshot, actor, time.time()) is not None
+            await presence.disconnected(f"sid-{i}")
 
         async def pause_and_resume(i: int) -> None:
             # What each console does every 15 s in the live benchmark (bench/load.py), two commands a time.
@@ -130,8 +158,7 @@ async def run(args: argparse.Namespace) -> list[dict]:
                 assert ack["ok"], ack
 
         async def join(i: int) -> None:
-            async with sessions() as session:
-                await join_table(session, created.workshop.join_code, {"table_id": tables[i % len(tables)]})
+            await http_join(tables[(i // 5) % len(tables)])
 
         start = await bus.execute("agenda.start", facilitator, {})
         assert start["ok"], start
@@ -142,8 +169,9 @@ async def run(args: argparse.Namespace) -> list[dict]:
             await measure("snapshot (phone)", max(args.n // 5, 5), await snapshot_for(phones[0]), counter),
             await measure("snapshot (facilitator)", max(args.n // 5, 5), await snapshot_for(facilitator), counter),
             await measure("authenticate", max(args.n // 5, 5), connect, counter),
+            await measure("connect + disconnect (phone)", max(args.n // 5, 5), connect_phone, counter),
             await measure("agenda.pause + resume", max(args.n // 10, 5), pause_and_resume, counter),
-            await measure("join (no HTTP)", max(args.n // 5, 5), join, counter),
+            await measure("join (no HTTP)", min(max(args.n // 5, 5), 5 * len(tables) * 2), join, counter),
         ]
         await engine.dispose()
         return results

@@ -82,6 +82,7 @@ def build_services(settings: Settings) -> Services:
         pid=os.getpid(),
         heartbeat_interval=settings.heartbeat_interval,
         publish_delay=settings.presence_publish_delay,
+        writer=bus.write,
     )
     if relay is not None:
         # Broadcasts lost while Redis was unreachable: send this worker's clients fresh snapshots.

@@ -159,9 +159,21 @@ async def in_database_thread(session: Executor, function: Callable[..., Awaitabl
     return await threads.read(_drive_connected, session, threads.engine, function, args)
 
 
-def _drive_connected(session: Executor, engine: Engine, function, args):
+async def read(engine: AsyncEngine, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``await function(connection, *args)`` on a connection of its own, with no ORM session: on SQLite (a
+    database file) as one call in one of SQLite's reader threads (``in_database_thread``'s rules), elsewhere on a
+    connection of the async engine. For reads that need no session at all (a connection's token check and its
+    snapshot)."""
+    threads = sqlite_driver.threads_for(engine)
+    if threads is None:
+        async with engine.connect() as connection:
+            return await function(connection, *args)
+    return await threads.read(_drive_connected, None, threads.engine, function, args, True)
+
+
+def _drive_connected(session: Executor | None, engine: Engine, function, args, pass_connection: bool = False):
     with engine.connect() as connection:
-        return _drive(session, connection, function, args)
+        return _drive(session, connection, function, (connection, *args) if pass_connection else args)
 
 
 def _drive(session: Executor | None, connection: Connection, function, args):

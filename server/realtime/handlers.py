@@ -18,13 +18,20 @@ from typing import Any
 import socketio
 
 from ..broadcast import rooms
-from ..services import access
-from ..services.commands import PRIVATE_PREFIX, REGISTRY, Actor, CommandBus, is_database_outage, refusal
+from ..services.commands import (
+    PRIVATE_PREFIX,
+    REGISTRY,
+    Actor,
+    CommandBus,
+    check_credential,
+    is_database_outage,
+    refusal,
+)
 from ..services.errors import CommandError, unauthenticated, unavailable
 from ..services.guesses import Guesses
 from ..services.limits import SocketLimits, check_connection_caps
 from ..services.presence import PresenceTracker
-from ..services.state import build_snapshot
+from ..services.state import read_snapshot
 from ..services.workshops import authenticate
 from ..settings import Settings
 
@@ -46,6 +53,15 @@ def client_address(environ: dict) -> str:
 
 def unknown_event(name: object) -> CommandError:
     return CommandError("unknown_event", f"There is no event called {str(name)[:60]!r}.")
+
+
+async def checked_snapshot(connection, actor: Actor, now: float) -> dict | None:
+    """The snapshot, or None when the actor's token no longer works."""
+    try:
+        await check_credential(connection, actor)
+    except CommandError:
+        return None
+    return await read_snapshot(connection, actor, now)
 
 
 class SocketHandlers:
@@ -112,10 +128,11 @@ class SocketHandlers:
             raise refused
         token = auth.get("token") if isinstance(auth, dict) else None
         password = auth.get("password") if isinstance(auth, dict) else None
-        async with self.bus.sessions() as session:
-            actor = replace(
-                await authenticate(session, token, password, guesses=self.guesses, address=ip), connection=sid
-            )
+        # One statement (on SQLite one trip to a reader thread), no ORM session.
+        actor = replace(
+            await authenticate(None, token, password, guesses=self.guesses, address=ip, read=self.bus.read),
+            connection=sid,
+        )
         # The connection's presence row is written before it is accepted, counted against the caps under a lock.
         refused = await self.presence.connected(
             sid, actor, time.time(), caps=lambda session: check_connection_caps(session, actor, self.settings)
@@ -131,25 +148,16 @@ class SocketHandlers:
     async def _welcome_now(self, sid: str, actor: Actor) -> None:
         try:
             # A revocation committed while this connection was being made may have looked for its presence
-            # row too early: check the token again now that the row is written.
-            if not await self._still_valid(actor):
+            # row too early: check the token again now that the row is written, and read the snapshot, in one
+            # go (on SQLite one trip to a reader thread; no ORM session).
+            snapshot = await self.bus.read(checked_snapshot, actor, time.time())
+            if snapshot is None:
                 await self.sio.emit("revoked", unauthenticated().to_payload(), to=sid)
                 await self.sio.disconnect(sid)
                 return
-            snapshot = await self._snapshot(actor)
             await self.sio.emit("snapshot", snapshot, to=sid)  # this worker holds the socket
         except Exception:
             log.exception("could not welcome %s; the client will ask with sync", sid)
-
-    async def _still_valid(self, actor: Actor) -> bool:
-        try:
-            async with self.bus.sessions() as session:
-                await access.ensure_current(session, actor)
-        except CommandError:
-            return False
-        except Exception:
-            log.warning("could not re-check a token (database unavailable?); keeping the connection")
-        return True
 
     async def disconnect(self, sid: str, reason: Any = None, *extra: Any):
         if self._is_live(sid):
@@ -184,18 +192,16 @@ class SocketHandlers:
             return None, refusal(CommandError("unauthenticated", "Not connected."))
         return actor, None
 
-    async def _snapshot(self, actor: Actor) -> dict:
-        async with self.bus.sessions() as session:
-            return await build_snapshot(session, actor, time.time())
-
     async def sync(self, sid: str, data: Any = None, *extra: Any) -> dict:
         actor, refused = await self._admitted(sid, data)
         if refused:
             return refused
         try:
-            async with self.bus.sessions() as session:
-                await access.ensure_current(session, actor)
-                return {"ok": True, "snapshot": await build_snapshot(session, actor, time.time())}
+            # The token checked and the snapshot read in one go (on SQLite one trip to a reader thread).
+            snapshot = await self.bus.read(checked_snapshot, actor, time.time())
+            if snapshot is None:
+                raise unauthenticated()
+            return {"ok": True, "snapshot": snapshot}
         except CommandError as exc:
             return refusal(exc)
         except Exception as exc:

@@ -254,6 +254,22 @@ class CommandBus:
         # SQLite: the statements_only commands waiting for the one writer's turn run together (statements).
         self._turns = statements.TakingTurns(self._engine, self._locks.get("*")) if sqlite else None
 
+    async def write(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """``await function(connection, *args)``: a transaction of ``statements`` (no ORM) that ends with
+        ``statements.commit`` or ``rollback``, in the writer's turn. On SQLite it goes with the commands waiting
+        for the turn, in one trip to SQLite's writer thread (``statements.TakingTurns``); elsewhere it runs on a
+        connection of its own (its row locks order it). For the writes every connection makes (the HTTP join,
+        the presence rows), which would otherwise queue for SQLite's write lock outside the turns."""
+        if self._turns is not None:
+            return await self._turns.run(function, *args)
+        async with self._engine.connect() as connection:
+            return await function(connection, *args)
+
+    async def read(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """``await function(connection, *args)``, reads of ``statements`` only, with no ORM session: on SQLite
+        one trip to one of SQLite's reader threads (``statements.read``)."""
+        return await statements.read(self._engine, function, *args)
+
     async def execute(self, name: str, actor: Actor, raw: Any) -> dict[str, Any]:
         """Run one command and answer with an ack (docs/protocol.md). Never raises for bad input."""
         try:

@@ -21,10 +21,11 @@ import secrets
 import time
 from collections.abc import Callable
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, case, delete, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .. import statements
 from ..models import CreationRecord, Presence
 from ..settings import Settings
 from .commands import Actor
@@ -138,33 +139,34 @@ class SocketLimits:
 
 
 async def check_connection_caps(
-    session: AsyncSession, actor: Actor, settings: Settings
+    session: statements.Executor, actor: Actor, settings: Settings
 ) -> CommandError | None:
     """Room for one more connection in this workshop (and, for a phone, at its table)? The facilitator's own
-    link is never turned away, so a flooded workshop can still be run (and its links rotated)."""
+    link is never turned away, so a flooded workshop can still be run (and its links rotated). Both counts in
+    one statement, on any executor (the presence write runs it in the writer's turn)."""
     if actor.principal == "facilitator":
         return None
     per_workshop = settings.limits.max_connections_per_workshop
-    if per_workshop:
-        count = (
-            await session.exec(
-                select(func.count()).select_from(Presence).where(Presence.workshop_id == actor.workshop_id)
-            )
-        ).one()
-        if count >= per_workshop:
-            return too_many_connections("This workshop has as many connections as it can take.")
     per_table = settings.limits.max_connections_per_table
-    if per_table and actor.role == "participant" and actor.table_id is not None:
-        count = (
-            await session.exec(
-                select(func.count())
-                .select_from(Presence)
-                .where(Presence.workshop_id == actor.workshop_id, Presence.table_id == actor.table_id)
-            )
-        ).one()
-        if count >= per_table:
-            return too_many_connections("This table has as many phones connected as it can take.")
+    if not per_table or actor.role != "participant":
+        per_table = 0
+    if not per_workshop and not per_table:
+        return None
+    counts = await statements.first(
+        session, _COUNT_CONNECTIONS, {"workshop_id": actor.workshop_id, "table_id": actor.table_id or ""}
+    )
+    if per_workshop and counts.workshop >= per_workshop:
+        return too_many_connections("This workshop has as many connections as it can take.")
+    if per_table and actor.table_id is not None and (counts.table or 0) >= per_table:
+        return too_many_connections("This table has as many phones connected as it can take.")
     return None
+
+
+_PRESENCE = Presence.__table__
+_COUNT_CONNECTIONS = select(
+    func.count().label("workshop"),
+    func.sum(case((_PRESENCE.c.table_id == bindparam("table_id"), 1), else_=0)).label("table"),
+).where(_PRESENCE.c.workshop_id == bindparam("workshop_id"))
 
 
 def too_many_connections(message: str) -> CommandError:

@@ -20,11 +20,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .. import statements
 from ..broadcast import Broadcaster, Event, rooms
 from ..db import SessionFactory
 from ..models import Presence, Worker, Workshop
@@ -51,6 +52,17 @@ class _Connection:
         None  # the token it used: revoking the token finds the row (services.access)
     )
 
+    def values(self, sid: str, worker_id: str) -> dict[str, Any]:
+        return {
+            "sid": sid,
+            "workshop_id": self.workshop_id,
+            "role": self.role,
+            "table_id": self.table_id,
+            "worker_id": worker_id,
+            "seen_at": self.seen_at,
+            "credential_hash": self.credential_hash,
+        }
+
     def row(self, sid: str, worker_id: str) -> Presence:
         return Presence(
             sid=sid,
@@ -66,10 +78,45 @@ class _Connection:
 Refusal = CommandError | None
 
 
-async def _lock_workshop(session: AsyncSession, workshop_id: str) -> None:
-    # A write to the workshop's row: on PostgreSQL it holds that row's lock until commit; on SQLite it takes the
-    # database's write lock. Either way the next connection of the workshop counts after this one commits.
-    await session.exec(update(Workshop).where(Workshop.id == workshop_id).values(id=Workshop.id))
+_PRESENCE, _WORKSHOPS = Presence.__table__, Workshop.__table__
+# A write to the workshop's row: on PostgreSQL it holds that row's lock until commit; on SQLite it takes the
+# database's write lock. Either way the next connection of the workshop counts after this one commits.
+_LOCK_WORKSHOP = (
+    _WORKSHOPS.update().where(_WORKSHOPS.c.id == bindparam("workshop_id")).values(id=_WORKSHOPS.c.id)
+)
+_ADD_PRESENCE = _PRESENCE.insert().values({c.name: bindparam(c.name) for c in _PRESENCE.columns})
+_REMOVE_PRESENCE = (
+    _PRESENCE.delete().where(_PRESENCE.c.sid == bindparam("sid")).returning(_PRESENCE.c.workshop_id)
+)
+
+
+async def _add_row(connection: statements.Executor, values: dict[str, Any], caps) -> Refusal:
+    """A connection's row, counted against the caps under the workshop row's lock; the refusal, if any, comes
+    back as a value (from SQLite's thread, without a traceback's frames)."""
+    try:
+        if caps is not None:
+            await statements.execute(connection, _LOCK_WORKSHOP, {"workshop_id": values["workshop_id"]})
+            refused = await caps(connection)
+            if refused is not None:
+                await statements.rollback(connection)
+                return refused
+        await statements.execute(connection, _ADD_PRESENCE, values)
+        await statements.commit(connection)
+    except BaseException:
+        await statements.rollback(connection)
+        raise
+    return None
+
+
+async def _remove_row(connection: statements.Executor, sid: str) -> str | None:
+    """Delete a connection's row; its workshop, or None when there was none."""
+    try:
+        row = await statements.first(connection, _REMOVE_PRESENCE, {"sid": sid})
+        await statements.commit(connection)
+    except BaseException:
+        await statements.rollback(connection)
+        raise
+    return row.workshop_id if row is not None else None
 
 
 class PresenceTracker:
@@ -84,8 +131,12 @@ class PresenceTracker:
         heartbeat_interval: float = 5.0,
         publish_delay: float = 0.0,
         clock: Callable[[], float] = time.time,
+        writer: Callable[..., Awaitable[Any]] | None = None,
     ):
         self.sessions = sessions
+        # Runs a connection's presence write in the writer's turn (``CommandBus.write``); without it, on a
+        # connection of its own.
+        self.writer = writer
         self.broadcaster = broadcaster
         self.worker_id = worker_id
         self.host = host
@@ -107,11 +158,18 @@ class PresenceTracker:
     # --- connections -------------------------------------------------------------------------------------
 
     async def connected(
-        self, sid: str, actor: Actor, now: float, caps: Callable[[AsyncSession], Awaitable[Refusal]] | None = None
+        self,
+        sid: str,
+        actor: Actor,
+        now: float,
+        caps: Callable[[statements.Executor], Awaitable[Refusal]] | None = None,
     ) -> Refusal:
         """Write the connection's row. With ``caps`` (the connection limits), it is written only if ``caps``
         finds room, counted under a lock on the workshop's row: connections made at the same moment, on any
-        worker, are counted one after the other, so a cap of 40 lets 40 in. Returns the refusal, if any."""
+        worker, are counted one after the other, so a cap of 40 lets 40 in. Returns the refusal, if any.
+
+        One transaction of ``statements`` in the writer's turn (``writer``: on SQLite one trip to the writer
+        thread, with the commands waiting for it)."""
         connection = _Connection(
             actor.workshop_id, actor.role, actor.table_id, now, credential_hash=actor.credential_hash
         )
@@ -119,21 +177,14 @@ class PresenceTracker:
             return None  # it is gone already
         self._live[sid] = connection
         try:
-            async with self.sessions() as session:
-                if caps is not None:
-                    await _lock_workshop(session, actor.workshop_id)
-                    refused = await caps(session)
-                    if refused is not None:
-                        await session.rollback()
-                        self._live.pop(sid, None)
-                        return refused
-                session.add(connection.row(sid, self.worker_id))
-                await session.commit()
-                if self._live.get(sid) is not connection:
-                    # The socket went while its row was being written: take the row back.
-                    await session.exec(delete(Presence).where(Presence.sid == sid))
-                    await session.commit()
-                await self._announce(session, [actor.workshop_id])
+            refused = await self._write(_add_row, connection.values(sid, self.worker_id), caps)
+            if refused is not None:
+                self._live.pop(sid, None)
+                return refused
+            if self._live.get(sid) is not connection:
+                # The socket went while its row was being written: take the row back.
+                await self._write(_remove_row, sid)
+            await self._announce([actor.workshop_id])
         except BaseException:
             if caps is not None:
                 # The connection is refused: the heartbeat must not re-add its row (it deletes it, if written).
@@ -146,15 +197,17 @@ class PresenceTracker:
     async def disconnected(self, sid: str) -> None:
         self._ended[sid] = self.clock()
         connection = self._live.pop(sid, None)
-        async with self.sessions() as session:
-            row = await session.get(Presence, sid)
-            if row is None:
-                return  # never written, or ``connected`` is still writing it and will take it back
-            workshop_id = row.workshop_id
-            # A statement, not the ORM's delete: a revocation or another worker's sweep may take the row first.
-            await session.exec(delete(Presence).where(Presence.sid == sid))
-            await session.commit()
-            await self._announce(session, [workshop_id if connection is None else connection.workshop_id])
+        # A statement, not the ORM's delete: a revocation or another worker's sweep may take the row first.
+        workshop_id = await self._write(_remove_row, sid)
+        if workshop_id is None:
+            return  # never written, or ``connected`` is still writing it and will take it back
+        await self._announce([workshop_id if connection is None else connection.workshop_id])
+
+    async def _write(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        if self.writer is not None:
+            return await self.writer(function, *args)
+        async with self.sessions.kw["bind"].connect() as connection:
+            return await function(connection, *args)
 
     # --- heartbeat ---------------------------------------------------------------------------------------
 
@@ -260,10 +313,11 @@ class PresenceTracker:
 
     # --- publishing ----------------------------------------------------------------------------------------
 
-    async def _announce(self, session, workshop_ids: Iterable[str]) -> None:
+    async def _announce(self, workshop_ids: Iterable[str]) -> None:
         """Publish these workshops' counts now, or with the next coalesced publication."""
         if self.publish_delay <= 0:
-            await self._publish(session, workshop_ids)
+            async with self.sessions() as session:
+                await self._publish(session, workshop_ids)
             return
         self._to_publish.update(workshop_ids)
         self._dirty.update(workshop_ids)  # the heartbeat publishes them again if this publication fails

@@ -221,6 +221,11 @@ async def build_snapshot(session: statements.Executor, actor: Actor, now: float)
     return await statements.in_database_thread(session, _build_snapshot, session, actor, now)
 
 
+async def read_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
+    """``build_snapshot``'s reads, on the executor given (a transaction already in SQLite's thread, e.g.)."""
+    return await _build_snapshot(session, actor, now)
+
+
 async def _build_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
     ids = {"workshop_id": actor.workshop_id}
     workshop = await statements.first(session, _SNAPSHOT_WORKSHOP, ids)

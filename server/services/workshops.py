@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import func, update
+from sqlalchemy import and_, bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .. import statements
 from ..catalogue import default_principles
 from ..domain import agenda as agenda_rules
 from ..domain.room import MAX_PARTICIPANTS_PER_TABLE, MAX_TABLES
@@ -252,9 +254,7 @@ async def workshop_by_code(session: AsyncSession, raw_code: str) -> Workshop:
     rows = await session.exec(select(Workshop).where(Workshop.join_code == code))
     workshop = rows.first()
     if workshop is None:
-        raise CommandError(
-            "not_found", "No workshop has that code. Check the code on the projector.", status=404
-        )
+        raise _no_workshop()
     return workshop
 
 
@@ -279,89 +279,158 @@ class Joined:
     table_id: str
 
 
-async def join_table(session: AsyncSession, raw_code: str, raw: object, now: float | None = None) -> Joined:
+def join_request(raw: object) -> JoinRequest:
+    """The body of ``POST /api/join/{code}``, validated (before the writer's turn: it needs no database)."""
     if not isinstance(raw, dict):
         raise invalid_payload("The request must be a JSON object.")
     try:
-        request = JoinRequest.model_validate(raw)
+        return JoinRequest.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise invalid_payload(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    now = time.time() if now is None else now
-    workshop = await workshop_by_code(session, raw_code)
-    table = await session.get(WorkshopTable, request.table_id)
-    if table is None or table.workshop_id != workshop.id:
-        raise not_found("That table")
-    # Counted under the table row's lock (a write), so joins at the same moment cannot pass the cap together.
-    await session.exec(update(WorkshopTable).where(WorkshopTable.id == table.id).values(id=WorkshopTable.id))
-    joined = (
-        await session.exec(select(func.count()).select_from(Participant).where(Participant.table_id == table.id))
-    ).one()
-    if joined >= MAX_PARTICIPANTS_PER_TABLE:
-        await session.rollback()
-        raise CommandError(
-            "table_full",
-            f"{MAX_PARTICIPANTS_PER_TABLE} phones have joined this table already. Join another table, or ask "
-            "the facilitator.",
-            status=409,
+
+
+async def join_table(
+    session: statements.Executor, raw_code: str, raw: object, now: float | None = None
+) -> Joined:
+    """A phone joins a table: on any executor (an ORM session, a connection, SQLite's writer thread)."""
+    return await join_in_turn(session, raw_code, join_request(raw), time.time() if now is None else now)
+
+
+async def join_in_turn(connection: statements.Executor, raw_code: str, request: JoinRequest, now: float) -> Joined:
+    """The join's transaction, statements only (``CommandBus.write`` runs it in the writer's turn: on SQLite one
+    trip to the writer thread): the workshop by its code, the table, the table's cap counted under the table
+    row's lock, the participant and its credential written, committed."""
+    code = tokens.normalise_join_code(raw_code or "")[:12]
+    try:
+        found = await statements.first(connection, _JOIN_TABLE, {"join_code": code, "table_id": request.table_id})
+        if found is None:
+            await statements.rollback(connection)
+            if await statements.first(connection, _WORKSHOP_BY_CODE, {"join_code": code}) is None:
+                raise _no_workshop()
+            raise not_found("That table")
+        # Counted under the table row's lock (a write), so joins at the same moment cannot pass the cap together.
+        await statements.execute(connection, _LOCK_TABLE, {"table_id": found.table_id})
+        joined = await statements.first(connection, _COUNT_JOINED, {"table_id": found.table_id})
+        if joined.n >= MAX_PARTICIPANTS_PER_TABLE:
+            raise CommandError(
+                "table_full",
+                f"{MAX_PARTICIPANTS_PER_TABLE} phones have joined this table already. Join another table, or ask "
+                "the facilitator.",
+                status=409,
+            )
+        participant_id, token = tokens.new_id(), tokens.new_token()
+        values = {"workshop_id": found.workshop_id, "table_id": found.table_id, "created_at": now}
+        await statements.execute(
+            connection, _ADD_PARTICIPANT, {**values, "id": participant_id, "display_name": request.display_name}
         )
-    participant = Participant(
-        id=tokens.new_id(),
-        workshop_id=workshop.id,
-        table_id=table.id,
-        display_name=request.display_name,
-        created_at=now,
-    )
-    token = tokens.new_token()
-    session.add(participant)
-    session.add(
-        Credential(
-            token_hash=tokens.hash_token(token),
-            workshop_id=workshop.id,
-            role="participant",
-            participant_id=participant.id,
-            created_at=now,
+        await statements.execute(
+            connection,
+            _ADD_CREDENTIAL,
+            {
+                "token_hash": tokens.hash_token(token),
+                "workshop_id": found.workshop_id,
+                "role": "participant",
+                "participant_id": participant_id,
+                "revoked": False,
+                "created_at": now,
+            },
         )
+        await statements.commit(connection)
+    except BaseException:
+        await statements.rollback(connection)
+        raise
+    return Joined(token, participant_id, found.table_id)
+
+
+def _no_workshop() -> CommandError:
+    return CommandError("not_found", "No workshop has that code. Check the code on the projector.", status=404)
+
+
+_WORKSHOPS, _TABLES = Workshop.__table__, WorkshopTable.__table__
+_PARTICIPANTS, _CREDENTIALS = Participant.__table__, Credential.__table__
+_WORKSHOP_BY_CODE = select(_WORKSHOPS.c.id).where(_WORKSHOPS.c.join_code == bindparam("join_code"))
+_JOIN_TABLE = (
+    select(_TABLES.c.id.label("table_id"), _TABLES.c.workshop_id)
+    .join(_WORKSHOPS, _WORKSHOPS.c.id == _TABLES.c.workshop_id)
+    .where(_WORKSHOPS.c.join_code == bindparam("join_code"), _TABLES.c.id == bindparam("table_id"))
+)
+_LOCK_TABLE = _TABLES.update().where(_TABLES.c.id == bindparam("table_id")).values(id=_TABLES.c.id)
+_COUNT_JOINED = select(func.count().label("n")).where(_PARTICIPANTS.c.table_id == bindparam("table_id"))
+_ADD_PARTICIPANT = _PARTICIPANTS.insert().values({c.name: bindparam(c.name) for c in _PARTICIPANTS.columns})
+_ADD_CREDENTIAL = _CREDENTIALS.insert().values({c.name: bindparam(c.name) for c in _CREDENTIALS.columns})
+# A token's credential, its participant and (for the facilitator link) its workshop's password: one statement.
+_READ_CREDENTIAL = (
+    select(
+        _CREDENTIALS.c.token_hash,
+        _CREDENTIALS.c.workshop_id,
+        _CREDENTIALS.c.role,
+        _CREDENTIALS.c.revoked,
+        _PARTICIPANTS.c.id.label("participant_id"),
+        _PARTICIPANTS.c.table_id,
+        _WORKSHOPS.c.id.label("password_workshop_id"),
+        _WORKSHOPS.c.facilitator_password,
     )
-    await session.commit()
-    return Joined(token, participant.id, table.id)
+    .select_from(_CREDENTIALS)
+    .outerjoin(_PARTICIPANTS, _PARTICIPANTS.c.id == _CREDENTIALS.c.participant_id)
+    .outerjoin(
+        _WORKSHOPS, and_(_WORKSHOPS.c.id == _CREDENTIALS.c.workshop_id, _CREDENTIALS.c.role == "facilitator")
+    )
+    .where(_CREDENTIALS.c.token_hash == bindparam("token_hash"))
+)
+
+
+async def read_credential(executor: statements.Executor, token_hash: str):
+    """The row ``authenticate`` decides on (None for an unknown token)."""
+    return await statements.first(executor, _READ_CREDENTIAL, {"token_hash": token_hash})
 
 
 async def authenticate(
-    session: AsyncSession, token: object, password: object = None, *, guesses: Guesses, address: str
+    session: statements.Executor | None,
+    token: object,
+    password: object = None,
+    *,
+    guesses: Guesses,
+    address: str,
+    read: Callable[..., Awaitable[Any]] | None = None,
 ) -> Actor:
     """Who holds this token. Raises ``unauthenticated`` for anything else, and ``password_required`` or
     ``wrong_password`` for a facilitator link whose workshop has a password and a missing or wrong one
     (``rate_limited`` after too many wrong ones from ``address`` or for the workshop: services.guesses).
 
     The token is looked up by its SHA-256 hash (the hash of a 256-bit random token leaks nothing through the
-    index's timing), then the stored hash is compared in constant time all the same.
+    index's timing), then the stored hash is compared in constant time all the same. One statement, on
+    ``session``, or through ``read`` (``CommandBus.read``: on SQLite one trip to a reader thread).
     """
     if not isinstance(token, str) or not (16 <= len(token) <= 256):
         raise unauthenticated()
     token_hash = tokens.hash_token(token)
-    credential = await session.get(Credential, token_hash)
-    if credential is None or credential.revoked or not hmac.compare_digest(credential.token_hash, token_hash):
+    row = await (read(read_credential, token_hash) if read is not None else read_credential(session, token_hash))
+    if row is None or row.revoked or not hmac.compare_digest(row.token_hash, token_hash):
         raise unauthenticated()
-    if credential.role != "participant":
-        if credential.role == "facilitator":
-            workshop = await session.get(Workshop, credential.workshop_id)
-            if workshop is None:
+    if row.role != "participant":
+        if row.role == "facilitator":
+            if row.password_workshop_id is None:
                 raise unauthenticated()
-            await access.check_password(workshop, password, guesses, address)
-        role, link = (
-            ("facilitator", "cofacilitator")
-            if credential.role == "cofacilitator"
-            else (credential.role, None)
-        )
-        return Actor(workshop_id=credential.workshop_id, role=role, link=link, credential_hash=token_hash)
-    participant = await session.get(Participant, credential.participant_id)
-    if participant is None:
+            await access.check_password(
+                _PasswordOf(row.workshop_id, row.facilitator_password), password, guesses, address
+            )
+        role, link = ("facilitator", "cofacilitator") if row.role == "cofacilitator" else (row.role, None)
+        return Actor(workshop_id=row.workshop_id, role=role, link=link, credential_hash=token_hash)
+    if row.participant_id is None:
         raise unauthenticated()
     return Actor(
-        workshop_id=credential.workshop_id,
+        workshop_id=row.workshop_id,
         role="participant",
-        participant_id=participant.id,
-        table_id=participant.table_id,
+        participant_id=row.participant_id,
+        table_id=row.table_id,
         credential_hash=token_hash,
     )
+
+
+@dataclass(frozen=True)
+class _PasswordOf:
+    """What ``access.check_password`` reads of a workshop."""
+
+    id: str
+    facilitator_password: str | None

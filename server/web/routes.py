@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 import secrets
+import time
 from typing import Any
 
 import segno
@@ -114,8 +115,12 @@ async def api_join(request: Request) -> JSONResponse:
     try:
         await check_join_rate(request)
         body = await _json_body(request)
-        async with _join_gate(request), _services(request).sessions() as session:
-            joined = await workshops.join_table(session, request.path_params["code"], body)
+        join = workshops.join_request(body)
+        async with _join_gate(request):
+            # Statements only, in the writer's turn: on SQLite one trip to the writer thread.
+            joined = await _services(request).bus.write(
+                workshops.join_in_turn, request.path_params["code"], join, time.time()
+            )
     except CommandError as exc:
         return error_response(exc)
     return JSONResponse(

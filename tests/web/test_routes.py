@@ -192,7 +192,6 @@ async def _agendas_made_by_the_form(http, app) -> dict:
 
 
 async def test_a_room_joining_at_once_is_written_a_few_at_a_time_and_everyone_gets_in(tmp_path, monkeypatch):
-    from server.services import workshops
     from server.settings import Limits
     from server.web import routes
 
@@ -201,7 +200,9 @@ async def test_a_room_joining_at_once_is_written_a_few_at_a_time_and_everyone_ge
     )
     await create_schema(app.services.engine)
     writing, most = 0, 0
-    real_join = workshops.join_table
+    # A join is written in the writer's turn (CommandBus.write; on SQLite in the writer thread, where nothing
+    # may wait but for statements): count the joins handed to it.
+    real_write = app.services.bus.write
     gate_full = asyncio.Event()
 
     async def counted(*args, **kwargs):
@@ -213,11 +214,11 @@ async def test_a_room_joining_at_once_is_written_a_few_at_a_time_and_everyone_ge
         try:
             # The first ones hold on until as many are writing as the gate lets in; the others pile up behind.
             await asyncio.wait_for(gate_full.wait(), 30)
-            return await real_join(*args, **kwargs)
+            return await real_write(*args, **kwargs)
         finally:
             writing -= 1
 
-    monkeypatch.setattr(workshops, "join_table", counted)
+    monkeypatch.setattr(app.services.bus, "write", counted)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         created = (await client.post("/api/workshops", json={"title": "Room", "table_count": 5})).json()
