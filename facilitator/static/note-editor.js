@@ -2,7 +2,7 @@
 // "Save" and when the box is left, and never loses text. A save names the note's version it was typed over, so
 // when a co-facilitator saved meanwhile the server refuses it; the box keeps the typed text and shows what is
 // saved now beside it, to merge and save again.
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 
 const drafts = new Map(); // box id -> {text, base}: typed and not saved yet (base: the note's version then)
 

@@ -3,8 +3,8 @@
 import { currentSegment, el } from "../client/common/live.js";
 import { CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT } from "../client/common/worksheet-sync.js";
 import { orderedTables, principleName } from "./shared.js";
-import { draftMark, gapPrompt } from "/static/client/common/deck-words.js";
-import { worksheetContext } from "/static/client/common/worksheet-context.js";
+import { draftMark, gapPrompt } from "../client/common/deck-words.js";
+import { worksheetContext } from "../client/common/worksheet-context.js";
 
 const STATUS_LABELS = { not_started: "Not started", in_progress: "In progress", done: "Done" };
 

@@ -2,7 +2,7 @@
 // priorities): the heat map of the scores by level beside the principles scored lowest, so the room sees where
 // the locality stands while it brings in its pathway maps and data. projector.js adds this view; in `auto` the
 // agenda's `review` and `discuss` segments choose it (shared.js).
-import { currentSegment, el } from "/static/client/common/live.js";
+import { currentSegment, el } from "../client/common/live.js";
 import { agreedScore, currentScore, heatmapView } from "./heatmap.js";
 import { joinUrl, shortUrl } from "./shared.js";
 

@@ -1,7 +1,7 @@
 // Each table's reasons (Exercise 1), as the console and the projector show them: one line per priority of the
 // table's five, under the principle it belongs to (docs/protocol.md, "Each table's reasons"). Read-only here:
 // the tables write them on their phones (client/static/phone-reasons.js).
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 
 /** The reason a table wrote for one principle, or "". */
 export function reasonFor(state, tableId, principleId) {

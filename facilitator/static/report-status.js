@@ -1,7 +1,7 @@
 // The console's "Draft or final" box above the report's links: mark the report final (report.finalise), return
 // it to draft after a confirmation (report.reopen), and see why it went back to draft by itself when something
 // in it changed after it was final (server/domain/report_status.py). A region of console.js ({id, key, render}).
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 
 const WHO = { facilitator: "the facilitator", cofacilitator: "the co-facilitator", participant: "a table", system: "the app" };
 const BECAUSE = {

@@ -2,7 +2,7 @@
 // heat map and the principles scored lowest (projector-review.js); here the facilitator notes what pathway
 // mapping and the local data showed (notes.set_review), and may add "Discuss potential priorities" to the
 // agenda (agenda.add_discussion). A region of console.js (`{id, key, render}`).
-import { currentSegment, el } from "/static/client/common/live.js";
+import { currentSegment, el } from "../client/common/live.js";
 import { noteEditor } from "./note-editor.js";
 
 export const REVIEW_KINDS = new Set(["review", "discuss"]);

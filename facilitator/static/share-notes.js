@@ -1,7 +1,7 @@
 // The console's Exercise 2 notes: as each table shares its five, the facilitator (or a scribe with the
 // co-facilitator link) notes what it said, beside that table's five (notes.set_table). Kept per table, in the
 // report. A region of console.js (`{id, key, render}`).
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 import { orderedTables, principleName, rankingFor } from "./shared.js";
 import { noteEditor } from "./note-editor.js";
 

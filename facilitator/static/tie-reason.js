@@ -1,6 +1,6 @@
 // The room's reason for settling a tie across the cut (server/domain/report_status.py, TIE_REASONS): the
 // console's choice when confirming the five, and the words every screen shows. Never colour alone: words.
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 
 // In the order the console lists them; the same keys and words as the server (tests/domain/test_report_status.py).
 export const TIE_REASONS = [

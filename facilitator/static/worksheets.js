@@ -6,8 +6,8 @@ import {
   CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT, MAX_CELL_CHARS, STATUS_WORDS, createWorksheetSync,
 } from "../client/common/worksheet-sync.js";
 import { orderedTables, principleName } from "./shared.js";
-import { draftMark, gapPrompt } from "/static/client/common/deck-words.js";
-import { contextKey, worksheetContext } from "/static/client/common/worksheet-context.js";
+import { draftMark, gapPrompt } from "../client/common/deck-words.js";
+import { contextKey, worksheetContext } from "../client/common/worksheet-context.js";
 
 function btn(label, onClick, attrs = {}) {
   return el("button", { type: "button", class: ["btn", attrs.variant && `btn-${attrs.variant}`], ...attrs, variant: null, onclick: onClick }, label);
