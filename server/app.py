@@ -22,7 +22,18 @@ from .db import SessionFactory, make_engine, make_session_factory
 from .realtime.handlers import SocketHandlers
 from .realtime.relay import RedisRelay
 from .realtime.transport import SocketIOBroadcaster, create_relay, create_socket_server, resync_local_clients
-from .services import access, agenda, consensus, display, plan, rankings, report_links, scores, worksheets  # noqa: F401  (register their commands)
+from .services import (  # noqa: F401  (register their commands)
+    access,
+    agenda,
+    consensus,
+    display,
+    makeup,
+    plan,
+    rankings,
+    report_links,
+    scores,
+    worksheets,
+)
 from .services.commands import CommandBus
 from .services.guesses import Guesses
 from .services.presence import PresenceTracker, run_heartbeat

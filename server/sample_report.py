@@ -25,7 +25,7 @@ from .models import Workshop
 from .reports import FORMATS
 from .reports.data import assemble, load_report_rows
 from .reports.json_export import export
-from .services import agenda, consensus, display, plan, rankings, scores, worksheets  # noqa: F401  (commands)
+from .services import agenda, consensus, display, makeup, plan, rankings, scores, worksheets  # noqa: F401  (commands)
 from .services.commands import Actor, CommandBus
 from .services.state import build_snapshot
 from .services.workshops import CreateWorkshop, create_workshop, join_table

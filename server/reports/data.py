@@ -8,9 +8,7 @@ Nothing here holds a token, a token hash, an address or a password; attendance i
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import zoneinfo
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -32,6 +30,7 @@ from ..models import (
     WorkshopTable,
 )
 from ..services.sections import consensus_sections, ordered_ids
+from ..settings import DEFAULT_TIME_ZONE, time_zone_setting  # noqa: F401  (time_zone_setting: re-exported)
 from ..text import clean_value
 
 METHOD_NAMES = {"borda": "Borda count", "dowdall": "Dowdall", "count": "Count", "schulze": "Schulze"}
@@ -43,7 +42,6 @@ AGREED_LABEL = "Agreed today"
 NOT_SCORED = "not scored"
 LEVEL_TITLES = {"macro": "Macro", "meso": "Meso", "micro": "Micro", "": "No level"}
 LEVEL_HINTS = {"macro": "commissioning, agencies together", "meso": "services", "micro": "with families", "": ""}
-DEFAULT_TIME_ZONE = "Europe/London"
 PLACES = ("1st", "2nd", "3rd", "4th", "5th")
 SETTLED_BY = {
     "countback": "countback (more higher places)",
@@ -51,15 +49,6 @@ SETTLED_BY = {
     "shared": "shared rank",
     "schulze": "Schulze strongest paths",
 }
-
-
-def time_zone_setting() -> zoneinfo.ZoneInfo:
-    """The time zone the report writes dates and times in: ``TIME_ZONE`` (default Europe/London)."""
-    name = os.environ.get("TIME_ZONE", "").strip() or DEFAULT_TIME_ZONE
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 def english_date(day: dt.date | None) -> str:

@@ -259,6 +259,7 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
         # In-app baseline scores (services.scores): the room's spread, or a phone's own table's scores.
         "scores": score_sections.scores_for(workshop, principles, scores, actor.role, actor.table_id),
         "worksheets": worksheets_for(actor, worksheets),
-        "plan": sections.plan_section(plan, actions),
+        "plan": sections.plan_section(workshop, plan, actions),
+        "makeup": sections.makeup_section(workshop, tables),
         "presence": presence,
     }

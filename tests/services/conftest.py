@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest_asyncio
 
 from server.broadcast import MemoryBroadcaster
-from server.services import agenda, consensus, display, plan, rankings, worksheets  # noqa: F401  (register commands)
+from server.services import agenda, consensus, display, makeup, plan, rankings, worksheets  # noqa: F401  (register commands)
 from server.services.commands import Actor, CommandBus
 from server.services.state import build_snapshot
 from server.services.workshops import CreateWorkshop, create_workshop, join_table

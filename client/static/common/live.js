@@ -21,7 +21,7 @@ const NO_SYNC_CODES = new Set([
   "cell_too_long", "invalid_update", "worksheet_too_large", "plan_full",
 ]);
 const RETRYABLE_CODES = new Set(["unavailable", "server_error"]);
-const VERSIONED_SECTIONS = new Set(["agenda", "consensus", "display", "workshop", "plan", "scores"]);
+const VERSIONED_SECTIONS = new Set(["agenda", "consensus", "display", "workshop", "plan", "scores", "makeup"]);
 
 // ---------------------------------------------------------------------------------------------------------
 // Pure helpers
