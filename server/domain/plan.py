@@ -65,6 +65,13 @@ def iso_date(text: str) -> dt.date | None:
         return None
 
 
+def iso_or_empty(value: str) -> str:
+    """A validator: an ISO date, or "" for none (ValueError otherwise)."""
+    if value and iso_date(value) is None:
+        raise ValueError("a date as YYYY-MM-DD, or empty")
+    return value
+
+
 def _year(text: str) -> int:
     year = int(text)
     return year + 2000 if len(text) == 2 else year

@@ -17,6 +17,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain import agenda as agenda_rules
+from ..domain import plan as plan_rules
 from ..domain.worksheet import CELL_LABELS, CELLS
 from ..models import (
     Participant,
@@ -166,6 +167,9 @@ class ReportData:
     method: list[str] = field(default_factory=list)  # the method in plain words, one paragraph each
     settlement: list[str] = field(default_factory=list)  # how fifth place was settled, plainly
     head_to_head: dict[str, Any] = field(default_factory=dict)  # names, matrix[i][j] = tables preferring i to j
+    # Who was in the room and a plan that can be governed (issue 17).
+    makeup: dict[str, Any] = field(default_factory=dict)  # see _makeup
+    plan_flags: dict[str, Any] = field(default_factory=dict)  # unactioned (names), overdue (count), today
 
 
 def _local(ts: float | None, zone: dt.tzinfo) -> dt.datetime | None:
@@ -392,6 +396,8 @@ def _assemble(rows: ReportRows) -> ReportData:
     created = _local(ws.created_at, zone)
     generated = _local(rows.now, zone)
     attendance = [{"name": t.name, "phones": rows.attendance.get(t.id, 0)} for t in tables]
+    today = generated.date()  # overdue is relative to the day the report is made, in the workshop's time zone
+    actions, plan_flags = _plan(rows, name, today)
     return ReportData(
         title=ws.title,
         locality=ws.locality,
@@ -424,18 +430,7 @@ def _assemble(rows: ReportRows) -> ReportData:
         disagreements=disagreements,
         confirmed=confirmed,
         gap=gap,
-        actions=[
-            {
-                "action": a.action,
-                "priority": name(a.priority_id) if a.priority_id else "",
-                "owner": a.owner,
-                "due": day_text(a.due),
-                "due_date": parse_day(a.due).isoformat() if parse_day(a.due) else "",
-                "due_text": a.due,
-                "status": STATUS_LABELS.get(a.status, a.status),
-            }
-            for a in sorted(rows.actions, key=lambda a: a.position)
-        ],
+        actions=actions,
         engagement_notes=rows.plan.engagement_notes if rows.plan else "",
         redesign_date=day_text(rows.plan.redesign_date) if rows.plan else "",
         agenda=agenda_rows,
@@ -447,7 +442,80 @@ def _assemble(rows: ReportRows) -> ReportData:
         method=_method_words(len(tables), len(principles), tally["method"], method_name),
         settlement=settlement,
         head_to_head=head_to_head,
+        makeup=_makeup(ws, tables, rows.attendance),
+        plan_flags=plan_flags,
     )
+
+
+def _plan(rows: ReportRows, name, today: dt.date) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The actions as every format shows them, and what a steering group must see: agreed priorities with no
+    action, actions past their due date (not done) as of ``today``."""
+    ordered = sorted(rows.actions, key=lambda a: a.position)
+    priorities = list((rows.workshop.confirmed or {}).get("items", []))
+    flags = plan_rules.plan_flags(
+        priorities, [plan_rules.ActionDates(a.id, a.priority_id, a.due, a.status) for a in ordered], today
+    )
+    overdue = set(flags["overdue"])
+    actions = [
+        {
+            "action": a.action,
+            "priority": name(a.priority_id) if a.priority_id else "",
+            "recommendation": a.recommendation or "",
+            "owner": a.owner,
+            # The date as England writes it; words kept from before dates were dates when there is no date.
+            "due": day_text(a.due) or (a.due_note or ""),
+            "due_date": parse_day(a.due).isoformat() if parse_day(a.due) else "",
+            "due_text": a.due or (a.due_note or ""),
+            "due_note": a.due_note or "",
+            "review": day_text(a.review_date),
+            "review_date": a.review_date or "",
+            "measure": a.measure or "",
+            "status": STATUS_LABELS.get(a.status, a.status),
+            "overdue": a.id in overdue,
+        }
+        for a in ordered
+    ]
+    return actions, {
+        "unactioned": [name(p) for p in flags["unactioned"]],
+        "overdue": len(overdue),
+        "today": english_date(today),
+    }
+
+
+def _makeup(ws: Workshop, tables: list[WorkshopTable], attendance: dict[str, int]) -> dict[str, Any]:
+    """Who was in the room, without names: what each table said (sectors, people) and the room added up."""
+    options = plan_rules.sector_options(ws.sector_options)
+    labels = {o["id"]: o["label"] for o in options}
+    said = [plan_rules.TableMakeup(t.id, tuple(t.sectors or ()), t.people) for t in tables]
+    room = plan_rules.room_makeup(options, said)
+    took_part = {True: "yes", False: "no", None: "not asked"}
+    return {
+        "tables": [
+            {"name": t.name, "phones": attendance.get(t.id, 0), "people": t.people,
+             "sectors": [labels.get(s, s) for s in (t.sectors or [])]}
+            for t in tables
+        ],
+        "people": room["people"],
+        "tables_counted": room["tables_counted"],
+        "covered": [labels[s] for s in room["sectors_covered"]],
+        "missing": [labels[s] for s in room["sectors_missing"]],
+        "young_people": took_part[room["young_people"]],
+        "parent_carers": took_part[room["parent_carers"]],
+        "sentence": _makeup_sentence(room, len(tables), [labels[s] for s in room["sectors_covered"]]),
+    }
+
+
+def _makeup_sentence(room: dict[str, Any], tables: int, covered: list[str]) -> str:
+    if not room["tables_counted"] and not covered:
+        return "The tables did not say who sat at them."
+    people = (f"{room['people']} people at the {room['tables_counted']} tables that gave their numbers"
+              if room["tables_counted"] < tables else f"{room['people']} people at {tables} tables")
+    sectors = f"sectors represented: {_names(covered)}" if covered else "no sectors were recorded"
+    parts = [f"{people}; {sectors}."]
+    for key, who in (("young_people", "Children and young people"), ("parent_carers", "Parent carers")):
+        if room[key] is not None:
+            parts.append(f"{who} {'took part' if room[key] else 'were not recorded at any table'}.")
+    return " ".join(parts)
 
 
 def _first_line(text: str) -> str:
@@ -671,6 +739,10 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
             ["Tables", len(report.tables)],
             ["Phones that joined", report.attendance_total],
             *[[f"Phones at {t['name']}", t["phones"]] for t in report.tables],
+            ["People (as the tables said)", report.makeup.get("people", 0)],
+            ["Sectors represented", ", ".join(report.makeup.get("covered", []))],
+            ["Young people took part", report.makeup.get("young_people", "")],
+            ["Parent carers took part", report.makeup.get("parent_carers", "")],
             ["Consensus confirmed", "yes" if report.confirmed else "not yet"],
             *[[f"Priority {i}", n] for i, n in enumerate((report.confirmed or {}).get("items", []), 1)],
             ["Redesign workshop", parse_day_text(report.redesign_date)],
@@ -722,11 +794,18 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
             for sheet in ([g.consolidated] if g.consolidated else []) + g.tables
         ],
     )
+    flags = report.plan_flags
+    blank = [""] * 9
     out["Action plan"] = (
-        ["Action", "Priority", "Owner", "By when", "Status"],
-        [[a["action"], a["priority"], a["owner"], _real(a["due_date"]) or a["due_text"], a["status"]] for a in report.actions]
-        + [["", "", "", "", ""], ["Wider engagement", report.engagement_notes, "", "", ""],
-           ["Redesign workshop", parse_day_text(report.redesign_date), "", "", ""]],
+        ["Action", "Priority", "Recommendation", "Owner (role or organisation)", "Due", "Review", "Measure of success",
+         "Status", "Overdue"],
+        [[a["action"], a["priority"], a.get("recommendation", ""), a["owner"], _real(a["due_date"]) or a["due_text"],
+          _real(a.get("review_date", "")), a.get("measure", ""), a["status"], "yes" if a.get("overdue") else ""]
+         for a in report.actions]
+        + [blank, ["Wider engagement", report.engagement_notes, *blank[2:]],
+           ["Redesign workshop", parse_day_text(report.redesign_date), *blank[2:]],
+           ["Priorities with no action", ", ".join(flags.get("unactioned", [])) or "none", *blank[2:]],
+           [f"Actions overdue on {flags.get('today', '')}", flags.get("overdue", 0), *blank[2:]]],
     )
     out["Agenda"] = (
         ["Segment", "Kind", "Status", "Planned", "Actual", "Over (+) / under (-)", "Started", "Ended"],
@@ -756,6 +835,12 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
         ["Principle", *[f"against {n}" for n in h2h.get("names", [])]],
         [[n, *["" if cell is None else f"{cell[0]} to {cell[1]}" for cell in row]]
          for n, row in zip(h2h.get("names", []), h2h.get("matrix", []), strict=True)],
+    )
+    # Added for issue 17, last for the same reason.
+    out["Who took part"] = (
+        ["Table", "People (as the table said)", "Phones that joined", "Sectors"],
+        [[t["name"], t["people"] if t["people"] is not None else "not said", t["phones"], ", ".join(t["sectors"])]
+         for t in report.makeup.get("tables", [])],
     )
     return out
 

@@ -65,12 +65,18 @@ def _export(rows: ReportRows) -> dict[str, Any]:
             "display_table": place.get(ws.display_table_id),
             "display_cell": ws.display_cell,
             "current_segment": segment_place.get(ws.current_segment_id),
+            # Who was in the room (issue 17): the facilitator's list of sectors, null for the default list.
+            "sector_options": ws.sector_options,
         },
         "principles": [
             {f: getattr(p, f) for f in principle_fields}
             for p in sorted(rows.principles, key=lambda p: p.position)
         ],
-        "tables": [{"name": t.name, "participants": rows.attendance.get(t.id, 0)} for t in tables],
+        "tables": [
+            {"name": t.name, "participants": rows.attendance.get(t.id, 0), "sectors": list(t.sectors or []),
+             "people": t.people}
+            for t in tables
+        ],
         "rankings": [
             {
                 "table": place[r.table_id],
@@ -123,8 +129,12 @@ def _export(rows: ReportRows) -> dict[str, Any]:
                 {
                     "action": a.action,
                     "priority_id": a.priority_id,
+                    "recommendation": a.recommendation,
                     "owner": a.owner,
                     "due": a.due,
+                    "due_note": a.due_note,
+                    "review": a.review_date,
+                    "measure": a.measure,
                     "status": a.status,
                     "created_at": a.created_at,
                     "updated_at": a.updated_at,
@@ -160,10 +170,14 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         confirmed=w.confirmed.model_dump() if w.confirmed is not None else None,
         display_mode=w.display_mode,
         display_cell=w.display_cell,
+        sector_options=[o.model_dump() for o in w.sector_options] if w.sector_options is not None else None,
     )
     table_ids = []
     for position, t in enumerate(data.tables):
-        table = WorkshopTable(id=tokens.new_id(), workshop_id=workshop.id, name=t.name, position=position)
+        table = WorkshopTable(
+            id=tokens.new_id(), workshop_id=workshop.id, name=t.name, position=position, sectors=list(t.sectors),
+            people=t.people,
+        )
         table_ids.append(table.id)
         session.add(table)
         for _ in range(t.participants):
@@ -222,9 +236,9 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         )
     )
     for position, a in enumerate(plan.actions):
-        session.add(
-            PlanAction(id=tokens.new_id(), workshop_id=workshop.id, position=position, **a.model_dump())
-        )
+        values = a.model_dump()
+        values["review_date"] = values.pop("review")
+        session.add(PlanAction(id=tokens.new_id(), workshop_id=workshop.id, position=position, **values))
     await session.commit()
     return CreatedWorkshop(workshop, facilitator_token, projector_token)
 

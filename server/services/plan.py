@@ -72,14 +72,8 @@ async def _action(ctx: Context, action_id: str) -> PlanAction:
     return row
 
 
-def _iso_or_empty(value: str) -> str:
-    if value and rules.iso_date(value) is None:
-        raise ValueError("a date as YYYY-MM-DD, or empty")
-    return value
-
-
 # A date in the protocol: "2027-03-31", or "" for none.
-IsoDate = Annotated[str, Field(max_length=10), AfterValidator(_iso_or_empty)]
+IsoDate = Annotated[str, Field(max_length=10), AfterValidator(rules.iso_or_empty)]
 Recommendation = Annotated[str, Field(max_length=rules.MAX_RECOMMENDATION_CHARS)]
 
 
