@@ -183,6 +183,16 @@ ROWS = [
     Row("plan.set_redesign_date", FACILITATORS, lambda c: {"redesign_date": "2027-05-12"}),
     Row("plan.set_tables_may_edit", FACILITATORS, lambda c: {"enabled": True}),
     Row("report.links", FACILITATORS),
+    # Who was in the room (issue 17): a phone speaks for its own table, the console for any.
+    Row(
+        "makeup.set_sector",
+        PHONES_TOO,
+        lambda c: {"table_id": c.tables[0], "sector_id": "health", "present": True},
+        scoped=True,
+        table=True,
+    ),
+    Row("makeup.set_people", PHONES_TOO, lambda c: {"table_id": c.tables[0], "people": 6}, scoped=True, table=True),
+    Row("makeup.set_sector_list", FACILITATORS, lambda c: {"sectors": [{"id": "health", "label": "NHS"}]}),
     Row("scores.configure", FACILITATORS, lambda c: {"open": True, "by": "table"}),
     Row(
         "scores.set",
