@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .broadcast import MemoryBroadcaster
 from .db import create_schema, make_engine, make_session_factory
+from .demo import MAKEUP  # who sat at each table (no names), as in make demo
 from .domain import worksheet as w
 from .models import Workshop
 from .reports import FORMATS
@@ -78,16 +79,30 @@ TABLE_NOTES = {
     ("needs-led", "Green"): {"gaps": "Referrals bounce between services."},
     ("reducing-stigma", "Yellow"): {"gaps": "Stigma in secondary schools.", "training": "Peer mentors."},
 }
+# A plan that can be governed (issue 17): each action serves a priority and, where the room wrote one, a line of
+# its consolidated recommendations; owners are roles, never people; dates are dates; each has a measure.
+# Reducing stigma is left with no action, so the report shows how it flags one.
 ACTIONS = [
     {"action": "Map evening and weekend provision for 16 to 18 year olds", "priority_id": "accessibility",
-     "owner": "Commissioning lead", "due": "2027-03-31"},
+     "recommendation": "Map transport from the villages.", "owner": "Commissioning lead, ICB",
+     "due": "2027-03-31", "review": "2027-04-28", "measure": "A map of provision and bus times the board can read"},
+    {"action": "Open an evening drop-in with the youth service", "priority_id": "accessibility",
+     "recommendation": "Open an evening drop-in in the town centre, with the youth service.",
+     "owner": "Youth service manager", "due": "2027-09-30", "review": "2027-06-30",
+     "measure": "Open two evenings a week; 30 young people seen a month by December 2027"},
     {"action": "Draft a shared needs conversation for all referrers", "priority_id": "needs-led",
-     "owner": "Clinical lead, CAMHS", "due": "2027-04-30"},
+     "recommendation": "One shared conversation about needs before any referral is refused.",
+     "owner": "Clinical lead, CAMHS", "due": "2027-04-30", "review": "2027-07-31",
+     "measure": "Half as many referrals refused without a conversation"},
     {"action": "Put the THRIVE groupings into the referral forms", "priority_id": "common-language",
-     "owner": "Partnership manager", "due": "2027-06-30", "status": "in_progress"},
-    {"action": "Take the five priorities to the partnership board", "owner": "Director of children's services",
-     "due": "2027-01-20"},
+     "owner": "Partnership manager", "due": "2027-06-30", "status": "in_progress",
+     "measure": "Every partner's referral form uses the groupings"},
+    {"action": "Agree three shared outcome measures", "priority_id": "outcome-informed",
+     "recommendation": "Agree three shared outcome measures for the partnership board.",
+     "owner": "Partnership board", "due": "2026-12-20", "review": "2027-03-15",
+     "measure": "Three measures agreed and reported each quarter"},
 ]
+
 START = dt.datetime(2026, 12, 7, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/London")).timestamp()
 
 
@@ -144,6 +159,10 @@ async def _run(sessions, folder: Path) -> list[Path]:
             async with sessions() as session:
                 joined = await join_table(session, code, {"table_id": table_id})
             phones[name] = Actor(workshop_id, "participant", joined.participant_id, joined.table_id)
+    for name, (sectors, people) in MAKEUP.items():  # each table says it on one of its phones
+        for sector in sectors:
+            await run(phones[name], "makeup.set_sector", {"sector_id": sector, "present": True})
+        await run(phones[name], "makeup.set_people", {"people": people})
     for name, five in FIVES.items():
         clock.now += 240
         await run(phones[name], "ranking.edit", {"base_revision": 0, "op": "replace", "items": five})

@@ -11,6 +11,7 @@ import {
 } from "./common/live.js";
 import { createSecondHalf } from "./worksheet.js";
 import { createTableNews } from "./table-news.js";
+import { createTableMakeup } from "./table-makeup.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
 
@@ -54,6 +55,14 @@ const secondHalf = createSecondHalf({
   showMessage: (text) => showMessage(text),
   announce: (text) => announce(text),
   othersWrote: (label) => tableNews.wrote(label),
+});
+
+// Who is at this table (table-makeup.js): sectors and people, said on any phone of the table.
+const tableMakeup = createTableMakeup({
+  container: $("table-makeup"),
+  send: (event, payload) => live.send(event, payload),
+  announce: (text) => announce(text),
+  showMessage: (text) => showMessage(text),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -374,6 +383,7 @@ function render() {
   renderHeader(state);
   renderSegment(state);
   renderExercise(state);
+  tableMakeup.render(state);
   tick();
   if (views.live.hidden) {
     showView("live");

@@ -16,6 +16,7 @@ import {
 import { createGapPanel } from "./worksheets.js";
 import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
+import { makeupRegion } from "./room-makeup.js";
 import { keepSecretKey } from "./secret-key.js";
 
 const TICK_MS = 250;
@@ -1315,6 +1316,8 @@ const REGIONS = [
 
 // Baseline scores and the heat map (scores-panel.js): in-app scoring and the agreed scores.
 REGIONS.push(scoresRegion({ run }));
+// Who is in the room (room-makeup.js): sectors and people per table.
+REGIONS.push(makeupRegion({ run }));
 
 function renderAll(state) {
   for (const region of REGIONS) {
@@ -1395,6 +1398,7 @@ function foldsByItself(state, id) {
   switch (id) {
     case "scores-section": return !(state.scores && state.scores.open);
     case "ex1": return LATER_KINDS.has(kind);
+    case "makeup-section": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex2": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex3": return LATER_KINDS.has(kind) && Boolean(state.consensus && state.consensus.confirmed);
     default: return false;
@@ -1549,7 +1553,7 @@ function onChange(state) {
 
 const secondHalf = {
   gap: createGapPanel({ send: (e, p) => ui.live.send(e, p), sync: () => ui.live.sync(), showError, announce }),
-  plan: createPlanPanel({ send: (e, p) => ui.live.send(e, p), showError, announce }),
+  plan: createPlanPanel({ send: (e, p) => ui.live.send(e, p), showError, announce, ask }),
   report: createReportPanel({ send: (e, p) => ui.live.send(e, p), showError }),
 };
 
