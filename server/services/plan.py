@@ -173,9 +173,10 @@ async def update_action(ctx: Context, actor: Actor, p: UpdateAction):
         column = COLUMNS.get(name, name)
         if getattr(row, column) != value:
             changes[column] = value
-    priority = changes.get("priority_id", row.priority_id) if "priority_id" in changes else row.priority_id
-    if "recommendation" in changes:
-        await _check_recommendation(ctx, priority, changes["recommendation"])
+    priority = changes["priority_id"] if "priority_id" in changes else row.priority_id
+    if "recommendation" in given:
+        if "recommendation" in changes or "priority_id" in changes:
+            await _check_recommendation(ctx, priority, p.recommendation)
     elif "priority_id" in changes and row.recommendation:
         changes["recommendation"] = ""  # it belonged to the other priority
     if changes:

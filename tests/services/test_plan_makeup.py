@@ -130,6 +130,16 @@ async def test_an_action_with_dates_a_measure_and_a_recommendation(world):
     back = await world.run(f, "plan.update_action", {"action_id": item["id"], "priority_id": "needs-led",
                                                      "recommendation": "Shared needs conversation"})
     assert back["ok"] and back["action"]["recommendation"] == "Shared needs conversation"
+    # Moving to another priority with one of its recommendations, in one message, keeps that recommendation.
+    await _recommendation(world, "accessibility", "Evening drop-in")
+    both = await world.run(f, "plan.update_action", {"action_id": item["id"], "priority_id": "accessibility",
+                                                     "recommendation": "Evening drop-in"})
+    assert both["action"]["priority_id"] == "accessibility" and both["action"]["recommendation"] == "Evening drop-in"
+    stale = await world.run(f, "plan.update_action", {"action_id": item["id"], "priority_id": "needs-led",
+                                                      "recommendation": "Evening drop-in"})
+    assert stale["error"]["code"] == "not_found"  # not one of Needs-Led's: nothing changed
+    await world.run(f, "plan.update_action", {"action_id": item["id"], "priority_id": "needs-led",
+                                              "recommendation": "Shared needs conversation"})
     updated = await world.run(f, "plan.update_action", {"action_id": item["id"], "review": "", "due_note": "",
                                                         "measure": "Fewer refusals"})
     assert updated["action"]["review"] == "" and updated["action"]["measure"] == "Fewer refusals"
