@@ -397,9 +397,12 @@ function nextStepHint(state, at) {
 
 function noCurrentHint(state) {
   const first = segments(state).find((s) => s.status === "pending");
-  return first
-    ? `Press Start when the room is ready to begin “${segmentLabel(first)}”.`
-    : "The agenda is finished. Thank everyone for coming.";
+  if (!first) return "The agenda is finished. Thank everyone for coming.";
+  const room = state.makeup && state.makeup.room;
+  const untold = room && room.tables_counted < (state.tables || []).length;
+  // Who is in the room (room-makeup.js): best asked while tables settle, before the first exercise.
+  return `Press Start when the room is ready to begin “${segmentLabel(first)}”.`
+    + (untold ? " Meanwhile, ask each table who is at it (“Who is in the room”, below Exercise 3, or on their phones)." : "");
 }
 
 function runningHint(state, current) {
@@ -1398,7 +1401,9 @@ function foldsByItself(state, id) {
   switch (id) {
     case "scores-section": return !(state.scores && state.scores.open);
     case "ex1": return LATER_KINDS.has(kind);
-    case "makeup-section": return kind === "consensus" || LATER_KINDS.has(kind);
+    // Who is in the room: open before the exercises (and in an information segment); folded to its heading
+    // while the room works, so the tables stay on the first screen.
+    case "makeup-section": return Boolean(kind) && kind !== "info";
     case "ex2": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex3": return LATER_KINDS.has(kind) && Boolean(state.consensus && state.consensus.confirmed);
     default: return false;
