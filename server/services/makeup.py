@@ -118,10 +118,12 @@ async def set_sector_list(ctx: Context, actor: Actor, p: SetSectorList):
     if still_ticked:
         labels = {s["id"]: s["label"] for s in before}
         where = [t.name for t in tables if set(t.sectors or []) & set(still_ticked)]
+        names = [labels.get(s, s) for s in still_ticked]
+        one = len(names) == 1
         raise CommandError(
             "invalid_state",
-            f"{', '.join(labels.get(s, s) for s in still_ticked)} is still ticked at {', '.join(where)}: "
-            "untick it there first, then take it off the list.",
+            f"{', '.join(names)} {'is' if one else 'are'} still ticked at {', '.join(where)}: "
+            f"untick {'it' if one else 'them'} there first, then take {'it' if one else 'them'} off the list.",
             status=409,
         )
     if after == before:

@@ -74,6 +74,13 @@ async def test_sectors_and_people_and_a_plan_with_dates_reach_the_report(browser
     await expect(tid(console, "makeup-summary")).to_contain_text("Sectors represented: Health, Education, Young people, Parent carers.")
     await console.locator("#makeup-section").scroll_into_view_if_needed()
     await console.screenshot(path=str(shots / "console-makeup.png"))
+    # The facilitator adds a sector for this workshop; every table can tick it, on the console and the phone.
+    await console.locator('[data-testid="makeup-editor"] summary').click()
+    await tid(console, "makeup-list-add").click()
+    await tid(console, "makeup-list-label").last.fill("Police and youth justice")
+    await tid(console, "makeup-list-save").click()
+    await expect(tid(console, "makeup-sector", table_id=red_id, sector_id="police_and_youth_justice")).to_be_visible()
+    await expect(tid(phone, "phone-makeup-sector", sector_id="police_and_youth_justice")).to_be_attached()
 
     # A plan: the first action is due before the workshop. The console asks; declining leaves the form as it was.
     await console.locator("#plan-section").scroll_into_view_if_needed()
