@@ -27,6 +27,7 @@ from .services import (  # noqa: F401  (register their commands)
     agenda,
     consensus,
     display,
+    makeup,
     notes,
     plan,
     rankings,

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import socketio
 
-VERSIONED_SECTIONS = ("workshop", "agenda", "consensus", "display", "plan", "scores", "report", "notes")
+VERSIONED_SECTIONS = ("workshop", "agenda", "consensus", "display", "plan", "scores", "report", "notes", "makeup")
 
 
 def _merge_yjs(mine: str | None, theirs: str | None) -> str | None:

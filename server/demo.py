@@ -30,14 +30,29 @@ REASON_LINES = [
     "Waiting lists for a first assessment run to months.",
 ]
 REVIEW_SECONDS = 20  # the opening review runs this long before the room moves on to Exercise 1
+# A plan with dates, measures and owners' roles (no person's details), linked to priorities.
+PLAN = [
+    {"action": "Map evening and weekend provision for 16 to 18 year olds", "priority_id": "accessibility",
+     "owner": "Commissioning lead, ICB", "due": "2027-03-31", "review": "2027-04-28",
+     "measure": "A map of provision and bus times the board can read"},
+    {"action": "Draft a shared needs conversation for all referrers", "priority_id": "needs-led",
+     "owner": "Clinical lead, CAMHS", "due": "2027-04-30", "review": "2027-07-31",
+     "measure": "Half as many referrals refused without a conversation", "status": "in_progress"},
+]
 
 
 async def simulated_phone(
-    url: str, code: str, table_id: str, name: str, rng: random.Random, start_delay: float
+    url: str, code: str, table_id: str, name: str, rng: random.Random, start_delay: float,
+    makeup: tuple[list[str], int] | None = None,
 ):
     await asyncio.sleep(start_delay)
     joined = await join(url, code, table_id, name)
     phone = await WorkshopClient(url, joined["participant_token"]).connect()
+    if makeup:
+        sectors, people = makeup
+        for sector in sectors:
+            await phone.call("makeup.set_sector", {"sector_id": sector, "present": True})
+        await phone.call("makeup.set_people", {"people": people})
     ids = [p["id"] for p in phone.state["principles"]]
     wanted = rng.sample(ids, phone.state["capacity"])
     wrote = False
@@ -111,11 +126,14 @@ async def run_demo(host: str, port: int, phones_per_table: int) -> None:
     facilitator = await WorkshopClient(url, created["facilitator_token"]).connect()
     await facilitator.call("agenda.start")  # the opening review of the top-line priorities
     await facilitator.call("notes.set_review", {"text": sample_report.REVIEW_NOTES})
+    for action in PLAN:
+        await facilitator.call("plan.add_action", action)
     rng = random.Random(7)
     notes = asyncio.create_task(note_what_tables_said(facilitator))
     phones = [
         asyncio.create_task(
-            simulated_phone(url, code, t["id"], f"Phone {t['name']} {n + 1}", rng, rng.uniform(0, 5))
+            simulated_phone(url, code, t["id"], f"Phone {t['name']} {n + 1}", rng, rng.uniform(0, 5),
+                            sample_report.MAKEUP.get(t["name"]) if n == 0 else None)
         )
         for t in await tables(url, code)
         for n in range(phones_per_table)

@@ -62,6 +62,10 @@ class Workshop(SQLModel, table=True):
     report_final_by: str | None = Field(default=None, max_length=16)
     report_history: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     report_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Who was in the room (services.makeup): the sectors a table may tick, as the facilitator edited them (null:
+    # the default list, domain.plan.DEFAULT_SECTORS), and the version of the last change to the makeup section.
+    sector_options: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    makeup_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Credential(SQLModel, table=True):
@@ -84,6 +88,10 @@ class WorkshopTable(SQLModel, table=True):
     workshop_id: str = Field(index=True, foreign_key="workshop.id", ondelete="CASCADE")
     name: str = Field(max_length=60)
     position: int
+    # What the table says about itself (services.makeup), without names: the sectors at it (ids of the
+    # workshop's sector list) and how many people sit at it (null: not said; a phone is not a person).
+    sectors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    people: int | None = None
 
 
 class Principle(SQLModel, table=True):
@@ -226,10 +234,17 @@ class PlanAction(SQLModel, table=True):
     position: int
     action: str = Field(max_length=500)
     priority_id: str | None = Field(default=None, max_length=64)
-    owner: str = Field(default="", max_length=120)
-    due: str = Field(default="", max_length=40)
+    owner: str = Field(default="", max_length=120)  # a role or organisation, never a person's contact details
+    due: str = Field(default="", max_length=40)  # an ISO date, or "" (migration 0007 moved words to due_note)
     status: str = Field(default="not_started", max_length=16)
     removed: bool = False
+    # A plan that can be governed (issue 17): what a due date said in words before dates were dates; the date
+    # to review it (ISO or ""); how success is measured; the line of the priority's consolidated
+    # recommendations it carries out ("" for none).
+    due_note: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
+    review_date: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    measure: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    recommendation: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
     created_at: float
     updated_at: float | None = None
 

@@ -34,6 +34,7 @@ from .services import (  # noqa: F401  (commands)
     agenda,
     consensus,
     display,
+    makeup,
     notes,
     plan,
     rankings,
@@ -108,15 +109,28 @@ TABLE_NOTES = {
     ("needs-led", "Green"): {"gaps": "Referrals bounce between services."},
     ("reducing-stigma", "Yellow"): {"gaps": "Stigma in secondary schools.", "training": "Peer mentors."},
 }
+# A plan that can be governed (issue 17): each action serves a priority and, where the room wrote one, a line of
+# its consolidated recommendations; owners are roles, never people; dates are dates; each has a measure.
+# Reducing stigma is left with no action, so the report shows how it flags one.
 ACTIONS = [
     {"action": "Map evening and weekend provision for 16 to 18 year olds", "priority_id": "accessibility",
-     "owner": "Commissioning lead", "due": "2027-03-31"},
+     "recommendation": "Map transport from the villages.", "owner": "Commissioning lead, ICB",
+     "due": "2027-03-31", "review": "2027-04-28", "measure": "A map of provision and bus times the board can read"},
+    {"action": "Open an evening drop-in with the youth service", "priority_id": "accessibility",
+     "recommendation": "Open an evening drop-in in the town centre, with the youth service.",
+     "owner": "Youth service manager", "due": "2027-09-30", "review": "2027-06-30",
+     "measure": "Open two evenings a week; 30 young people seen a month by December 2027"},
     {"action": "Draft a shared needs conversation for all referrers", "priority_id": "needs-led",
-     "owner": "Clinical lead, CAMHS", "due": "2027-04-30"},
+     "recommendation": "One shared conversation about needs before any referral is refused.",
+     "owner": "Clinical lead, CAMHS", "due": "2027-04-30", "review": "2027-07-31",
+     "measure": "Half as many referrals refused without a conversation"},
     {"action": "Put the THRIVE groupings into the referral forms", "priority_id": "common-language",
-     "owner": "Partnership manager", "due": "2027-06-30", "status": "in_progress"},
-    {"action": "Take the five priorities to the partnership board", "owner": "Director of children's services",
-     "due": "2027-01-20"},
+     "owner": "Partnership manager", "due": "2027-06-30", "status": "in_progress",
+     "measure": "Every partner's referral form uses the groupings"},
+    {"action": "Agree three shared outcome measures", "priority_id": "outcome-informed",
+     "recommendation": "Agree three shared outcome measures for the partnership board.",
+     "owner": "Partnership board", "due": "2026-12-20", "review": "2027-03-15",
+     "measure": "Three measures agreed and reported each quarter"},
 ]
 # The method as it happens (issue 17): the opening review's findings, and what each table said in Exercise 2.
 REVIEW_NOTES = (
@@ -130,6 +144,13 @@ SHARE_NOTES = {
     "Blue": "Access first: nothing in the evenings, and the villages' buses stop at six.",
     "Green": "Chose common language because referral forms read differently in every agency.",
     "Yellow": "Stigma came from the young people at the table: friends decide whether you ask for help.",
+}
+# Who sits at each table (no names): the first phone of a table says it, as a table would (issue 17; make demo too).
+MAKEUP = {
+    "Red": (["health", "education", "parent_carers"], 6),
+    "Blue": (["social_care", "voluntary", "young_people"], 5),
+    "Green": (["health", "commissioning", "young_people"], 6),
+    "Yellow": (["education", "voluntary", "other"], 5),
 }
 START = dt.datetime(2026, 12, 7, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/London")).timestamp()
 
@@ -193,6 +214,10 @@ async def _run(sessions, folder: Path, *, final: bool = False) -> list[Path]:
             async with sessions() as session:
                 joined = await join_table(session, code, {"table_id": table_id})
             phones[name] = Actor(workshop_id, "participant", joined.participant_id, joined.table_id)
+    for name, (sectors, people) in MAKEUP.items():  # each table says it on one of its phones
+        for sector in sectors:
+            await run(phones[name], "makeup.set_sector", {"sector_id": sector, "present": True})
+        await run(phones[name], "makeup.set_people", {"people": people})
     for name, five in FIVES.items():
         clock.now += 240
         await run(phones[name], "ranking.edit", {"base_revision": 0, "op": "replace", "items": five})

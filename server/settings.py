@@ -6,11 +6,29 @@ broadcast, both socket.io transports.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/thrive.db"
+DEFAULT_TIME_ZONE = "Europe/London"
+
+
+def time_zone_setting() -> zoneinfo.ZoneInfo:
+    """The time zone the workshop's dates are in (the report's dates, "today" for overdue actions):
+    ``TIME_ZONE`` (default Europe/London)."""
+    name = os.environ.get("TIME_ZONE", "").strip() or DEFAULT_TIME_ZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def local_date(ts: float, zone: dt.tzinfo | None = None) -> dt.date:
+    """The date of a moment in the workshop's time zone."""
+    return dt.datetime.fromtimestamp(ts, zone or time_zone_setting()).date()
 
 
 def _bool(value: str | None, default: bool) -> bool:

@@ -12,6 +12,7 @@ import {
 } from "./common/live.js";
 import { lazySecondHalf } from "./worksheet-loader.js";
 import { createTableNews } from "./table-news.js";
+import { createTableMakeup } from "./table-makeup.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
 import { createReasons } from "./phone-reasons.js";
@@ -67,6 +68,14 @@ const reasons = createReasons({
   storagePrefix: `thrive.reasons.${joinCode}`,
   showMessage: (text) => showMessage(text),
   othersWrote: (label) => tableNews.wrote(label),
+});
+
+// Who is at this table (table-makeup.js): sectors and people, said on any phone of the table.
+const tableMakeup = createTableMakeup({
+  container: $("table-makeup"),
+  send: (event, payload) => live.send(event, payload),
+  announce: (text) => announce(text),
+  showMessage: (text) => showMessage(text),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -388,6 +397,7 @@ function render() {
   renderHeader(state);
   renderSegment(state);
   renderExercise(state);
+  tableMakeup.render(state);
   tick();
   if (views.live.hidden) {
     showView("live");

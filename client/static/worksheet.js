@@ -3,6 +3,7 @@
 // `next_steps` segments; this module builds its view once and then updates it in place, so a text box being
 // typed in is never replaced.
 import { el, principleById } from "./common/live.js";
+import { englishDate } from "./common/plan-dates.js";
 import {
   CELLS, CELL_LABELS, CELL_PROMPTS, MAX_CELL_CHARS, STATUS_WORDS, createWorksheetSync,
 } from "./common/worksheet-sync.js";
@@ -220,21 +221,23 @@ export function createSecondHalf({ getLive, storagePrefix, showMessage, announce
         el("span", { class: "muted" }, [
           a.priority_id ? principleName(state, a.priority_id) : null,
           a.owner ? `Owner: ${a.owner}` : null,
-          a.due ? `By: ${a.due}` : null,
+          a.due ? `Due: ${englishDate(a.due)}` : (a.due_note ? `By: ${a.due_note}` : null),
+          a.review ? `Review: ${englishDate(a.review)}` : null,
+          a.measure ? `Success: ${a.measure}` : null,
           STATUS_LABELS[a.status] || a.status,
         ].filter(Boolean).join(" · ")))))
       : el("p", { class: "muted" }, "No actions yet. The facilitator adds them as the room agrees them."));
     view.root.querySelector(".plan-notes").replaceChildren(
       el("h3", null, "Sharing the next steps"),
       el("p", { class: "pre-wrap" }, plan.engagement_notes || "Not written yet."),
-      el("p", null, el("strong", null, "Redesign workshop: "), plan.redesign_date || "date to be agreed"));
+      el("p", null, el("strong", null, "Redesign workshop: "), plan.redesign_date ? englishDate(plan.redesign_date) : "date to be agreed"));
   }
 
   function addActionForm(state) {
     const priorities = (state.consensus && state.consensus.confirmed && state.consensus.confirmed.items) || [];
     const action = el("input", { id: "new-action", type: "text", maxlength: 500, required: true, "data-testid": "new-action" });
-    const owner = el("input", { id: "new-owner", type: "text", maxlength: 120 });
-    const due = el("input", { id: "new-due", type: "text", maxlength: 40, placeholder: "2027-03-31 or “spring”" });
+    const owner = el("input", { id: "new-owner", type: "text", maxlength: 120, "aria-describedby": "new-owner-hint" });
+    const due = el("input", { id: "new-due", type: "date" });
     const priority = el("select", { id: "new-priority" },
       el("option", { value: "" }, "— none —"),
       priorities.map((id) => el("option", { value: id }, principleName(state, id))));
@@ -242,13 +245,14 @@ export function createSecondHalf({ getLive, storagePrefix, showMessage, announce
       el("h3", { id: "add-action-heading" }, "Add an action"),
       el("div", { class: "field" }, el("label", { for: "new-action" }, "Action"), action),
       el("div", { class: "field" }, el("label", { for: "new-priority" }, "Priority"), priority),
-      el("div", { class: "field" }, el("label", { for: "new-owner" }, "Owner"), owner),
-      el("div", { class: "field" }, el("label", { for: "new-due" }, "By when"), due),
+      el("div", { class: "field" }, el("label", { for: "new-owner" }, "Owner"), owner,
+        el("p", { id: "new-owner-hint", class: "muted" }, "A role or organisation, not a person's name or contact details.")),
+      el("div", { class: "field" }, el("label", { for: "new-due" }, "Due"), due),
       el("button", { type: "submit", class: "btn btn-primary", "data-testid": "add-action" }, "Add"));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (!action.value.trim()) return;
-      const payload = { action: action.value.trim(), owner: owner.value.trim(), due: due.value.trim() };
+      const payload = { action: action.value.trim(), owner: owner.value.trim(), due: due.value };
       if (priority.value) payload.priority_id = priority.value;
       const ack = await getLive().send("plan.add_action", payload);
       if (ack && ack.ok) {

@@ -20,6 +20,7 @@ import { reportStatusRegion } from "./report-status.js";
 import { reasonField, reasonLine as tieReasonLine, reasonProblems } from "./tie-reason.js";
 import { REVIEW_KINDS, reviewRegion } from "./review-notes.js";
 import { shareNotesRegion } from "./share-notes.js";
+import { makeupRegion } from "./room-makeup.js";
 import { keepSecretKey } from "./secret-key.js";
 import { reasonLine, reasonsKey } from "./reasons-view.js";
 
@@ -401,9 +402,12 @@ function nextStepHint(state, at) {
 
 function noCurrentHint(state) {
   const first = segments(state).find((s) => s.status === "pending");
-  return first
-    ? `Press Start when the room is ready to begin “${segmentLabel(first)}”.`
-    : "The agenda is finished. Thank everyone for coming.";
+  if (!first) return "The agenda is finished. Thank everyone for coming.";
+  const room = state.makeup && state.makeup.room;
+  const untold = room && room.tables_counted < (state.tables || []).length;
+  // Who is in the room (room-makeup.js): best asked while tables settle, before the first exercise.
+  return `Press Start when the room is ready to begin “${segmentLabel(first)}”.`
+    + (untold ? " Meanwhile, ask each table who is at it (“Who is in the room”, below Exercise 3, or on their phones)." : "");
 }
 
 function runningHint(state, current) {
@@ -1345,6 +1349,8 @@ REGIONS.push(scoresRegion({ run }));
 REGIONS.push(reportStatusRegion({ run, ask }));
 // The method as it happens (review-notes.js, share-notes.js): the opening review's notes, Exercise 2's notes.
 REGIONS.push(reviewRegion({ run, ask }), shareNotesRegion({ run }));
+// Who is in the room (room-makeup.js): sectors and people per table.
+REGIONS.push(makeupRegion({ run }));
 
 function renderAll(state) {
   for (const region of REGIONS) {
@@ -1427,6 +1433,9 @@ function foldsByItself(state, id) {
     case "review-section": return kind !== null && !REVIEW_KINDS.has(kind);
     case "ex2-notes-section": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex1": return LATER_KINDS.has(kind);
+    // Who is in the room: open before the exercises (and in an information segment); folded to its heading
+    // while the room works, so the tables stay on the first screen.
+    case "makeup-section": return Boolean(kind) && kind !== "info";
     case "ex2": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex3": return LATER_KINDS.has(kind) && Boolean(state.consensus && state.consensus.confirmed);
     default: return false;
@@ -1581,7 +1590,7 @@ function onChange(state) {
 
 const secondHalf = {
   gap: createGapPanel({ send: (e, p) => ui.live.send(e, p), sync: () => ui.live.sync(), showError, announce }),
-  plan: createPlanPanel({ send: (e, p) => ui.live.send(e, p), showError, announce }),
+  plan: createPlanPanel({ send: (e, p) => ui.live.send(e, p), showError, announce, ask }),
   report: createReportPanel({ send: (e, p) => ui.live.send(e, p), showError }),
 };
 

@@ -8,9 +8,7 @@ Nothing here holds a token, a token hash, an address or a password; attendance i
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import zoneinfo
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -19,6 +17,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain import agenda as agenda_rules
+from ..domain import plan as plan_rules
 from ..domain import reasons as reason_rules
 from ..domain import report_status
 from ..domain.worksheet import CELL_LABELS, CELLS
@@ -37,6 +36,7 @@ from ..models import (
 )
 from ..services.notes import REVIEW, table_subject
 from ..services.sections import consensus_sections, ordered_ids
+from ..settings import DEFAULT_TIME_ZONE, time_zone_setting  # noqa: F401  (time_zone_setting: re-exported)
 from ..text import clean_value
 
 METHOD_NAMES = {"borda": "Borda count", "dowdall": "Dowdall", "count": "Count", "schulze": "Schulze"}
@@ -48,7 +48,6 @@ AGREED_LABEL = "Agreed today"
 NOT_SCORED = "not scored"
 LEVEL_TITLES = {"macro": "Macro", "meso": "Meso", "micro": "Micro", "": "No level"}
 LEVEL_HINTS = {"macro": "commissioning, agencies together", "meso": "services", "micro": "with families", "": ""}
-DEFAULT_TIME_ZONE = "Europe/London"
 PLACES = ("1st", "2nd", "3rd", "4th", "5th")
 SETTLED_BY = {
     "countback": "countback (more higher places)",
@@ -56,15 +55,6 @@ SETTLED_BY = {
     "shared": "shared rank",
     "schulze": "Schulze strongest paths",
 }
-
-
-def time_zone_setting() -> zoneinfo.ZoneInfo:
-    """The time zone the report writes dates and times in: ``TIME_ZONE`` (default Europe/London)."""
-    name = os.environ.get("TIME_ZONE", "").strip() or DEFAULT_TIME_ZONE
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 def english_date(day: dt.date | None) -> str:
@@ -202,6 +192,9 @@ class ReportData:
     # and what each table said when it shared its five (Exercise 2): table, text; tables with a note only.
     review_notes: str = ""
     share_notes: list[dict[str, Any]] = field(default_factory=list)
+    # Who was in the room and a plan that can be governed (issue 17).
+    makeup: dict[str, Any] = field(default_factory=dict)  # see _makeup
+    plan_flags: dict[str, Any] = field(default_factory=dict)  # unactioned (names), overdue (count), today
 
 
 def _local(ts: float | None, zone: dt.tzinfo) -> dt.datetime | None:
@@ -442,6 +435,8 @@ def _assemble(rows: ReportRows) -> ReportData:
     notes = {n.subject: n.text.strip() for n in rows.notes}
     share_notes = [{"table": t.name, "text": notes[table_subject(t.id)]} for t in tables if notes.get(table_subject(t.id))]
     reviewed = any(s.kind == "review" and s.status != "skipped" for s in rows.segments) or bool(notes.get(REVIEW))
+    today = generated.date()  # overdue is relative to the day the report is made, in the workshop's time zone
+    actions, plan_flags = _plan(rows, name, today)
     return ReportData(
         title=ws.title,
         locality=ws.locality,
@@ -481,18 +476,7 @@ def _assemble(rows: ReportRows) -> ReportData:
         disagreements=disagreements,
         confirmed=confirmed,
         gap=gap,
-        actions=[
-            {
-                "action": a.action,
-                "priority": name(a.priority_id) if a.priority_id else "",
-                "owner": a.owner,
-                "due": day_text(a.due),
-                "due_date": parse_day(a.due).isoformat() if parse_day(a.due) else "",
-                "due_text": a.due,
-                "status": STATUS_LABELS.get(a.status, a.status),
-            }
-            for a in sorted(rows.actions, key=lambda a: a.position)
-        ],
+        actions=actions,
         engagement_notes=rows.plan.engagement_notes if rows.plan else "",
         redesign_date=day_text(rows.plan.redesign_date) if rows.plan else "",
         agenda=agenda_rows,
@@ -513,6 +497,8 @@ def _assemble(rows: ReportRows) -> ReportData:
         final_by=LINK_NAMES.get(status.final_by or "", status.final_by or ""),
         draft_note=_draft_note(report_status.last_return(status), zone),
         status_history=[_history_entry(h, zone) for h in status.history],
+        makeup=_makeup(ws, tables, rows.attendance),
+        plan_flags=plan_flags,
     )
 
 
@@ -544,6 +530,77 @@ def _draft_note(entry: dict[str, Any] | None, zone: dt.tzinfo) -> str:
         return f"It was final, and went back to draft{when} because {entry.get('what') or 'the workshop changed'}."
     who = LINK_NAMES.get(entry.get("by", ""), "a facilitator")
     return f"It was final, and the {who} returned it to draft{when}."
+
+
+def _plan(rows: ReportRows, name, today: dt.date) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The actions as every format shows them, and what a steering group must see: agreed priorities with no
+    action, actions past their due date (not done) as of ``today``."""
+    ordered = sorted(rows.actions, key=lambda a: a.position)
+    priorities = list((rows.workshop.confirmed or {}).get("items", []))
+    flags = plan_rules.plan_flags(
+        priorities, [plan_rules.ActionDates(a.id, a.priority_id, a.due, a.status) for a in ordered], today
+    )
+    overdue = set(flags["overdue"])
+    actions = [
+        {
+            "action": a.action,
+            "priority": name(a.priority_id) if a.priority_id else "",
+            "recommendation": a.recommendation or "",
+            "owner": a.owner,
+            # The date as England writes it; words kept from before dates were dates when there is no date.
+            "due": day_text(a.due) or (a.due_note or ""),
+            "due_date": parse_day(a.due).isoformat() if parse_day(a.due) else "",
+            "due_text": a.due or (a.due_note or ""),
+            "due_note": a.due_note or "",
+            "review": day_text(a.review_date),
+            "review_date": a.review_date or "",
+            "measure": a.measure or "",
+            "status": STATUS_LABELS.get(a.status, a.status),
+            "overdue": a.id in overdue,
+        }
+        for a in ordered
+    ]
+    return actions, {
+        "unactioned": [name(p) for p in flags["unactioned"]],
+        "overdue": len(overdue),
+        "today": english_date(today),
+    }
+
+
+def _makeup(ws: Workshop, tables: list[WorkshopTable], attendance: dict[str, int]) -> dict[str, Any]:
+    """Who was in the room, without names: what each table said (sectors, people) and the room added up."""
+    options = plan_rules.sector_options(ws.sector_options)
+    labels = {o["id"]: o["label"] for o in options}
+    said = [plan_rules.TableMakeup(t.id, tuple(t.sectors or ()), t.people) for t in tables]
+    room = plan_rules.room_makeup(options, said)
+    took_part = {True: "yes", False: "no", None: "not asked"}
+    return {
+        "tables": [
+            {"name": t.name, "phones": attendance.get(t.id, 0), "people": t.people,
+             "sectors": [labels.get(s, s) for s in (t.sectors or [])]}
+            for t in tables
+        ],
+        "people": room["people"],
+        "tables_counted": room["tables_counted"],
+        "covered": [labels[s] for s in room["sectors_covered"]],
+        "missing": [labels[s] for s in room["sectors_missing"]],
+        "young_people": took_part[room["young_people"]],
+        "parent_carers": took_part[room["parent_carers"]],
+        "sentence": _makeup_sentence(room, len(tables), [labels[s] for s in room["sectors_covered"]]),
+    }
+
+
+def _makeup_sentence(room: dict[str, Any], tables: int, covered: list[str]) -> str:
+    if not room["tables_counted"] and not covered:
+        return "The tables did not say who sat at them."
+    people = (f"{room['people']} people at the {room['tables_counted']} tables that gave their numbers"
+              if room["tables_counted"] < tables else f"{room['people']} people at {tables} tables")
+    sectors = f"sectors represented: {_names(covered)}" if covered else "no sectors were recorded"
+    parts = [f"{people}; {sectors}."]
+    for key, who in (("young_people", "Children and young people"), ("parent_carers", "Parent carers")):
+        if room[key] is not None:
+            parts.append(f"{who} {'took part' if room[key] else 'were not recorded at any table'}.")
+    return " ".join(parts)
 
 
 def _first_line(text: str) -> str:
@@ -805,6 +862,10 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
             ["Tables", len(report.tables)],
             ["Phones that joined", report.attendance_total],
             *[[f"Phones at {t['name']}", t["phones"]] for t in report.tables],
+            ["People (as the tables said)", report.makeup.get("people", 0)],
+            ["Sectors represented", ", ".join(report.makeup.get("covered", []))],
+            ["Young people took part", report.makeup.get("young_people", "")],
+            ["Parent carers took part", report.makeup.get("parent_carers", "")],
             ["Consensus confirmed", "yes" if report.confirmed else "not yet"],
             *[[f"Priority {i}", n] for i, n in enumerate((report.confirmed or {}).get("items", []), 1)],
             ["Redesign workshop", parse_day_text(report.redesign_date)],
@@ -858,11 +919,18 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
             for sheet in ([g.consolidated] if g.consolidated else []) + g.tables
         ],
     )
+    flags = report.plan_flags
+    blank = [""] * 9
     out["Action plan"] = (
-        ["Action", "Priority", "Owner", "By when", "Status"],
-        [[a["action"], a["priority"], a["owner"], _real(a["due_date"]) or a["due_text"], a["status"]] for a in report.actions]
-        + [["", "", "", "", ""], ["Wider engagement", report.engagement_notes, "", "", ""],
-           ["Redesign workshop", parse_day_text(report.redesign_date), "", "", ""]],
+        ["Action", "Priority", "Recommendation", "Owner (role or organisation)", "Due", "Review", "Measure of success",
+         "Status", "Overdue"],
+        [[a["action"], a["priority"], a.get("recommendation", ""), a["owner"], _real(a["due_date"]) or a["due_text"],
+          _real(a.get("review_date", "")), a.get("measure", ""), a["status"], "yes" if a.get("overdue") else ""]
+         for a in report.actions]
+        + [blank, ["Wider engagement", report.engagement_notes, *blank[2:]],
+           ["Redesign workshop", parse_day_text(report.redesign_date), *blank[2:]],
+           ["Priorities with no action", ", ".join(flags.get("unactioned", [])) or "none", *blank[2:]],
+           [f"Actions overdue on {flags.get('today', '')}", flags.get("overdue", 0), *blank[2:]]],
     )
     out["Agenda"] = (
         ["Segment", "Kind", "Status", "Planned", "Actual", "Over (+) / under (-)", "Started", "Ended"],
@@ -916,6 +984,12 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
             for g in report.gap
             for p in [principles.get(g.principle_id, {})]
         ],
+    )
+    # Added for issue 17, last for the same reason.
+    out["Who took part"] = (
+        ["Table", "People (as the table said)", "Phones that joined", "Sectors"],
+        [[t["name"], t["people"] if t["people"] is not None else "not said", t["phones"], ", ".join(t["sectors"])]
+         for t in report.makeup.get("tables", [])],
     )
     return out
 

@@ -326,9 +326,15 @@ def render(report: ReportData) -> bytes:
                 doc.add_paragraph(line)
 
     doc.add_heading("Who took part", level=1)
+    makeup = report.makeup
+    doc.add_paragraph(makeup.get("sentence", ""))
     doc.add_paragraph(f"{len(report.tables)} tables; {report.attendance_total} phones joined. The report names "
-                      "no one: tables are named, people are counted.")
-    _table(doc, ["Table", "Phones that joined"], [[t["name"], t["phones"]] for t in report.tables], [8.0, 4.0])
+                      "no one: tables are named, people are counted as each table said (a phone is not a person).")
+    _table(doc, ["Table", "People", "Sectors at the table", "Phones that joined"],
+           [[t["name"], t["people"] if t["people"] is not None else "not said", ", ".join(t["sectors"]) or BLANK,
+             t["phones"]] for t in makeup.get("tables", [])], [3.5, 2.0, 9.0, 2.5])
+    if makeup.get("missing"):
+        doc.add_paragraph(f"Sectors no table recorded: {', '.join(makeup['missing'])}.")
 
     # Baseline by level, with the heat map
     doc.add_heading("Where the locality stands: scores by level", level=1)
@@ -439,13 +445,26 @@ def render(report: ReportData) -> bytes:
         else:
             doc.add_paragraph("No consolidated worksheet.")
 
+    # The implementation plan is wide: landscape.
+    _new_section(doc, landscape=True)
     doc.add_heading("Implementation plan: next steps", level=1)
+    flags = report.plan_flags
+    if flags.get("unactioned"):
+        _para(doc, f"Agreed priorities with no action yet: {', '.join(flags['unactioned'])}.", bold=True)
+    if flags.get("overdue"):
+        _para(doc, f"{flags['overdue']} action{'s are' if flags['overdue'] != 1 else ' is'} past the due date and "
+                   f"not done (as of {flags['today']}): marked OVERDUE below.", bold=True)
     if report.actions:
-        _table(doc, ["Action", "Priority", "Owner", "By when", "Status"],
-               [[a["action"], a["priority"] or BLANK, a["owner"] or BLANK, a["due"] or BLANK, a["status"]]
-                for a in report.actions], [6.0, 3.5, 3.0, 2.5, 2.0])
+        _table(doc, ["Action", "Priority and recommendation", "Owner (role or organisation)", "Due", "Review",
+                     "Measure of success", "Status"],
+               [[a["action"], (a["priority"] or BLANK) + (f"\nRecommendation: {a['recommendation']}"
+                                                          if a.get("recommendation") else ""),
+                 a["owner"] or BLANK, (a["due"] or BLANK) + ("\nOVERDUE" if a.get("overdue") else ""),
+                 a.get("review") or BLANK, a.get("measure") or BLANK, a["status"]]
+                for a in report.actions], [5.2, 5.0, 3.6, 2.6, 2.6, 4.6, 2.1], size=9.5)
     else:
         doc.add_paragraph("No actions recorded yet.")
+    _new_section(doc, landscape=False)
     doc.add_heading("Sharing the next steps across the system", level=2)
     doc.add_paragraph(report.engagement_notes or "Not recorded.")
     doc.add_heading("Redesign workshop", level=2)

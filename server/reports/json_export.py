@@ -78,12 +78,18 @@ def _export(rows: ReportRows) -> dict[str, Any]:
                 "final_by": ws.report_final_by if ws.report_final_at is not None else None,
                 "history": list(ws.report_history or []),
             },
+            # Who was in the room (issue 17): the facilitator's list of sectors, null for the default list.
+            "sector_options": ws.sector_options,
         },
         "principles": [
             {f: getattr(p, f) for f in principle_fields}
             for p in sorted(rows.principles, key=lambda p: p.position)
         ],
-        "tables": [{"name": t.name, "participants": rows.attendance.get(t.id, 0)} for t in tables],
+        "tables": [
+            {"name": t.name, "participants": rows.attendance.get(t.id, 0), "sectors": list(t.sectors or []),
+             "people": t.people}
+            for t in tables
+        ],
         "rankings": [
             {
                 "table": place[r.table_id],
@@ -147,8 +153,12 @@ def _export(rows: ReportRows) -> dict[str, Any]:
                 {
                     "action": a.action,
                     "priority_id": a.priority_id,
+                    "recommendation": a.recommendation,
                     "owner": a.owner,
                     "due": a.due,
+                    "due_note": a.due_note,
+                    "review": a.review_date,
+                    "measure": a.measure,
                     "status": a.status,
                     "created_at": a.created_at,
                     "updated_at": a.updated_at,
@@ -203,10 +213,14 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         report_final_at=w.report.final_at if w.report else None,
         report_final_by=w.report.final_by if w.report and w.report.final_at is not None else None,
         report_history=[h.model_dump(exclude_none=True) for h in w.report.history] if w.report else [],
+        sector_options=[o.model_dump() for o in w.sector_options] if w.sector_options is not None else None,
     )
     table_ids = []
     for position, t in enumerate(data.tables):
-        table = WorkshopTable(id=tokens.new_id(), workshop_id=workshop.id, name=t.name, position=position)
+        table = WorkshopTable(
+            id=tokens.new_id(), workshop_id=workshop.id, name=t.name, position=position, sectors=list(t.sectors),
+            people=t.people,
+        )
         table_ids.append(table.id)
         session.add(table)
         for _ in range(t.participants):
@@ -278,9 +292,9 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         )
     )
     for position, a in enumerate(plan.actions):
-        session.add(
-            PlanAction(id=tokens.new_id(), workshop_id=workshop.id, position=position, **a.model_dump())
-        )
+        values = a.model_dump()
+        values["review_date"] = values.pop("review")
+        session.add(PlanAction(id=tokens.new_id(), workshop_id=workshop.id, position=position, **values))
     if data.notes.review is not None:
         r = data.notes.review
         session.add(WorkshopNote(workshop_id=workshop.id, subject=note_rules.REVIEW, text=r.text, version=0,

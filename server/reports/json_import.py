@@ -11,12 +11,12 @@ anything is stored.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from ..domain import plan as plan_rules
 from ..domain import reasons as reason_rules
 from ..domain import report_status
 from ..domain import worksheet as doc_rules
@@ -90,6 +90,11 @@ class ReportStateIn(_In):
     history: list[ReportHistoryIn] = Field(default_factory=list, max_length=report_status.HISTORY_KEPT)
 
 
+class SectorOptionIn(_In):
+    id: str = Field(pattern=plan_rules.SECTOR_ID.pattern)
+    label: str = Field(min_length=1, max_length=plan_rules.MAX_SECTOR_LABEL)
+
+
 class WorkshopIn(_In):
     title: str = Field(min_length=1, max_length=200)
     locality: str = Field(default="", max_length=200)
@@ -104,6 +109,17 @@ class WorkshopIn(_In):
     display_cell: Literal[doc_rules.CELLS] | None = None  # type: ignore[valid-type]
     current_segment: int | None = Field(default=None, ge=0, lt=MAX_SEGMENTS)
     report: ReportStateIn | None = None
+    # Exports before issue 17 have none: the default list.
+    sector_options: list[SectorOptionIn] | None = Field(default=None, min_length=1, max_length=plan_rules.MAX_SECTORS)
+
+    @model_validator(mode="after")
+    def _sectors_once(self):
+        if self.sector_options is not None:
+            ids = [s.id for s in self.sector_options]
+            labels = [s.label.casefold() for s in self.sector_options]
+            if len(set(ids)) != len(ids) or len(set(labels)) != len(labels):
+                raise ValueError("sector_options: each sector once")
+        return self
 
 
 class PrincipleIn(_In):
@@ -133,6 +149,10 @@ class PrincipleIn(_In):
 class TableIn(_In):
     name: str = Field(min_length=1, max_length=60)
     participants: int = Field(default=0, ge=0, le=MAX_PARTICIPANTS_PER_TABLE)
+    sectors: list[Annotated[str, Field(pattern=plan_rules.SECTOR_ID.pattern)]] = Field(
+        default_factory=list, max_length=plan_rules.MAX_SECTORS
+    )
+    people: int | None = Field(default=None, ge=0, le=plan_rules.MAX_PEOPLE_PER_TABLE)
 
 
 class RankingIn(_In):
@@ -192,11 +212,26 @@ class ReasonsIn(_In):
 class ActionIn(_In):
     action: str = Field(min_length=1, max_length=500)
     priority_id: PrincipleId | None = None
+    recommendation: str = Field(default="", max_length=plan_rules.MAX_RECOMMENDATION_CHARS)
     owner: str = Field(default="", max_length=120)
+    # An ISO date; an older export's words ("spring") move to due_note, as migration 0007 moves stored ones.
     due: str = Field(default="", max_length=40)
+    due_note: str = Field(default="", max_length=plan_rules.MAX_DUE_NOTE_CHARS)
+    review: str = Field(default="", max_length=10)
+    measure: str = Field(default="", max_length=500)
     status: Literal["not_started", "in_progress", "done"] = "not_started"
     created_at: Time
     updated_at: Time | None = None
+
+    @model_validator(mode="after")
+    def _dates(self):
+        plan_rules.iso_or_empty(self.review)
+        if self.due and plan_rules.iso_date(self.due) is None:
+            due, note = plan_rules.split_due(self.due)
+            self.due, self.due_note = due, self.due_note or note
+        if self.recommendation and self.priority_id is None:
+            raise ValueError("recommendation: an action with a recommendation names its priority")
+        return self
 
 
 class PlanIn(_In):
@@ -207,11 +242,8 @@ class PlanIn(_In):
 
     @model_validator(mode="after")
     def _date(self):
-        if self.redesign_date:
-            try:
-                dt.date.fromisoformat(self.redesign_date)
-            except ValueError:
-                raise ValueError("redesign_date: a date as YYYY-MM-DD") from None
+        if self.redesign_date and plan_rules.iso_date(self.redesign_date) is None:
+            raise ValueError("redesign_date: a date as YYYY-MM-DD")
         return self
 
 
@@ -315,6 +347,11 @@ def _check_references(data: ExportIn) -> None:
             raise refused(f"notes.tables.{i}.table", "an unknown table, or a table noted twice")
         noted.add(n.table)
     w = data.workshop
+    sectors = {s["id"] for s in plan_rules.sector_options(
+        [o.model_dump() for o in w.sector_options] if w.sector_options is not None else None)}
+    for i, t in enumerate(data.tables):
+        if not set(t.sectors) <= sectors or len(set(t.sectors)) != len(t.sectors):
+            raise refused(f"tables.{i}.sectors", "sectors of the workshop's list, each once")
     if w.confirmed is not None:
         if not set(w.confirmed.items) | set(w.confirmed.tally_items) <= known:
             raise refused("workshop.confirmed", "names an unknown principle")

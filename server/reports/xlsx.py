@@ -15,7 +15,8 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from .data import ReportData, datasets
 
 WIDE = {"Summary": [28, 60], "Gap analysis": [24, 16, 40, 40, 40, 40, 40, 40], "Consensus": [8, 30, 90],
-        "Priorities": [7, 30, 24, 10, 10, 12, 60], "Methods": [14, 22, 22, 22, 22, 22, 12, 60]}
+        "Priorities": [7, 30, 24, 10, 10, 12, 60], "Methods": [14, 22, 22, 22, 22, 22, 12, 60],
+        "Action plan": [40, 24, 36, 24, 18, 18, 36, 12, 9], "Who took part": [20, 14, 12, 60]}
 MAX_WIDTH = 50
 LINE_HEIGHT = 15  # points per wrapped line at 11 pt
 # Okabe–Ito tints by score, as the app's heat map and the Word report.

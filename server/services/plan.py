@@ -1,19 +1,24 @@
-"""Next steps: the action plan (action, linked priority, owner, by when, status), the notes on wider engagement
-and the date of the redesign workshop. The facilitator edits it; tables too when the facilitator allows it.
+"""Next steps: the action plan, the notes on wider engagement and the date of the redesign workshop. The
+facilitator edits it; tables too when the facilitator allows it.
+
+An action (issue 17, a plan that can be governed): what, the agreed priority it serves and, optionally, the line of
+that priority's consolidated recommendations it carries out; an owner's role or organisation (never a person's
+contact details); due and review dates as ISO dates; a measure of success; a status. ``due_note`` keeps what a due
+date said in words before dates were dates (migration 0007, older imports): shown beside the date, never lost.
 
 Removing an action is a soft delete, so ``plan.restore_action`` can undo it (the console offers "Undo").
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 from sqlalchemy import func
 from sqlmodel import select
 
-from ..models import PlanAction, Principle, WorkshopPlan
+from ..domain import plan as rules
+from ..models import PlanAction, Principle, Worksheet, WorkshopPlan
 from . import tokens
 from .commands import Actor, Context, Payload, command
 from .errors import CommandError, forbidden, invalid_payload, not_found
@@ -39,7 +44,8 @@ async def publish_plan(ctx: Context) -> None:
     plan.version = ctx.version
     await ctx.session.flush()
     stored, actions = await load_plan(ctx.session, ctx.workshop.id)
-    ctx.emit_to_everyone({"type": "plan", "version": ctx.version, "plan": plan_section(stored, actions)})
+    section = plan_section(ctx.workshop, stored, actions)
+    ctx.emit_to_everyone({"type": "plan", "version": ctx.version, "plan": section})
 
 
 async def _may_edit(ctx: Context, actor: Actor) -> None:
@@ -66,15 +72,38 @@ async def _action(ctx: Context, action_id: str) -> PlanAction:
     return row
 
 
-def _due(value: str) -> str:
-    return value.strip()
+# A date in the protocol: "2027-03-31", or "" for none.
+IsoDate = Annotated[str, Field(max_length=10), AfterValidator(rules.iso_or_empty)]
+Recommendation = Annotated[str, Field(max_length=rules.MAX_RECOMMENDATION_CHARS)]
+
+
+async def _check_recommendation(ctx: Context, priority_id: str | None, recommendation: str) -> None:
+    """A recommendation is one line of the priority's consolidated "Recommendations" cell, as it is now."""
+    if not recommendation:
+        return
+    if priority_id is None:
+        raise invalid_payload("recommendation: link the action to a priority first")
+    sheets = await ctx.session.exec(
+        select(Worksheet.text).where(
+            Worksheet.workshop_id == ctx.workshop.id,
+            Worksheet.priority_id == priority_id,
+            Worksheet.table_id.is_(None),
+        )
+    )
+    text = next(iter(sheets), None) or {}
+    if recommendation not in rules.recommendation_lines(str(text.get("recommendations", ""))):
+        raise not_found("That recommendation (it may have just changed in the consolidated worksheet)")
 
 
 class AddAction(Payload):
     action: str = Field(min_length=1, max_length=500)
     priority_id: str | None = Field(default=None, min_length=1, max_length=64)
+    recommendation: Recommendation = ""
     owner: str = Field(default="", max_length=120)
-    due: str = Field(default="", max_length=40)
+    due: IsoDate = ""
+    due_note: str = Field(default="", max_length=rules.MAX_DUE_NOTE_CHARS)
+    review: IsoDate = ""
+    measure: str = Field(default="", max_length=500)
     status: Status = "not_started"
 
 
@@ -82,6 +111,7 @@ class AddAction(Payload):
 async def add_action(ctx: Context, actor: Actor, p: AddAction):
     await _may_edit(ctx, actor)
     await _known_priority(ctx, p.priority_id)
+    await _check_recommendation(ctx, p.priority_id, p.recommendation)
     count, last = (
         await ctx.session.exec(
             select(func.count(), func.max(PlanAction.position)).where(PlanAction.workshop_id == ctx.workshop.id)
@@ -95,8 +125,12 @@ async def add_action(ctx: Context, actor: Actor, p: AddAction):
         position=(last if last is not None else -1) + 1,
         action=p.action,
         priority_id=p.priority_id,
+        recommendation=p.recommendation,
         owner=p.owner,
-        due=_due(p.due),
+        due=p.due,
+        due_note=p.due_note,
+        review_date=p.review,
+        measure=p.measure,
         status=p.status,
         created_at=ctx.now,
         updated_at=ctx.now,
@@ -110,9 +144,16 @@ class UpdateAction(Payload):
     action_id: str = Field(min_length=1, max_length=32)
     action: str | None = Field(default=None, min_length=1, max_length=500)
     priority_id: str | None = Field(default=None, min_length=1, max_length=64)  # null clears the link
+    recommendation: Recommendation | None = None
     owner: str | None = Field(default=None, max_length=120)
-    due: str | None = Field(default=None, max_length=40)
+    due: IsoDate | None = None
+    due_note: str | None = Field(default=None, max_length=rules.MAX_DUE_NOTE_CHARS)
+    review: IsoDate | None = None
+    measure: str | None = Field(default=None, max_length=500)
     status: Status | None = None
+
+
+COLUMNS = {"review": "review_date"}  # protocol name -> column, where they differ
 
 
 @command("plan.update_action", roles={"participant", "facilitator"}, payload=UpdateAction)
@@ -125,14 +166,19 @@ async def update_action(ctx: Context, actor: Actor, p: UpdateAction):
     if "priority_id" in given:
         await _known_priority(ctx, p.priority_id)
     changes = {}
-    for name in given:
+    for name in sorted(given):
         value = getattr(p, name)
         if value is None and name != "priority_id":
             raise invalid_payload(f"{name}: may not be null")
-        if name == "due":
-            value = _due(value)
-        if getattr(row, name) != value:
-            changes[name] = value
+        column = COLUMNS.get(name, name)
+        if getattr(row, column) != value:
+            changes[column] = value
+    priority = changes["priority_id"] if "priority_id" in changes else row.priority_id
+    if "recommendation" in given:
+        if "recommendation" in changes or "priority_id" in changes:
+            await _check_recommendation(ctx, priority, p.recommendation)
+    elif "priority_id" in changes and row.recommendation:
+        changes["recommendation"] = ""  # it belonged to the other priority
     if changes:
         for name, value in changes.items():
             setattr(row, name, value)
@@ -181,19 +227,7 @@ async def set_notes(ctx: Context, actor: Actor, p: SetNotes):
 
 
 class SetRedesignDate(Payload):
-    redesign_date: str = Field(max_length=10)  # YYYY-MM-DD, or "" for none
-
-    @field_validator("redesign_date")
-    @classmethod
-    def _iso(cls, value: str) -> str:
-        if value:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                raise ValueError("a date as YYYY-MM-DD, or empty") from None
-            if len(value) != 10:
-                raise ValueError("a date as YYYY-MM-DD, or empty")
-        return value
+    redesign_date: IsoDate  # YYYY-MM-DD, or "" for none
 
 
 @command("plan.set_redesign_date", roles={"participant", "facilitator"}, payload=SetRedesignDate)

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from ..domain import plan as plan_rules
 from ..domain import report_status
 from ..domain import tally as tally_rules
 from ..domain.reasons import empty_document as empty_reasons
@@ -25,6 +26,7 @@ from ..models import (
     WorkshopPlan,
     WorkshopTable,
 )
+from ..settings import local_date, time_zone_setting
 
 THRIVE_LIKE_AT_LEAST = 3
 PRIVILEGED_ROLES = frozenset({"facilitator"})
@@ -155,22 +157,45 @@ def plan_action_item(a: PlanAction) -> dict[str, Any]:
         "id": a.id,
         "action": a.action,
         "priority_id": a.priority_id,
+        "recommendation": a.recommendation or "",
         "owner": a.owner,
         "due": a.due,
+        "due_note": a.due_note or "",
+        "review": a.review_date or "",
+        "measure": a.measure or "",
         "status": a.status,
         "position": a.position,
     }
 
 
-def plan_section(plan: WorkshopPlan | None, actions: list[PlanAction]) -> dict[str, Any]:
-    """The next-steps plan; removed rows are left out (they can be restored)."""
+def plan_section(ws: Workshop, plan: WorkshopPlan | None, actions: list[PlanAction]) -> dict[str, Any]:
+    """The next-steps plan; removed rows are left out (they can be restored). ``workshop_date`` (the day the
+    workshop was made, in ``time_zone``) is what a due date before it is checked against; "today" for overdue
+    actions is the client's, in ``time_zone``: a section never changes just because time passes."""
     kept = sorted((a for a in actions if not a.removed), key=lambda a: a.position)
+    zone = time_zone_setting()
     return {
         "version": plan.version if plan else 0,
         "actions": [plan_action_item(a) for a in kept],
         "engagement_notes": plan.engagement_notes if plan else "",
         "redesign_date": plan.redesign_date if plan else "",
         "tables_may_edit": bool(plan and plan.tables_may_edit),
+        "workshop_date": local_date(ws.created_at, zone).isoformat(),
+        "time_zone": str(zone.key),
+    }
+
+
+def makeup_section(ws: Workshop, tables: Sequence[WorkshopTable]) -> dict[str, Any]:
+    """Who was in the room, without names: the workshop's sector list, what each table said (its sectors and
+    number of people), and the room's make-up added up (domain.plan.room_makeup)."""
+    options = plan_rules.sector_options(ws.sector_options)
+    ordered = sorted(tables, key=lambda t: t.position)
+    said = [plan_rules.TableMakeup(t.id, tuple(t.sectors or ()), t.people) for t in ordered]
+    return {
+        "version": ws.makeup_version,
+        "sectors": options,
+        "tables": {t.table_id: {"sectors": list(t.sectors), "people": t.people} for t in said},
+        "room": plan_rules.room_makeup(options, said),
     }
 
 

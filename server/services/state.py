@@ -286,7 +286,8 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
         "worksheets": worksheets_for(actor, worksheets),
         # Each table's reasons for its five (services.reasons).
         "reasons": reasons_for(actor, tables, reasons),
-        "plan": sections.plan_section(plan, actions),
+        "plan": sections.plan_section(workshop, plan, actions),
+        "makeup": sections.makeup_section(workshop, tables),
         "presence": presence,
         # The report's state (draft or final): facilitators only, else null.
         "report": sections.report_for_role(workshop, actor.role),

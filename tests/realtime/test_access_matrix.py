@@ -194,6 +194,16 @@ ROWS = [
     Row("report.links", FACILITATORS),
     Row("report.finalise", FACILITATORS, setup=_confirm),
     Row("report.reopen", FACILITATORS, setup=_finalised),
+    # Who was in the room (issue 17): a phone speaks for its own table, the console for any.
+    Row(
+        "makeup.set_sector",
+        PHONES_TOO,
+        lambda c: {"table_id": c.tables[0], "sector_id": "health", "present": True},
+        scoped=True,
+        table=True,
+    ),
+    Row("makeup.set_people", PHONES_TOO, lambda c: {"table_id": c.tables[0], "people": 6}, scoped=True, table=True),
+    Row("makeup.set_sector_list", FACILITATORS, lambda c: {"sectors": [{"id": "health", "label": "NHS"}]}),
     Row("scores.configure", FACILITATORS, lambda c: {"open": True, "by": "table"}),
     Row(
         "scores.set",

@@ -248,6 +248,10 @@ huge_text = st.sampled_from([70_000, 3000, 1001, 201, 65]).map(lambda n: "x" * n
 text = st.text(max_size=40) | huge_text | json_leaf
 
 
+dates = st.sampled_from(["2027-03-31", "", "2027-02-30", "31/03/2027", "2026-01-01"]) | text
+sectors = st.sampled_from(["health", "young_people", "parent_carers", "other", "police", "Health!"]) | text
+
+
 def shaped(required: dict, optional: dict | None = None) -> st.SearchStrategy[dict]:
     return st.fixed_dictionaries(required, optional={**(optional or {}), "command_id": command_ids})
 
@@ -304,12 +308,20 @@ FIELDS: dict[str, st.SearchStrategy[dict]] = {
         {"action": text},
         {
             "priority_id": principle_ids,
+            "recommendation": text,
             "owner": text,
-            "due": text,
+            "due": dates,
+            "due_note": text,
+            "review": dates,
+            "measure": text,
             "status": st.sampled_from(["not_started", "in_progress", "done"]) | text,
         },
     ),
-    "plan.update_action": shaped({"action_id": ids}, {"action": text, "status": text, "owner": text}),
+    "plan.update_action": shaped(
+        {"action_id": ids},
+        {"action": text, "status": text, "owner": text, "priority_id": principle_ids | st.none(),
+         "recommendation": text, "due": dates, "due_note": text, "review": dates, "measure": text},
+    ),
     "plan.remove_action": shaped({"action_id": ids}),
     "plan.restore_action": shaped({"action_id": ids}),
     "plan.set_notes": shaped({"engagement_notes": text}),
@@ -330,6 +342,15 @@ FIELDS: dict[str, st.SearchStrategy[dict]] = {
     "notes.set_review": shaped({"text": text}, {"expected_version": st.integers(-2, 10**6) | json_leaf}),
     "notes.set_table": shaped(
         {"table_id": ids, "text": text}, {"expected_version": st.integers(-2, 10**6) | json_leaf}
+    ),
+    # Who was in the room (issue 17).
+    "makeup.set_sector": shaped(
+        {"sector_id": sectors, "present": st.booleans() | json_leaf}, {"table_id": ids}
+    ),
+    "makeup.set_people": shaped({"people": st.integers(-2, 40) | st.none() | json_leaf}, {"table_id": ids}),
+    "makeup.set_sector_list": shaped(
+        {"sectors": st.lists(st.fixed_dictionaries({"label": text}, optional={"id": sectors}), max_size=22)
+         | any_json}
     ),
 }
 

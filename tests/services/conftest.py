@@ -8,6 +8,7 @@ from server.services import (  # noqa: F401  (register commands)
     agenda,
     consensus,
     display,
+    makeup,
     notes,
     plan,
     rankings,

@@ -166,10 +166,11 @@ async def test_the_plan_is_the_facilitators_unless_tables_may_edit(world):
     assert (await world.run(f, "plan.set_tables_may_edit", {"enabled": True}))["ok"]
     assert (await world.run(phone, "plan.update_action", {"action_id": action_id, "status": "in_progress"}))["ok"]
     assert (await world.run(phone, "plan.set_tables_may_edit", {"enabled": False}))["error"]["code"] == "forbidden"
-    cleared = await world.run(f, "plan.update_action", {"action_id": action_id, "priority_id": None, "due": "spring"})
-    assert cleared["action"]["priority_id"] is None and cleared["action"]["due"] == "spring"
+    cleared = await world.run(f, "plan.update_action", {"action_id": action_id, "priority_id": None, "due": ""})
+    assert cleared["action"]["priority_id"] is None and cleared["action"]["due"] == ""
     for payload, code in [
         ({"action_id": action_id, "status": "finished"}, "invalid_payload"),
+        ({"action_id": action_id, "due": "spring"}, "invalid_payload"),  # a date, or nothing (issue 17)
         ({"action_id": action_id, "priority_id": "nope"}, "not_found"),
         ({"action_id": action_id, "action": None}, "invalid_payload"),
         ({"action_id": "missing", "owner": "x"}, "not_found"),
@@ -215,6 +216,15 @@ async def test_snapshot_plus_events_equals_a_fresh_snapshot_in_the_second_half(w
     await world.run(world.facilitator, "worksheet.update",
                     {"worksheet_id": consolidated["id"], "update": _edit(consolidated, "recommendations", "One front door")})
     await world.run(world.facilitator, "plan.add_action", {"action": "Write to schools"})
+    # A plan that can be governed and who was in the room (issue 17): its sections follow the same rule.
+    linked = await world.run(world.facilitator, "plan.add_action", {
+        "action": "Open one front door", "priority_id": "needs-led", "recommendation": "One front door",
+        "due": "2027-03-31", "review": "2027-06-30", "measure": "Fewer refused referrals"})
+    assert linked["ok"], linked
+    assert (await world.run(phone, "makeup.set_sector", {"sector_id": "health", "present": True}))["ok"]
+    assert (await world.run(phone, "makeup.set_people", {"people": 6}))["ok"]
+    assert (await world.run(world.facilitator, "makeup.set_sector",
+                            {"table_id": world.table_ids[1], "sector_id": "young_people", "present": True}))["ok"]
     await world.run(world.facilitator, "display.set", {"mode": "answers", "cell": "gaps"})
     events = world.broadcaster.take()
     recorded = []

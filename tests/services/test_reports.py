@@ -77,9 +77,18 @@ async def run_workshop(world) -> None:
     update = w.b64encode(reasons_rules.text_update(held, "partnership-working", "Kept, unseen",
                                                    [p["id"] for p in snap["principles"]]))
     assert (await world.run(f, "reasons.update", {"table_id": world.table_ids[1], "update": update}))["ok"]
-    await world.run(f, "plan.add_action", {"action": "Map evening provision", "priority_id": "accessibility",
-                                           "owner": "Commissioning lead", "due": "2027-03-31"})
-    await world.run(f, "plan.add_action", {"action": "Tell the partnership board", "status": "in_progress"})
+    assert (await world.run(f, "plan.add_action", {
+        "action": "Map evening provision", "priority_id": "accessibility", "owner": "Commissioning lead",
+        "due": "2027-03-31", "review": "2027-06-30", "measure": "A drop-in open two evenings a week"}))["ok"]
+    await world.run(f, "plan.add_action", {"action": "Tell the partnership board", "status": "in_progress",
+                                           "due": "2027-01-10", "due_note": "before the January board"})
+    # Who was in the room (issue 17): a phone says its table's, the console another's.
+    assert (await world.run(red, "makeup.set_sector", {"sector_id": "health", "present": True}))["ok"]
+    assert (await world.run(red, "makeup.set_sector", {"sector_id": "young_people", "present": True}))["ok"]
+    assert (await world.run(red, "makeup.set_people", {"people": 6}))["ok"]
+    assert (await world.run(f, "makeup.set_people", {"table_id": world.table_ids[1], "people": 5}))["ok"]
+    assert (await world.run(f, "makeup.set_sector",
+                            {"table_id": world.table_ids[1], "sector_id": "education", "present": True}))["ok"]
     await world.run(f, "plan.set_notes", {"engagement_notes": "Newsletter and the partnership board"})
     await world.run(f, "plan.set_redesign_date", {"redesign_date": "2027-05-12"})
     # The method as it happens (issue 17): the opening review's findings and what a table said in Exercise 2.
@@ -115,6 +124,21 @@ async def test_every_format_says_the_same_things(world):
     for expected in ("No buses after six in the villages", "Families told us: ask us"):
         assert expected in cells, expected
     assert "Kept, unseen" not in cells  # Blue's reason for a principle outside its five
+    # Who took part, near the start; the plan's new columns in a landscape section, with its flags (issue 17).
+    assert "Children and young people took part. Parent carers were not recorded at any table." in text
+    assert headings_before(doc, "Who took part", "Gap analysis")
+    assert "Agreed priorities with no action yet: Needs-Led" in text and "1 action is past the due date" in text
+    [plan_table] = [t for t in doc.tables if t.rows[0].cells[0].text == "Action"]
+    assert [c.text for c in plan_table.rows[0].cells] == [
+        "Action", "Priority and recommendation", "Owner (role or organisation)", "Due", "Review",
+        "Measure of success", "Status"]
+    assert [c.text for c in plan_table.rows[1].cells][3:6] == ["31 March 2027", "30 June 2027",
+                                                               "A drop-in open two evenings a week"]
+    assert "OVERDUE" in plan_table.rows[2].cells[3].text
+    plan_section = next(sec for sec in doc.sections if _section_holds(sec, "Implementation plan: next steps"))
+    assert plan_section.page_width > plan_section.page_height  # landscape
+    people_table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Table" and len(t.columns) == 4)
+    assert [c.text for c in people_table.rows[1].cells] == ["Table 1", "6", "Health, Young people", "1"]
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings.index("Consolidated worksheet") < headings.index("Table 1")  # consolidated first
 
@@ -129,7 +153,18 @@ async def test_every_format_says_the_same_things(world):
     tally = [[c.value for c in row] for row in book["Tally"].iter_rows()]
     assert tally[1][:4] == [1, "yes", "Needs-Led", 9] and tally[0][-3:] == ["Points from Table 1", "Points from Table 2", "Points from Table 3"]
     plan = [[c.value for c in row] for row in book["Action plan"].iter_rows()]
-    assert plan[1] == ["Map evening provision", "Accessibility", "Commissioning lead", dt.datetime(2027, 3, 31), "Not started"]
+    assert plan[1] == ["Map evening provision", "Accessibility", None, "Commissioning lead", dt.datetime(2027, 3, 31),
+                       dt.datetime(2027, 6, 30), "A drop-in open two evenings a week", "Not started", None]
+    assert plan[2][4] == dt.datetime(2027, 1, 10) and plan[2][-1] == "yes"  # overdue on the day of the report
+    assert ["Priorities with no action", "Needs-Led, Common Language, Outcome-Informed, Partnership Working"] in [
+        row[:2] for row in plan]
+    assert book["Action plan"]["E2"].number_format == "d mmmm yyyy"  # a real date cell
+    people = [[c.value for c in row] for row in book["Who took part"].iter_rows()]
+    assert people[1:] == [["Table 1", 6, 1, "Health, Young people"], ["Table 2", 5, 2, "Education"],
+                          ["Table 3", "not said", 0, None]]
+    summary = dict((row[0].value, row[1].value) for row in book["Summary"].iter_rows(min_row=2))
+    assert summary["People (as the tables said)"] == 11 and summary["Young people took part"] == "yes"
+    assert summary["Parent carers took part"] == "no"
     agenda = [[c.value for c in row] for row in book["Agenda"].iter_rows()]
     assert agenda[1][:5] == ["Exercise 1: your table's top five", "rank", "Done", "30:00", "25:00"]
     reasons = [[c.value for c in row] for row in book["Table reasons"].iter_rows()]
@@ -170,6 +205,20 @@ async def test_every_format_says_the_same_things(world):
     context = [[c.value for c in row] for row in book["Priority context"].iter_rows()]
     assert context[0][:5] == ["Priority", "Ref", "Level", "Baseline", "Agreed today"] and context[1][0] == "Accessibility"
 
+    for expected in ("11 people at the 2 tables that gave their numbers", "Health, Young people",
+                     "A drop-in open two evenings a week", "30 June 2027", "⚠ Overdue",
+                     "Agreed priorities with no action yet: Needs-Led"):
+        assert expected in page, expected
+
+
+def headings_before(doc, first: str, second: str) -> bool:
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    return headings.index(first) < headings.index(second)
+
+
+def _section_holds(section, heading: str) -> bool:
+    return any(getattr(block, "text", None) == heading for block in section.iter_inner_content())
+
 
 async def test_text_is_escaped_in_the_printable_page(world):
     await run_workshop(world)
@@ -205,6 +254,28 @@ async def test_a_json_export_imports_into_an_equal_workshop(world):
     assert ack["ok"] and ack["changed"]
 
 
+async def test_an_export_from_before_issue_17_still_imports(world):
+    """No sectors, no people, no sector list; due dates as words: what is a date becomes one, the rest is kept."""
+    await run_workshop(world)
+    data = export(await _rows(world))
+    del data["workshop"]["sector_options"]
+    for table in data["tables"]:
+        del table["sectors"], table["people"]
+    for action, due in zip(data["plan"]["actions"], ("31/03/2027", "spring, before the board"), strict=True):
+        for key in ("recommendation", "due_note", "review", "measure"):
+            del action[key]
+        action["due"] = due
+    async with world.sessions() as session:
+        created = await import_workshop(session, canonical_export(json.dumps(data).encode()), now=world.clock.now)
+    again = export(await _rows(world, created.workshop.id))
+    assert [(a["due"], a["due_note"]) for a in again["plan"]["actions"]] == [
+        ("2027-03-31", ""), ("", "spring, before the board")]
+    assert again["workshop"]["sector_options"] is None
+    assert [(t["sectors"], t["people"]) for t in again["tables"]] == [([], None)] * 3
+    report = assemble(await _rows(world, created.workshop.id))
+    assert [a["due"] for a in report.actions] == ["31 March 2027", "spring, before the board"]
+
+
 @pytest.mark.parametrize(
     "breakage",
     [
@@ -221,6 +292,12 @@ async def test_a_json_export_imports_into_an_equal_workshop(world):
         lambda d: d["notes"]["tables"].append({"table": 99, "text": "x", "updated_at": 1.0}),
         lambda d: d["notes"]["tables"].append(dict(d["notes"]["tables"][0])),  # a table noted twice
         lambda d: d["notes"].update(review={"text": "x" * 4001, "updated_at": 1.0}),
+        lambda d: d["plan"]["actions"][0].update(review="30/06/2027"),  # dates in an export are ISO (issue 17)
+        lambda d: d["plan"]["actions"][1].update(recommendation="Something"),  # with no priority
+        lambda d: d["tables"][0].update(sectors=["police"]),  # not in the workshop's list
+        lambda d: d["tables"][0].update(sectors=["health", "health"]),
+        lambda d: d["tables"][0].update(people=31),
+        lambda d: d["workshop"].update(sector_options=[{"id": "a", "label": "A"}, {"id": "a", "label": "B"}]),
     ],
 )
 async def test_an_import_is_checked_like_anything_typed_in(world, breakage):
@@ -405,7 +482,7 @@ async def test_every_sheet_prints_and_the_heat_map_is_a_sheet(world):
         assert sheet.print_title_rows == "$1:$1", sheet.title
         assert sheet.freeze_panes in ("A2", "C2"), sheet.title
     # Real dates
-    due = book["Action plan"]["D2"]
+    due = book["Action plan"]["E2"]  # column E since issue 17 (recommendation, owner before it)
     assert due.is_date and due.value == dt.datetime(2027, 3, 31) and "mmmm" in due.number_format
     assert book["Summary"]["B4"].is_date  # the workshop's date
     # Wrapped text gets rows tall enough for it

@@ -22,7 +22,7 @@ const NO_SYNC_CODES = new Set([
   "cell_too_long", "invalid_update", "worksheet_too_large", "plan_full", "reason_too_long",
 ]);
 const RETRYABLE_CODES = new Set(["unavailable", "server_error"]);
-const VERSIONED_SECTIONS = new Set(["agenda", "consensus", "display", "workshop", "plan", "scores", "report", "notes"]);
+const VERSIONED_SECTIONS = new Set(["agenda", "consensus", "display", "workshop", "plan", "scores", "report", "notes", "makeup"]);
 
 // ---------------------------------------------------------------------------------------------------------
 // Pure helpers
