@@ -577,3 +577,48 @@ async def test_screen_readers_hear_what_others_at_the_table_changed(browser, ser
     ben_heard = " ".join(await heard(ben))
     assert "Needs-Led added" in ben_heard and "Someone at your table" not in ben_heard, ben_heard
     assert errors == []
+
+
+async def test_two_phones_typing_in_one_box_at_once_give_two_separate_points(browser, server, shots):
+    """Item 9: two people at Red type in the same box at the same time, keystrokes interleaved (neither waits
+    for the other's words to arrive): each person's words come out whole, on a line of their own, on both
+    phones, the console, the projector and, pulled in, the consolidated sheet."""
+    from tests.e2e.test_gap_analysis import confirmed_workshop
+
+    errors: list[str] = []
+    created = await confirmed_workshop(server.url)
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
+    projector = await open_page(browser, errors, created["projector_url"], PROJECTOR)
+    ann = await join_phone(browser, errors, created, "Red", "Ann")
+    ben = await join_phone(browser, errors, created, "Red", "Ben")
+    await tid(console, "agenda-next").click()
+    await confirm_if_asked(console)
+    await expect(tid(console, "agenda-pause")).to_be_visible()
+    phones = (ann, ben)
+    words = ("Forms use words young people do not use", "Buses stop at six")
+    for phone in phones:
+        await tid(phone, "worksheet-cell", cell="gaps").click()
+    for i in range(max(len(w) for w in words)):
+        for phone, text in zip(phones, words, strict=True):
+            if i < len(text):
+                await phone.keyboard.type(text[i])
+    both = re.compile(f"^({re.escape(words[0])}\n{re.escape(words[1])}|{re.escape(words[1])}\n{re.escape(words[0])})\n$")
+    for phone in phones:
+        await expect(tid(phone, "worksheet-cell", cell="gaps")).to_have_value(both, timeout=15000)
+        await expect(tid(phone, "worksheet-status")).to_have_text("All changes saved")
+    await shot(ann, shots, "phone-two-writers-one-box", full_page=True)
+
+    red_card = console.locator('[data-testid="gap-table"]', has_text="Red")
+    console_lines = (await red_card.locator('[data-testid="gap-table-cell"][data-cell="gaps"] .pre-wrap').inner_text())
+    assert sorted(console_lines.splitlines()) == sorted(words), console_lines
+    await tid(console, "show-answers").click()
+    red_answer = tid(projector, "projector-answers").locator(".ws-cell").first.locator(".ws-text")
+    await expect(red_answer).to_contain_text(words[1])
+    assert sorted((await red_answer.inner_text()).splitlines()) == sorted(words)
+    await shot(projector, shots, "projector-two-writers-one-box")
+    await red_card.locator('[data-testid="pull-cell"][data-cell="gaps"]').click()
+    consolidated = tid(console, "consolidated-cell", cell="gaps")
+    await expect(consolidated).to_have_value(re.compile(re.escape(words[1])))
+    points = (await consolidated.input_value()).splitlines()
+    assert sorted(points) == sorted(f"• {w} (Red)" for w in words), points
+    assert errors == []
