@@ -17,6 +17,7 @@ import { createGapPanel } from "./worksheets.js";
 import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
 import { keepSecretKey } from "./secret-key.js";
+import { showReachWarning } from "./reach-warning.js";
 
 const TICK_MS = 250;
 const PLANNED_MINUTES = { min: 1, max: 240 };
@@ -1325,6 +1326,9 @@ function renderAll(state) {
   }
   markCurrentExercise(state);
   applyFolds(state);
+  // Phones can't open a 127.0.0.1 join link: say so, and how to fix it (reach-warning.js).
+  const phones = Object.values((state.presence && state.presence.tables) || {}).reduce((a, n) => a + n, 0);
+  showReachWarning($("reach-warning"), joinUrl(state), { phonesJoined: phones });
 }
 
 function replaceRegion(container, content) {

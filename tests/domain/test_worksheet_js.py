@@ -18,6 +18,8 @@ from tests.live import ROOT
         "tests/js/worksheet_binding.test.mjs",
         # What others at a table changed, told to screen readers: gathered, never a phone's own (issue 14).
         "tests/js/table_news.test.mjs",
+        # The console's check that phones can't open a loopback join link (issue 14, item 11).
+        "tests/js/loopback.test.mjs",
     ],
 )
 def test_the_browser_worksheet_binding_keeps_concurrent_typing_whole(script):

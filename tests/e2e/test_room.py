@@ -622,3 +622,31 @@ async def test_two_phones_typing_in_one_box_at_once_give_two_separate_points(bro
     points = (await consolidated.input_value()).splitlines()
     assert sorted(points) == sorted(f"• {w} (Red)" for w in words), points
     assert errors == []
+
+
+async def test_the_console_warns_that_phones_cannot_open_a_loopback_join_link(browser, server, shots):
+    """Item 11: the test server runs at 127.0.0.1 without PUBLIC_URL, as on a facilitator's laptop."""
+    errors: list[str] = []
+    created = await create_workshop(server)
+    assert "127.0.0.1" in created["join_url"]
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
+    warning = tid(console, "loopback-warning")
+    await expect(warning).to_be_visible()
+    await expect(warning).to_have_attribute("open", "")  # standing open while nobody has joined
+    await expect(tid(console, "loopback-summary")).to_contain_text("Phones in the room can't open the join link")
+    await expect(warning).to_contain_text("127.0.0.1")
+    await expect(warning).to_contain_text("PUBLIC_URL")
+    await expect(warning).to_contain_text("HOST=0.0.0.0")
+    for link in await tid(console, "lan-console-link").all():  # the laptop's network addresses, when found
+        href = await link.get_attribute("href")
+        assert re.match(r"https?://[^/]+/console#k=", href) and "127.0.0.1" not in href, href
+    await shot(console, shots, "console-loopback-warning")
+    # Once a phone has joined, it folds to its one line so the tables stay on the first screen.
+    phone = await join_phone(browser, errors, created, "Red", "Ann")
+    await expect(warning).not_to_have_attribute("open", "")
+    await expect(tid(console, "loopback-summary")).to_be_visible()
+    box = await warning.bounding_box()
+    assert box and box["height"] < 80, box
+    await shot(console, shots, "console-loopback-warning-folded")
+    await phone.close()
+    assert errors == []
