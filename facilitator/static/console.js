@@ -18,6 +18,7 @@ import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
 import { keepSecretKey } from "./secret-key.js";
 import { showReachWarning } from "./reach-warning.js";
+import { mountPageStepper } from "./page-stepper.js";
 
 const TICK_MS = 250;
 const PLANNED_MINUTES = { min: 1, max: 240 };
@@ -1557,7 +1558,12 @@ const secondHalf = {
   report: createReportPanel({ send: (e, p) => ui.live.send(e, p), showError }),
 };
 
+// The projector's pages, stepped from the panel whose view it shows (page-stepper.js).
+const pageSteppers = [["tally-pages", ["tally"]], ["gap-pages", ["worksheet", "answers"]], ["plan-pages", ["plan"]]]
+  .map(([id, modes]) => mountPageStepper($(id), { modes, name: id, send: (e, p) => ui.live.send(e, p) }));
+
 function renderSecondHalf(state) {
+  pageSteppers.forEach((update) => update(state));
   secondHalf.gap.render($("gap-body"), state);
   secondHalf.plan.render($("plan-body"), state);
   secondHalf.report.render($("report-body"));

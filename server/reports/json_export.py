@@ -64,6 +64,7 @@ def _export(rows: ReportRows) -> dict[str, Any]:
             "display_mode": ws.display_mode,
             "display_table": place.get(ws.display_table_id),
             "display_cell": ws.display_cell,
+            "display_page": ws.display_page,
             "current_segment": segment_place.get(ws.current_segment_id),
         },
         "principles": [
@@ -160,6 +161,7 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         confirmed=w.confirmed.model_dump() if w.confirmed is not None else None,
         display_mode=w.display_mode,
         display_cell=w.display_cell,
+        display_page=w.display_page,
     )
     table_ids = []
     for position, t in enumerate(data.tables):
