@@ -40,8 +40,9 @@ demo: setup
 
 # make sample-report - the demo workshop run to the end and its Phase 1 report in every format, in var/sample-report
 #                      (docs/report.md); with Chromium installed, the printable page printed to PDF as well.
+#                      A draft; make sample-report FINAL=1 marks it final.
 sample-report: setup
-	$(BIN)/python -m server.sample_report var/sample-report
+	$(BIN)/python -m server.sample_report var/sample-report $(if $(FINAL),--final)
 	@if command -v chromium >/dev/null 2>&1; then \
 	  chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
 	    --print-to-pdf=var/sample-report/report-printed.pdf "file://$(CURDIR)/var/sample-report/report.html" 2>/dev/null \

@@ -12,13 +12,17 @@ YJS_VERSION="13.6.33"
 LIB0_VERSION="0.2.120"
 ISOMORPHIC_JS_VERSION="0.2.5"
 ESBUILD_VERSION="0.28.2"
+# axe-core: the accessibility checker the browser tests run on every page (tests/e2e/test_accessibility.py).
+# Tests only: it goes to tests/e2e/vendor/, never to the static files the app serves.
+AXE_CORE_VERSION="4.14.1"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEST="$ROOT/client/static/vendor"
+TEST_DEST="$ROOT/tests/e2e/vendor"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-mkdir -p "$DEST"
+mkdir -p "$DEST" "$TEST_DEST"
 
 # npm pack downloads the published tarball without installing anything or running package scripts.
 fetch_package() {
@@ -70,6 +74,18 @@ fi
 cp "$BUNDLE/node_modules/yjs/LICENSE" "$DEST/yjs.LICENSE"
 cp "$BUNDLE/node_modules/lib0/LICENSE" "$DEST/lib0.LICENSE"
 
+# --- axe-core, for the tests: its own built file, as published.
+fetch_package "axe-core@${AXE_CORE_VERSION}"
+mkdir -p "$WORK/axe-core"
+tar -xzf "$WORK/axe-core-${AXE_CORE_VERSION}.tgz" -C "$WORK/axe-core"
+got="$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' "$WORK/axe-core/package/package.json" | head -n1)"
+if [ "$got" != "$AXE_CORE_VERSION" ]; then
+  echo "vendor.sh: expected axe-core $AXE_CORE_VERSION, got $got" >&2
+  exit 1
+fi
+cp "$WORK/axe-core/package/axe.min.js" "$TEST_DEST/axe.min.js"
+cp "$WORK/axe-core/package/LICENSE" "$TEST_DEST/axe-core.LICENSE"
+
 {
   echo "# Vendored browser libraries. Regenerate with scripts/vendor.sh; do not edit by hand."
   echo "# package version file sha256"
@@ -83,7 +99,12 @@ cp "$BUNDLE/node_modules/lib0/LICENSE" "$DEST/lib0.LICENSE"
     sum="$(sha256sum "$DEST/$file" | cut -d' ' -f1)"
     echo "${spec} ${sum}"
   done
+  echo "# tests only, in tests/e2e/vendor/ (never served): axe-core ${AXE_CORE_VERSION}"
+  for file in axe.min.js axe-core.LICENSE; do
+    sum="$(sha256sum "$TEST_DEST/$file" | cut -d' ' -f1)"
+    echo "axe-core ${AXE_CORE_VERSION} ${file} ${sum}"
+  done
 } > "$DEST/VERSIONS.txt"
 
-echo "vendor.sh: socket.io-client ${SOCKET_IO_CLIENT_VERSION}, yjs ${YJS_VERSION} (lib0 ${LIB0_VERSION}) -> ${DEST#"$ROOT"/}"
+echo "vendor.sh: socket.io-client ${SOCKET_IO_CLIENT_VERSION}, yjs ${YJS_VERSION} (lib0 ${LIB0_VERSION}) -> ${DEST#"$ROOT"/}; axe-core ${AXE_CORE_VERSION} -> ${TEST_DEST#"$ROOT"/}"
 cat "$DEST/VERSIONS.txt"

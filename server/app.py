@@ -22,7 +22,20 @@ from .db import SessionFactory, make_engine, make_session_factory
 from .realtime.handlers import SocketHandlers
 from .realtime.relay import RedisRelay
 from .realtime.transport import SocketIOBroadcaster, create_relay, create_socket_server, resync_local_clients
-from .services import access, agenda, consensus, display, plan, rankings, report_links, scores, worksheets  # noqa: F401  (register their commands)
+from .services import (  # noqa: F401  (register their commands)
+    access,
+    agenda,
+    consensus,
+    display,
+    notes,
+    plan,
+    rankings,
+    reasons,
+    report_links,
+    report_status,
+    scores,
+    worksheets,
+)
 from .services.commands import CommandBus
 from .services.guesses import Guesses
 from .services.presence import PresenceTracker, run_heartbeat
@@ -32,6 +45,7 @@ from .untrusted.pool import ParserPool
 from .web.assets import template_environment
 from .web.routes import exception_handlers, routes
 from .web.security import SecurityHeadersMiddleware, keep_secrets_out_of_logs
+from .web.static_assets import compression
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +133,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     starlette_app = Starlette(
         routes=routes(),
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeadersMiddleware)],
+        middleware=[Middleware(SecurityHeadersMiddleware), compression()],
         exception_handlers=exception_handlers(),
     )
     starlette_app.state.services = services

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import socketio
 
-VERSIONED_SECTIONS = ("workshop", "agenda", "consensus", "display", "plan", "scores")
+VERSIONED_SECTIONS = ("workshop", "agenda", "consensus", "display", "plan", "scores", "report", "notes")
 
 
 def _merge_yjs(mine: str | None, theirs: str | None) -> str | None:
@@ -26,17 +26,24 @@ def _merge_yjs(mine: str | None, theirs: str | None) -> str | None:
                                                  doc_rules.b64decode(theirs, limit=1 << 30)))
 
 
-def _apply_worksheet(state: dict[str, Any], update: dict[str, Any]) -> None:
-    sheet = update["worksheet"]
-    sheets = dict(state.get("worksheets") or {})
-    current = sheets.get(sheet["id"])
+# The co-edited documents (Yjs): update type -> (state key, the update's section key, the field naming one).
+YJS_SECTIONS = {"worksheet": ("worksheets", "worksheet", "id"), "reasons": ("reasons", "reasons", "table_id")}
+
+
+def _apply_yjs(state: dict[str, Any], update: dict[str, Any]) -> None:
+    """A worksheet's or a table's reasons: the Yjs update (when sent to us) is merged whatever its version; the
+    texts follow the version."""
+    key, field, id_field = YJS_SECTIONS[update["type"]]
+    sheet = update[field]
+    sheets = dict(state.get(key) or {})
+    current = sheets.get(sheet[id_field])
     held = current.get("state") if current else None
     merged = _merge_yjs(held, update["update"]) if "update" in update else held
     if current is None or update["version"] > current["version"]:
-        sheets[sheet["id"]] = {**sheet, "state": merged}
+        sheets[sheet[id_field]] = {**sheet, "state": merged}
     elif merged != held:
-        sheets[sheet["id"]] = {**current, "state": merged}
-    state["worksheets"] = sheets
+        sheets[sheet[id_field]] = {**current, "state": merged}
+    state[key] = sheets
 
 
 def _apply_agreed_scores(state: dict[str, Any]) -> None:
@@ -61,9 +68,8 @@ def apply_update(state: dict[str, Any], update: dict[str, Any]) -> dict[str, Any
         if current is None or update["version"] > current["version"]:
             rankings[ranking["table_id"]] = ranking
         state["rankings"] = rankings
-    elif kind == "worksheet":
-        # The Yjs update (when sent to us) is merged whatever its version; the texts follow the version.
-        _apply_worksheet(state, update)
+    elif kind in YJS_SECTIONS:
+        _apply_yjs(state, update)
     elif kind in VERSIONED_SECTIONS:
         section = update[kind]
         current = state.get(kind)
@@ -95,16 +101,17 @@ def merge_snapshot(state: dict[str, Any] | None, snapshot: dict[str, Any]) -> di
         theirs = merged["rankings"].get(table_id)
         if theirs is not None and mine["version"] > theirs["version"]:
             merged["rankings"][table_id] = mine
-    sheets = dict(merged.get("worksheets") or {})
-    for sheet_id, mine in (state.get("worksheets") or {}).items():
-        theirs = sheets.get(sheet_id)
-        if theirs is None:
-            continue
-        kept = mine if mine["version"] > theirs["version"] else theirs
-        sheets[sheet_id] = {**kept, "state": _merge_yjs(mine.get("state"), theirs.get("state"))
-                            if theirs.get("state") is not None else None}
-    if "worksheets" in merged:
-        merged["worksheets"] = sheets
+    for key, _field, _id in YJS_SECTIONS.values():
+        sheets = dict(merged.get(key) or {})
+        for sheet_id, mine in (state.get(key) or {}).items():
+            theirs = sheets.get(sheet_id)
+            if theirs is None:
+                continue
+            kept = mine if mine["version"] > theirs["version"] else theirs
+            sheets[sheet_id] = {**kept, "state": _merge_yjs(mine.get("state"), theirs.get("state"))
+                                if theirs.get("state") is not None else None}
+        if key in merged:
+            merged[key] = sheets
     merged["version"] = max(snapshot["version"], state.get("version", 0))
     return merged
 
@@ -196,6 +203,10 @@ class WorkshopClient:
             if sheet.get("state"):
                 raw = doc_rules.b64decode(sheet["state"], limit=1 << 30)
                 self.server_vectors[sheet_id] = doc_rules.state_vector(raw)
+        for table_id, held in (snapshot.get("reasons") or {}).items():
+            if held.get("state"):
+                raw = doc_rules.b64decode(held["state"], limit=1 << 30)
+                self.server_vectors[f"reasons:{table_id}"] = doc_rules.state_vector(raw)
 
     def worksheet_texts(self, worksheet_id: str) -> dict[str, str]:
         """The cells as this client's own document has them (its unsaved edits included)."""
@@ -249,6 +260,44 @@ class WorkshopClient:
             except Exception:  # offline again: kept in ``unsaved`` for the next connect
                 break
         return acks
+
+    # --- a table's reasons (one Yjs text per principle; see server.domain.reasons) ----------------------------
+
+    def reasons_texts(self, table_id: str) -> dict[str, str]:
+        """The reasons written, as this client's own document has them (or as the server last said)."""
+        from .domain import reasons as reason_rules
+        from .domain import worksheet as doc_rules
+
+        held = self.state["reasons"][table_id]
+        if held.get("state"):
+            ids = [p["id"] for p in self.state["principles"]]
+            return reason_rules.texts_of(doc_rules.b64decode(held["state"], limit=1 << 30), ids)
+        return dict(held["text"])
+
+    async def write_reason(self, table_id: str, principle_id: str, value: str, *, as_facilitator: bool = False):
+        """Make one reason read ``value`` in the local document (as a text box would), then send what the server
+        lacks. A facilitator names the table (``as_facilitator``); a phone writes its own table's."""
+        from .domain import reasons as reason_rules
+        from .domain import worksheet as doc_rules
+
+        held = self.state["reasons"][table_id]
+        ids = [p["id"] for p in self.state["principles"]]
+        local = doc_rules.b64decode(held["state"], limit=1 << 30)
+        update = reason_rules.text_update(local, principle_id, value, ids)
+        local = doc_rules.combine(local, update)
+        self.state = {**self.state, "reasons": {**self.state["reasons"],
+                                                table_id: {**held, "state": doc_rules.b64encode(local)}}}
+        key = f"reasons:{table_id}"
+        payload = {"update": doc_rules.b64encode(doc_rules.missing_from(local, self.server_vectors.get(key)))}
+        if as_facilitator:
+            payload["table_id"] = table_id
+        ack = await self.call("reasons.update", payload)
+        if ack.get("ok"):
+            self.server_vectors[key] = doc_rules.b64decode(ack["state_vector"], limit=1 << 30)
+        elif ack.get("error", {}).get("state"):  # refused: start again from the server's document
+            self.state["reasons"][table_id] = {**held, "state": ack["error"]["state"]}
+            self.server_vectors.pop(key, None)
+        return ack
 
     async def close(self) -> None:
         await self.sio.disconnect()

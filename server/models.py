@@ -59,6 +59,12 @@ class Workshop(SQLModel, table=True):
     scoring_open: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     scoring_by: str = Field(default="table", max_length=8, sa_column_kwargs={"server_default": "table"})
     scores_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The report's state (domain.report_status): final since ``report_final_at`` (by that link), else a draft;
+    # every change of state in ``report_history``; ``report_version`` the last change of the report section.
+    report_final_at: float | None = None
+    report_final_by: str | None = Field(default=None, max_length=16)
+    report_history: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    report_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Credential(SQLModel, table=True):
@@ -282,3 +288,30 @@ class SavedCatalogue(SQLModel, table=True):
         default=None, max_length=32, index=True, foreign_key="workshop.id", ondelete="SET NULL"
     )
     workshop_title: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+
+
+class TableReasons(SQLModel, table=True):
+    """One table's reasons for its five (Exercise 1): a Yjs document with one text per principle
+    (``domain.reasons``), and a plain copy of the reasons written, by principle id (``services.reasons``).
+    Made on the first reason a table writes; a table without a row has written none."""
+
+    __tablename__ = "table_reasons"
+    table_id: str = Field(primary_key=True, max_length=32)
+    workshop_id: str = Field(index=True, foreign_key="workshop.id", ondelete="CASCADE")
+    doc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    text: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 0
+    updated_at: float | None = None
+
+
+class WorkshopNote(SQLModel, table=True):
+    """A note the facilitator (or a scribe with the co-facilitator link) keeps of how the room worked
+    (services.notes): ``subject`` is ``review`` for the findings noted in the opening review of the top-line
+    priorities, ``table:<table id>`` for what that table said when it shared its five in Exercise 2."""
+
+    __tablename__ = "workshop_note"
+    workshop_id: str = Field(primary_key=True, max_length=32, foreign_key="workshop.id", ondelete="CASCADE")
+    subject: str = Field(primary_key=True, max_length=48)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    version: int  # the workshop version that last wrote it: the notes section's version is the highest
+    updated_at: float

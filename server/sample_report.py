@@ -3,9 +3,13 @@ command bus, and its Phase 1 report written in every format into a folder (docs/
 
 Nothing is served and nothing waits: the workshop lives in a throw-away SQLite file and the clock is set by hand
 (7 December 2026, from 09:30 London time). Fifth place is a tie that the rules cannot separate, which the room
-settles, so the report shows how an audited consensus reads.
+settles (with a reason from the short list and a note), so the report shows how an audited consensus reads.
 
-    python -m server.sample_report [FOLDER]      (default var/sample-report)
+The report stays a **draft**, as every report is straight after a workshop: "Final" is for the facilitator to mark
+once the room's record has been checked, and a sample that says "Final" would show a state nobody agreed.
+``--final`` marks it final at the end (by the facilitator), to see the final marking.
+
+    python -m server.sample_report [FOLDER] [--final]      (default var/sample-report)
 """
 
 from __future__ import annotations
@@ -20,12 +24,24 @@ from pathlib import Path
 
 from .broadcast import MemoryBroadcaster
 from .db import create_schema, make_engine, make_session_factory
+from .domain import reasons as reason_rules
 from .domain import worksheet as w
 from .models import Workshop
 from .reports import FORMATS
 from .reports.data import assemble, load_report_rows
 from .reports.json_export import export
-from .services import agenda, consensus, display, plan, rankings, scores, worksheets  # noqa: F401  (commands)
+from .services import (  # noqa: F401  (commands)
+    agenda,
+    consensus,
+    display,
+    notes,
+    plan,
+    rankings,
+    reasons,
+    report_status,
+    scores,
+    worksheets,
+)
 from .services.commands import Actor, CommandBus
 from .services.state import build_snapshot
 from .services.workshops import CreateWorkshop, create_workshop, join_table
@@ -43,8 +59,22 @@ FIVES = {
     "Green": ["needs-led", "common-language", "outcome-informed", "partnership-working", "reducing-stigma"],
     "Yellow": ["accessibility", "outcome-informed", "needs-led", "reducing-stigma", "partnership-working"],
 }
+# Each table's reasons, one line per priority of its five (written on the table's phones in Exercise 1).
+REASONS = {
+    "Red": {"needs-led": "Families tell us they are sent from service to service before anyone asks what they need.",
+            "accessibility": "Nothing is open after five, and the buses from the villages stop at six.",
+            "outcome-informed": "We count appointments, not whether young people feel better."},
+    "Blue": {"accessibility": "Waiting lists for a first assessment run to nine months.",
+             "reducing-stigma": "Young people at our table said they would not ask for help at school."},
+    "Green": {"needs-led": "Thresholds decide too much; the conversation about need comes too late.",
+              "common-language": "Health, schools and social care each describe the same child differently.",
+              "partnership-working": "The partnership meets, but decisions still happen in each agency alone."},
+    "Yellow": {"reducing-stigma": "Stigma keeps boys in particular away until things are at crisis point.",
+               "accessibility": "Online referral helps some families and shuts others out."},
+}
 ROOM = ["accessibility", "needs-led", "common-language", "outcome-informed", "reducing-stigma"]
 ROOM_NOTE = "Young people told us stigma stops them asking for help; the partnership already works well."
+ROOM_REASON = "local_evidence"  # domain.report_status.TIE_REASONS
 CONSOLIDATED = {
     "accessibility": {
         "in_place": "Single point of access, weekdays 9 to 5.\nSchool nurses in every secondary school.",
@@ -88,6 +118,19 @@ ACTIONS = [
     {"action": "Take the five priorities to the partnership board", "owner": "Director of children's services",
      "due": "2027-01-20"},
 ]
+# The method as it happens (issue 17): the opening review's findings, and what each table said in Exercise 2.
+REVIEW_NOTES = (
+    "Pathway mapping: families wait longest between the first call and a first conversation; the evening gap "
+    "came up in every map.\nData: referrals from schools up by a third in two years; fewer than half of "
+    "16 to 18 year olds referred were seen within eight weeks.\nLowest scores: outcome-informed and reducing "
+    "stigma; the room agreed 1 for stigma today."
+)
+SHARE_NOTES = {
+    "Red": "Put needs-led first: families tell their story again at every door.",
+    "Blue": "Access first: nothing in the evenings, and the villages' buses stop at six.",
+    "Green": "Chose common language because referral forms read differently in every agency.",
+    "Yellow": "Stigma came from the young people at the table: friends decide whether you ask for help.",
+}
 START = dt.datetime(2026, 12, 7, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/London")).timestamp()
 
 
@@ -103,22 +146,24 @@ def _edit(sheet: dict, cell: str, value: str) -> str:
     return w.b64encode(w.text_update(w.b64decode(sheet["state"], limit=1 << 30), cell, value))
 
 
-async def build(folder: Path) -> list[Path]:
+async def build(folder: Path, *, final: bool = False) -> list[Path]:
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(Settings(database_url=f"sqlite+aiosqlite:///{scratch}/sample.db"))
         try:
             await create_schema(engine)
-            return await _run(make_session_factory(engine), folder)
+            return await _run(make_session_factory(engine), folder, final=final)
         finally:
             await engine.dispose()
 
 
-async def _run(sessions, folder: Path) -> list[Path]:
+async def _run(sessions, folder: Path, *, final: bool = False) -> list[Path]:
     clock = _Clock(START)
     bus = CommandBus(sessions, MemoryBroadcaster(), clock=clock)
     async with sessions() as session:
         created = await create_workshop(
-            session, CreateWorkshop(title=TITLE, locality=LOCALITY, tables=TABLE_NAMES, baseline_scores=BASELINE),
+            session,
+            CreateWorkshop(title=TITLE, locality=LOCALITY, tables=TABLE_NAMES, baseline_scores=BASELINE,
+                           durations_minutes={"review": 15}),
             now=clock(),
         )
     workshop_id, code = created.workshop.id, created.workshop.join_code
@@ -137,7 +182,11 @@ async def _run(sessions, folder: Path) -> list[Path]:
     tables = {t["name"]: t["id"] for t in (await snapshot())["tables"]}
     for pid, score in AGREED.items():
         await run(f, "scores.agree", {"principle_id": pid, "score": score})
-    await run(f, "agenda.start")
+    await run(f, "agenda.start")  # the opening review of the top-line priorities
+    clock.now += 12 * 60
+    await run(f, "notes.set_review", {"text": REVIEW_NOTES})
+    clock.now = START + 14 * 60
+    await run(f, "agenda.next", {"start": True})  # Exercise 1
     phones = {}
     for name, table_id in tables.items():
         for _ in range(5):  # five phones a table
@@ -148,12 +197,19 @@ async def _run(sessions, folder: Path) -> list[Path]:
         clock.now += 240
         await run(phones[name], "ranking.edit", {"base_revision": 0, "op": "replace", "items": five})
         await run(phones[name], "ranking.agree", {"base_revision": 1})
-    clock.now = START + 28 * 60
+        for pid, why in REASONS.get(name, {}).items():
+            state = w.b64decode((await snapshot())["reasons"][tables[name]]["state"], limit=1 << 30)
+            ids = [p["id"] for p in (await snapshot())["principles"]]
+            await run(phones[name], "reasons.update", {"update": w.b64encode(reason_rules.text_update(state, pid, why, ids))})
+    clock.now = START + 42 * 60
     await run(f, "agenda.next")
-    clock.now += 11 * 60
+    for name, table_id in tables.items():  # Exercise 2: each table shares its five
+        clock.now += 2 * 60
+        await run(f, "notes.set_table", {"table_id": table_id, "text": SHARE_NOTES[name]})
+    clock.now += 3 * 60
     await run(f, "agenda.next")
     clock.now += 22 * 60
-    await run(f, "consensus.confirm", {"items": ROOM, "note": ROOM_NOTE})
+    await run(f, "consensus.confirm", {"items": ROOM, "note": ROOM_NOTE, "reason": ROOM_REASON})
     for sheet in list((await snapshot())["worksheets"].values()):
         table = next((n for n, t in tables.items() if t == sheet["table_id"]), None)
         texts = CONSOLIDATED.get(sheet["priority_id"], {}) if table is None else TABLE_NOTES.get((sheet["priority_id"], table), {})
@@ -169,6 +225,8 @@ async def _run(sessions, folder: Path) -> list[Path]:
                                                         "the youth council's next meeting."})
     await run(f, "plan.set_redesign_date", {"redesign_date": "2027-05-12"})
     clock.now += 15 * 60
+    if final:
+        await run(f, "report.finalise")
 
     async with sessions() as session:
         workshop = await session.get(Workshop, workshop_id)
@@ -196,8 +254,9 @@ def write(rows, folder: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", nargs="?", default="var/sample-report")
+    parser.add_argument("--final", action="store_true", help="mark the report final (by default it stays a draft)")
     args = parser.parse_args()
-    for path in asyncio.run(build(Path(args.folder))):
+    for path in asyncio.run(build(Path(args.folder), final=args.final)):
         print(path)
 
 

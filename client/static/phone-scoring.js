@@ -72,7 +72,7 @@ function scoreItem(principle, score, send, onError) {
     score
       ? el("button", {
         type: "button", class: "btn btn-quiet score-clear", "data-testid": "score-clear", "data-principle-id": principle.id,
-        "aria-label": `Take back the score for ${principle.name}`, onclick: () => choose(null),
+        "aria-label": `Clear the score for ${principle.name}`, onclick: () => choose(null),
       }, "Clear")
       : null));
 }

@@ -1,6 +1,7 @@
 // The participant's phone: join a table, then follow the workshop live and edit the table's top five.
 // Renders by rebuilding small DOM regions from `live.state`; user text only ever goes through textContent.
 
+import { EX1_PROMPT } from "./common/deck-words.js";
 import {
   connectLive,
   currentSegment,
@@ -9,10 +10,11 @@ import {
   principleById,
   segmentRemaining,
 } from "./common/live.js";
-import { createSecondHalf } from "./worksheet.js";
+import { lazySecondHalf } from "./worksheet-loader.js";
 import { createTableNews } from "./table-news.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
+import { createReasons } from "./phone-reasons.js";
 
 const TICK_MS = 250;
 const MESSAGE_MS = 12000; // how long an error stays on screen (the next action clears it sooner)
@@ -47,12 +49,23 @@ const tableNews = createTableNews({
   announce: (text) => announce(text),
   nameOf: (id) => ((live && live.state && principleById(live.state, id)) || { name: id }).name,
 });
-// The gap analysis and next steps (worksheet.js): its own view, updated in place while people type.
-const secondHalf = createSecondHalf({
+// The gap analysis and next steps (worksheet.js): its own view, updated in place while people type. Loaded
+// with Yjs only when a worksheet is needed (worksheet-loader.js), so the first load stays small.
+const secondHalf = lazySecondHalf({
   getLive: () => live,
   storagePrefix: `thrive.worksheet.${joinCode}`,
   showMessage: (text) => showMessage(text),
   announce: (text) => announce(text),
+  othersWrote: (label) => tableNews.wrote(label),
+}, () => {
+  exerciseKey = null;
+  requestRender();
+});
+// Exercise 1's reasons, one line per priority (phone-reasons.js): one card kept across re-renders.
+const reasons = createReasons({
+  getLive: () => live,
+  storagePrefix: `thrive.reasons.${joinCode}`,
+  showMessage: (text) => showMessage(text),
   othersWrote: (label) => tableNews.wrote(label),
 });
 
@@ -284,8 +297,9 @@ function connect(token) {
       if (!current()) return;
       renderStatus(status);
       secondHalf.onStatus(status);
+      reasons.onStatus(status);
     },
-    onRaw: (kind, data) => current() && secondHalf.onRaw(kind, data),
+    onRaw: (kind, data) => current() && (secondHalf.onRaw(kind, data), reasons.onRaw(kind, data)),
     onAuthError: () => {
       if (!current()) return;
       disconnect();
@@ -401,7 +415,12 @@ function renderSegment(state) {
   const segment = currentSegment(state);
   $("segment-title").textContent = segment ? segment.title : "Waiting for the workshop to start";
   $("segment-instructions").textContent = segment ? segment.instructions || "" : "";
-  $("segment-more").hidden = !(segment && segment.instructions);
+  // Exercise 1's prompt (deck-words.js) sits with its instructions, under "What to do": the first screen keeps
+  // the table's five and a way to add.
+  const ranking = Boolean(segment && segment.kind === "rank");
+  $("segment-prompt").textContent = ranking ? EX1_PROMPT : "";
+  $("segment-prompt").hidden = !ranking;
+  $("segment-more").hidden = !(segment && (segment.instructions || ranking));
   // Exercise 1 needs the table's five and the principles on the first screen: the segment card shrinks and
   // its instructions fold under "What to do" (the list says what to do too). Open elsewhere; a toggle by
   // hand lasts until the next segment.
@@ -463,6 +482,7 @@ function rankView(state) {
       slotList(state, ranking, capacity, editable),
       agreeControls(state, ranking, capacity),
       tablesAgreedLine(state)),
+    reasons.card(state),
     el("section", { class: "card", "aria-labelledby": "choices-heading" },
       el("h3", { id: "choices-heading", tabindex: "-1" }, "Principles to choose from"),
       full && editable

@@ -6,6 +6,8 @@ import { el, principleById } from "./common/live.js";
 import {
   CELLS, CELL_LABELS, CELL_PROMPTS, MAX_CELL_CHARS, STATUS_WORDS, createWorksheetSync,
 } from "./common/worksheet-sync.js";
+import { draftMark, gapPrompt } from "./common/deck-words.js";
+import { contextKey, worksheetContext } from "./common/worksheet-context.js";
 
 const STATUS_LABELS = { not_started: "Not started", in_progress: "In progress", done: "Done" };
 
@@ -109,7 +111,19 @@ export function createSecondHalf({ getLive, storagePrefix, showMessage, announce
       region.replaceChildren(view.root);
     }
     updateConsolidated(state);
+    updateContext(state, sheet);
     if (sheet) updateStatus(sheet.id);
+  }
+
+  // The priority's level and scores, and the tool's descriptions: redrawn when a score is agreed meanwhile.
+  function updateContext(state, sheet) {
+    const box = view.root && view.root.querySelector("[data-testid=worksheet-context-box]");
+    if (!box || !sheet) return;
+    const key = contextKey(state, sheet.priority_id);
+    if (box.dataset.key === key) return;
+    const open = box.querySelector("details");
+    box.dataset.key = key;
+    box.replaceChildren(worksheetContext(state, sheet.priority_id, { descriptions: open && open.open ? "open" : "folded" }) || "");
   }
 
   function gapForm(state, sheet, priorities) {
@@ -142,6 +156,9 @@ export function createSecondHalf({ getLive, storagePrefix, showMessage, announce
     return el("section", { class: "card", "aria-labelledby": "worksheet-heading", "data-worksheet-id": sheet.id },
       el("p", { class: "segment-label" }, "Your table's worksheet"),
       heading,
+      draftMark(),
+      el("div", { "data-testid": "worksheet-context-box" }),
+      gapPrompt(),
       picker,
       el("p", { class: "worksheet-status", role: "status", "data-testid": "worksheet-status" }),
       fields);

@@ -2,7 +2,7 @@
 // and the join code, the co-facilitator link, the workshop password, and deleting the workshop.
 // Speaks docs/protocol.md ("Access" events). Self-contained: console.js only mounts it and, when the server
 // asks for the workshop password, calls askPassword().
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 import { errorText } from "./shared.js";
 
 const REFRESH_MS = 1000;

@@ -6,7 +6,7 @@
 // Timers tick by rewriting a few text nodes, never by re-rendering.
 import {
   connectLive, currentSegment, el, formatDuration, principleById,
-} from "/static/client/common/live.js";
+} from "../client/common/live.js";
 import {
   DISPLAY_MODES, timeLeft, KIND_LABELS, METHODS, METHOD_LABELS, METHOD_SHORT, agreedCount, baselineSpoken, baselineText,
   displayedTable, effectiveDisplayMode, errorText, formatPoints, listInWords, ordinal, orderedTables, phonesAt,
@@ -16,9 +16,14 @@ import {
 import { createGapPanel } from "./worksheets.js";
 import { createPlanPanel, createReportPanel } from "./plan.js";
 import { scoresRegion } from "./scores-panel.js";
+import { reportStatusRegion } from "./report-status.js";
+import { reasonField, reasonLine as tieReasonLine, reasonProblems } from "./tie-reason.js";
+import { REVIEW_KINDS, reviewRegion } from "./review-notes.js";
+import { shareNotesRegion } from "./share-notes.js";
 import { keepSecretKey } from "./secret-key.js";
 import { showReachWarning } from "./reach-warning.js";
 import { mountPageStepper } from "./page-stepper.js";
+import { reasonLine, reasonsKey } from "./reasons-view.js";
 
 const TICK_MS = 250;
 const PLANNED_MINUTES = { min: 1, max: 240 };
@@ -418,6 +423,10 @@ function runningHint(state, current) {
         : "Show each table's five on the projector with Next table, and ask each table why it chose them.";
     case "consensus":
       return consensusHint(consensus);
+    case "review":
+      return "The projector shows the heat map and the principles scored lowest. Note what pathway mapping and the data add under “Opening review”, then press Next segment.";
+    case "discuss":
+      return "Talk through which principles could become priorities. Press Next segment when the tables are ready to choose.";
     default:
       return `“${segmentLabel(current)}” is under way. Press Next segment when you're done.`;
   }
@@ -758,7 +767,9 @@ function presenceLine(state, table) {
 
 function rankingList(state, ranking) {
   if (!ranking.items.length) return el("p", { class: "empty" }, "Nothing chosen yet.");
-  return el("ol", { class: "ranking-list" }, ranking.items.map((id) => el("li", {}, principleLabel(state, id))));
+  // Each with the table's reason for it, when it wrote one (reasons-view.js).
+  return el("ol", { class: "ranking-list" }, ranking.items.map((id) => el("li", {}, principleLabel(state, id),
+    reasonLine(state, ranking.table_id, id))));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1131,7 +1142,7 @@ function syncDraft(state) {
   const topKey = top.join("|");
   if (ui.draft && (ui.draft.touched || ui.draft.topKey === topKey) && ui.draft.items.length === capacity) return;
   const items = top.concat(Array(Math.max(0, capacity - top.length)).fill(""));
-  ui.draft = { items, note: ui.draft ? ui.draft.note : "", touched: false, topKey, top };
+  ui.draft = { items, note: ui.draft ? ui.draft.note : "", reason: ui.draft ? ui.draft.reason : null, touched: false, topKey, top };
 }
 
 function draftProblems(state) {
@@ -1151,17 +1162,24 @@ function draftDiffersFromTally() {
 
 function renderConfirmBox(state, consensus) {
   syncDraft(state);
-  const problems = draftProblems(state);
+  const cutTie = consensus.tally && consensus.tally.cut_tie;
+  const problems = draftProblems(state).concat(reasonProblems(ui.draft, cutTie));
   const canConfirm = !problems.length && consensus.agreed_tables > 0;
   return el("section", { class: "confirm-box", "aria-labelledby": "confirm-heading" },
     el("h3", { id: "confirm-heading" }, "Confirm the room's top five"),
     el("p", { class: "hint" }, "This starts as the tally's top five. If the room decides differently, change the order or swap a principle before confirming."),
     el("ol", { class: "draft-list" }, ui.draft.items.map((id, i) => draftItem(state, id, i))),
-    el("p", { class: ["draft-state", draftDiffersFromTally() && "is-changed"], "data-testid": "draft-state" },
-      draftDiffersFromTally()
+    el("p", { class: ["draft-state", (cutTie || draftDiffersFromTally()) && "is-changed"], "data-testid": "draft-state" },
+      cutTie
+        ? "⚖ A tie straddles the cut: the five above settle it. Say below how the room decided."
+        : draftDiffersFromTally()
         ? "✎ Changed by the room: the record will say the room changed the tally's five."
         : "= Same as the tally's top five."),
     problems.length ? el("ul", { class: "problems" }, problems.map((p) => el("li", {}, p))) : null,
+    // The room's reason: needed for a tie at the cut, offered when the room changed the tally's five.
+    cutTie || draftDiffersFromTally() || ui.draft.reason
+      ? reasonField(ui.draft, cutTie, (reason) => { ui.draft.reason = reason; renderAll(ui.state); })
+      : null,
     noteField(),
     el("div", { class: "btn-row" },
       button({
@@ -1226,9 +1244,11 @@ function moveDraftItem(index, delta) {
 
 function resetDraft() {
   const note = ui.draft ? ui.draft.note : "";
+  const reason = ui.draft ? ui.draft.reason : null;
   ui.draft = null;
   syncDraft(ui.state);
   ui.draft.note = note;
+  ui.draft.reason = reason;
   ui.focusNext = "consensus-main";
   renderAll(ui.state);
 }
@@ -1239,7 +1259,9 @@ async function confirmConsensus(state) {
     showError({ code: "invalid_payload", message: problems.join(" ") });
     return;
   }
-  const ack = await run("consensus.confirm", { items: ui.draft.items.slice(), note: ui.draft.note.trim() }, "consensus-main");
+  const payload = { items: ui.draft.items.slice(), note: ui.draft.note.trim() };
+  if (ui.draft.reason) payload.reason = ui.draft.reason;
+  const ack = await run("consensus.confirm", payload, "consensus-main");
   if (ack && ack.ok) {
     ui.draft = null;
     announce("Consensus confirmed.");
@@ -1254,9 +1276,12 @@ function renderConfirmed(state, confirmed) {
     el("ol", { class: "confirmed-list", "data-testid": "confirmed-list" },
       (confirmed.items || []).map((id) => el("li", {}, principleLabel(state, id)))),
     el("p", { class: confirmed.changed_by_room ? "is-changed" : null, "data-testid": "confirmed-changed" },
-      confirmed.changed_by_room
+      confirmed.settled_tie // a tie straddled the cut: the tally gave no five of its own to change
+        ? `✎ The room settled a tie at the cut that the ${method} tally could not separate.`
+        : confirmed.changed_by_room
         ? `✎ The room changed the tally's five (the ${method} tally said: ${tallyNames.join(", ")}).`
         : `= The same as the ${method} tally's top five.`),
+    tieReasonLine(confirmed, { withNote: false }),
     confirmed.note ? el("p", { class: "confirmed-note" }, el("strong", {}, "Note: "), confirmed.note) : null,
     el("p", { class: "hint" }, `Confirmed at ${clockTime(confirmed.confirmed_at)} using ${method}.`),
     button({
@@ -1298,7 +1323,7 @@ const REGIONS = [
     id: "ex1-body",
     key: (s) => [rankingsKey(s), JSON.stringify(s.presence && s.presence.tables), s.workshop && s.workshop.rankings_locked,
       s.agenda && s.agenda.lock_on_timeout, s.tables && s.tables.length, currentSegment(s) && currentSegment(s).kind,
-      ui.fullCards].join("|"),
+      ui.fullCards, reasonsKey(s)].join("|"),
     render: renderRankings,
   },
   {
@@ -1310,6 +1335,7 @@ const REGIONS = [
   {
     id: "ex3-body",
     key: (s) => [s.consensus && s.consensus.version, ui.draft && ui.draft.items.join(","), ui.draft && ui.draft.touched, ui.showAllTally,
+      ui.draft && ui.draft.reason,
       s.tables && s.tables.length].join("|"),
     render: renderConsensus,
   },
@@ -1317,6 +1343,10 @@ const REGIONS = [
 
 // Baseline scores and the heat map (scores-panel.js): in-app scoring and the agreed scores.
 REGIONS.push(scoresRegion({ run }));
+// The report's state, draft or final (report-status.js), above the report's links.
+REGIONS.push(reportStatusRegion({ run, ask }));
+// The method as it happens (review-notes.js, share-notes.js): the opening review's notes, Exercise 2's notes.
+REGIONS.push(reviewRegion({ run, ask }), shareNotesRegion({ run }));
 
 function renderAll(state) {
   for (const region of REGIONS) {
@@ -1399,6 +1429,8 @@ function foldsByItself(state, id) {
   const kind = current ? current.kind : null;
   switch (id) {
     case "scores-section": return !(state.scores && state.scores.open);
+    case "review-section": return kind !== null && !REVIEW_KINDS.has(kind);
+    case "ex2-notes-section": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex1": return LATER_KINDS.has(kind);
     case "ex2": return kind === "consensus" || LATER_KINDS.has(kind);
     case "ex3": return LATER_KINDS.has(kind) && Boolean(state.consensus && state.consensus.confirmed);

@@ -2,7 +2,7 @@
 // Each principle is a cell: its imported baseline score, the score the room agreed today, the spread of the
 // room's in-app scores, and a "▼ below 3" marker. Colour follows the current score (today's agreed score,
 // else the baseline) but is never the only cue: the number and the marker always show (Okabe–Ito tints).
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 
 export const LEVELS = ["macro", "meso", "micro"];
 const LEVEL_TITLES = { macro: "Macro", meso: "Meso", micro: "Micro", none: "No level" };
@@ -43,7 +43,7 @@ function spreadView(spread) {
   if (!spread.n) return el("p", { class: "hm-spread hm-spread-none" }, "No scores in the app yet");
   const max = Math.max(...spread.counts, 1);
   return el("p", {
-    class: "hm-spread", "data-testid": "heat-spread",
+    class: "hm-spread", "data-testid": "heat-spread", role: "img",
     "aria-label": `Scored in the app by ${spread.n}: ${spread.counts.map((c, i) => `${c} gave ${i + 1}`).join(", ")}`,
   },
   el("span", { class: "hm-spread-label", "aria-hidden": "true" }, `In the app (${spread.n}): `),

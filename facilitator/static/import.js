@@ -5,7 +5,7 @@
 // use can be exported. Saving needs a workshop of the locality: the page of links that creating the workshop
 // shows offers it (save-catalogue.js), with the name suggested here (the hidden `catalogue_title` field).
 // Without JavaScript this step stays hidden and the form creates a workshop with the built-in principles.
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 
 const $ = (id) => document.getElementById(id);
 const LEVEL_WORDS = { macro: "macro", meso: "meso", micro: "micro", none: "no level" };

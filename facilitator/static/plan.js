@@ -1,6 +1,6 @@
 // The console's next steps (the action plan, the notes on sharing them, the redesign workshop's date) and the
 // report downloads. console.js mounts them into #plan-body and #report-body.
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 import { principleName } from "./shared.js";
 
 const STATUSES = [["not_started", "Not started"], ["in_progress", "In progress"], ["done", "Done"]];

@@ -1,8 +1,10 @@
 // The projector's second half: a worksheet (one table's, or the consolidated one) for the priority in hand,
 // every table's answers in one column side by side, and the action plan. projector.js adds these views.
-import { currentSegment, el } from "/static/client/common/live.js";
-import { CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT } from "/static/client/common/worksheet-sync.js";
+import { currentSegment, el } from "../client/common/live.js";
+import { CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT } from "../client/common/worksheet-sync.js";
 import { orderedTables, principleName } from "./shared.js";
+import { draftMark, gapPrompt } from "/static/client/common/deck-words.js";
+import { worksheetContext } from "/static/client/common/worksheet-context.js";
 
 const STATUS_LABELS = { not_started: "Not started", in_progress: "In progress", done: "Done" };
 
@@ -34,7 +36,11 @@ function renderWorksheet(state) {
   return el("div", { class: "ws-view", "data-testid": "projector-worksheet", "data-table-id": tableId || "" },
     el("header", { class: "ws-head" },
       el("h2", {}, principleName(state, priority)),
-      el("span", { class: "tag" }, table ? `${table.name}'s worksheet` : "Consolidated worksheet")),
+      el("span", { class: "tag" }, table ? `${table.name}'s worksheet` : "Consolidated worksheet"),
+      draftMark("ws-draft")),
+    el("div", { class: "ws-about" },
+      worksheetContext(state, priority, { descriptions: "none", testid: "projector-worksheet-context" }),
+      gapPrompt("ws-deck-prompt")),
     el("div", { class: "ws-grid" }, CELLS.map((cell) => el("section", { class: "ws-cell", "data-cell": cell },
       el("h3", {}, CELL_LABELS[cell]),
       (sheet.text[cell] || "").trim()

@@ -1,6 +1,6 @@
 // The projector's heat map of the baseline scores by level (display mode "heatmap"), and the key that
 // tells projector.js to redraw it when the scores change. projector.js adds these to its views.
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 import { heatmapView } from "./heatmap.js";
 
 function renderHeatmap(state) {

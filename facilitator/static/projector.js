@@ -2,14 +2,17 @@
 // It always shows the current segment and its timer; the main area follows `display.mode` (docs/protocol.md).
 import {
   connectLive, currentSegment, el, formatDuration, principleById,
-} from "/static/client/common/live.js";
+} from "../client/common/live.js";
 import {
   agreedCount, timeLeft, baselineSpoken, baselineText, displayedTable, effectiveDisplayMode, joinUrl, listInWords, ordinal,
   orderedTables, plural, principleName, rankText, rankingFor, segmentLabel, shortUrl,
 } from "./shared.js";
 import { SECOND_HALF_VIEWS, secondHalfKey } from "./projector-gap.js";
 import { SCORE_FITS, SCORE_VIEWS, scoresKey } from "./projector-scores.js";
+import { REVIEW_VIEWS } from "./projector-review.js";
 import { keepSecretKey } from "./secret-key.js";
+import { reasonLine as tieReasonLine } from "./tie-reason.js";
+import { reasonCount, reasonLine, reasonsKey } from "./reasons-view.js";
 
 const TICK_MS = 250;
 const TALLY_ROWS_SHOWN = 10; // up to this many rows show at once; longer tallies page (below)
@@ -146,8 +149,16 @@ function renderOneTable(state) {
       agreedBadge(ranking),
       el("span", { class: "tag" }, `Table ${tables.indexOf(table) + 1} of ${tables.length}`)),
     ranking.items.length
-      ? rankedList(state, ranking.items, "ranked-large")
+      ? spotlightList(state, table.id, ranking.items)
       : el("p", { class: "empty" }, "This table hasn't chosen anything yet."));
+}
+
+/** Exercise 2's spotlight: the table's five, each with the table's reason for it when it wrote one. */
+function spotlightList(state, tableId, items) {
+  if (!reasonCount(state, tableId, items)) return rankedList(state, items, "ranked-large");
+  return el("ol", { class: "ranked ranked-large with-reasons" }, items.map((id, i) => el("li", {},
+    el("span", { class: "num", "aria-hidden": "true" }, String(i + 1)),
+    el("span", { class: "p-line" }, principleLine(state, id), reasonLine(state, tableId, id)))));
 }
 
 function renderTally(state) {
@@ -308,13 +319,16 @@ function renderFinal(state) {
   }
   return el("div", { class: "final-view", "data-testid": "projector-final" },
     el("h2", { class: "final-heading" }, "Our top five priorities"),
-    rankedList(state, confirmed.items || [], "ranked-final"));
+    rankedList(state, confirmed.items || [], "ranked-final"),
+    // How the room settled a tie at the cut, in words (tie-reason.js); the note stays on the console.
+    tieReasonLine(confirmed, { withNote: false, attrs: { class: "final-reason", "data-testid": "projector-tie-reason" } }));
 }
 
 const VIEWS = {
   join: renderJoin, rankings: renderRankings, table: renderOneTable, tally: renderTally, final: renderFinal,
   ...SECOND_HALF_VIEWS,
   ...SCORE_VIEWS,
+  ...REVIEW_VIEWS,
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -327,7 +341,8 @@ function rankingsKey(state) {
 function mainKey(state) {
   return [effectiveDisplayMode(state), state.display && state.display.version, state.display && state.display.table_id,
     state.consensus && state.consensus.version, rankingsKey(state), state.agenda && state.agenda.version,
-    state.workshop && state.workshop.version, (state.tables || []).length, secondHalfKey(state), scoresKey(state), view.tallyPage].join("|");
+    state.workshop && state.workshop.version, (state.tables || []).length, secondHalfKey(state), scoresKey(state), view.tallyPage,
+    reasonsKey(state)].join("|");
 }
 
 function render(state) {

@@ -1,7 +1,7 @@
 // The console's "Baseline scores" panel: open or close in-app scoring (by table or by person), watch each
 // principle's spread as phones score, record the agreed score, and see it all as a heat map by level.
 // A region of console.js (`{id, key, render}`), kept in its own file so the console's other sections stay apart.
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 import { agreedScore, heatmapView } from "./heatmap.js";
 
 /** scoresRegion({run}) -> the region console.js renders into #scores-body. */

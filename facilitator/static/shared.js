@@ -1,6 +1,6 @@
 // Pure view helpers shared by the facilitator console and the projector: wording, lookups and the
 // projector's effective mode. No DOM state and no network here, so both pages describe things the same way.
-import { currentSegment, principleById, segmentRemaining } from "/static/client/common/live.js";
+import { currentSegment, principleById, segmentRemaining } from "../client/common/live.js";
 
 /** The token from `#k=TOKEN`. It stays in the fragment: browsers never send fragments to the server. */
 export function tokenFromHash() {
@@ -21,6 +21,8 @@ export function timeLeft(segment, serverNow) {
 
 export const KIND_LABELS = {
   info: "Welcome",
+  review: "Opening review",
+  discuss: "Discussion",
   rank: "Exercise 1",
   share: "Exercise 2",
   consensus: "Exercise 3",
@@ -108,6 +110,7 @@ export function effectiveDisplayMode(state) {
   const segment = currentSegment(state);
   const confirmed = Boolean(state && state.consensus && state.consensus.confirmed);
   const kind = segment ? segment.kind : null;
+  if (kind === "review" || kind === "discuss") return "review";
   if (kind === "share") return "rankings";
   if (kind === "consensus") return confirmed ? "final" : "tally";
   // The second half: the consolidated worksheet of the priority in hand, then the action plan.

@@ -1,11 +1,13 @@
 // The console's gap analysis: every table's worksheet for the priority in hand, live; the consolidated
 // worksheet the facilitator (or a co-facilitator acting as scribe) builds from them, edited through Yjs; and
 // what the projector shows while the tables work. console.js mounts it into #gap-body.
-import { currentSegment, el } from "/static/client/common/live.js";
+import { currentSegment, el } from "../client/common/live.js";
 import {
   CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT, MAX_CELL_CHARS, STATUS_WORDS, createWorksheetSync,
-} from "/static/client/common/worksheet-sync.js";
+} from "../client/common/worksheet-sync.js";
 import { orderedTables, principleName } from "./shared.js";
+import { draftMark, gapPrompt } from "/static/client/common/deck-words.js";
+import { contextKey, worksheetContext } from "/static/client/common/worksheet-context.js";
 
 function btn(label, onClick, attrs = {}) {
   return el("button", { type: "button", class: ["btn", attrs.variant && `btn-${attrs.variant}`], ...attrs, variant: null, onclick: onClick }, label);
@@ -70,6 +72,9 @@ export function createGapPanel({ send, sync, showError, announce }) {
         pickerRow(state, priorities, chosen),
         projectorRow(state),
         el("h3", {}, "Consolidated worksheet: ", principleName(state, chosen)),
+        draftMark(),
+        el("div", { "data-testid": "gap-context-box" }),
+        gapPrompt(),
         el("p", { class: "hint" }, "Pull points from the tables below with “Add”, or type here. This is what the report leads with."),
         consolidated && ws.has(consolidated.id) ? consolidatedEditor(consolidated) : el("p", {}, "Loading…"),
         el("h3", {}, "Tables' worksheets (live)"),
@@ -77,7 +82,18 @@ export function createGapPanel({ send, sync, showError, announce }) {
       container.replaceChildren(view.editor);
     }
     renderTables(state, chosen);
+    updateContext(state, chosen);
     updateStatus();
+  }
+
+  // The priority's level and scores and the tool's four descriptions: redrawn when a score is agreed meanwhile.
+  function updateContext(state, chosen) {
+    const box = view.editor && view.editor.querySelector("[data-testid=gap-context-box]");
+    if (!box) return;
+    const key = contextKey(state, chosen);
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    box.replaceChildren(worksheetContext(state, chosen, { descriptions: "open", testid: "gap-context" }) || "");
   }
 
   function teardown() {

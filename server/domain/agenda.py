@@ -22,12 +22,14 @@ The engine does not care about segment kinds: a kind is a label the clients use 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from server.domain.errors import DomainError
 
-SEGMENT_KINDS = ("info", "rank", "share", "consensus", "gap", "next_steps")
+# "review": the opening review of the top-line priorities (the heat map and the lowest scores on the projector);
+# "discuss": the optional discussion of potential priorities before Exercise 1.
+SEGMENT_KINDS = ("info", "review", "discuss", "rank", "share", "consensus", "gap", "next_steps")
 TIMER_STATUSES = ("pending", "running", "paused", "done", "skipped")
 
 MIN_PLANNED_SECONDS = 60
@@ -294,7 +296,21 @@ def new_agenda(segments: Iterable[Segment]) -> Agenda:
     return Agenda(segments, ids[0] if ids else None)
 
 
+REVIEW_TITLE = "Review of the top-line priorities"
+REVIEW_INSTRUCTIONS = (
+    "Look together at where the locality stands: the scores by level and the principles scored lowest. "
+    "Bring in what pathway mapping and the local data showed."
+)
+DISCUSS_TITLE = "Discuss potential priorities"
+DISCUSS_INSTRUCTIONS = (
+    "Talk through which principles could become priorities, and why, before the tables choose their five."
+)
+DEFAULT_REVIEW_MINUTES = 15
+DEFAULT_DISCUSS_MINUTES = 10
+
 _DEFAULT_PHASE1 = (
+    ("review", REVIEW_TITLE, REVIEW_INSTRUCTIONS),
+    ("discuss", DISCUSS_TITLE, DISCUSS_INSTRUCTIONS),
     (
         "rank",
         "Exercise 1: your table's top five",
@@ -313,6 +329,10 @@ _DEFAULT_PHASE1 = (
     ),
 )
 _DEFAULT_MINUTES = {"rank": 30, "share": 10, "consensus": 20}
+# The opening segments are optional: 0 minutes (the default here) leaves one out. The set-up form asks for the
+# review by default (DEFAULT_REVIEW_MINUTES) and leaves the discussion out; the API adds either only when asked,
+# so a script or an older client gets the agenda it always had.
+_OPTIONAL_KINDS = ("review", "discuss")
 
 
 def default_phase1_agenda(
@@ -320,17 +340,33 @@ def default_phase1_agenda(
 ) -> list[tuple[str, str, str, int]]:
     """The Phase 1 agenda as ``(kind, title, instructions, planned_seconds)`` tuples.
 
-    ``durations_minutes`` overrides some of the default minutes by kind (``rank``, ``share``, ``consensus``),
-    each 1..240; other keys are refused so a typo is not silently ignored.
+    ``durations_minutes`` overrides some of the default minutes by kind (``rank``, ``share``, ``consensus``,
+    each 1..240; ``review``, ``discuss``, each 0..240, where 0 leaves the segment out, as it is by default);
+    other keys are refused so a typo is not silently ignored.
     """
     minutes = dict(_DEFAULT_MINUTES)
+    minutes.update({kind: 0 for kind in _OPTIONAL_KINDS})
     for kind, value in (durations_minutes or {}).items():
-        if kind not in _DEFAULT_MINUTES:
-            raise DomainError("invalid_segment", "Durations can only be set for Exercises 1, 2 and 3.")
-        if not _is_int(value) or not MIN_PLANNED_MINUTES <= value <= MAX_PLANNED_MINUTES:
+        if kind not in minutes:
+            raise DomainError("invalid_segment", "Durations can only be set for the parts of the default agenda.")
+        least = 0 if kind in _OPTIONAL_KINDS else MIN_PLANNED_MINUTES
+        if not _is_int(value) or not least <= value <= MAX_PLANNED_MINUTES:
             raise DomainError("invalid_segment", "Each exercise must last between 1 minute and 4 hours.")
         minutes[kind] = value
-    return [(kind, title, instructions, minutes[kind] * 60) for kind, title, instructions in _DEFAULT_PHASE1]
+    return [
+        (kind, title, instructions, minutes[kind] * 60)
+        for kind, title, instructions in _DEFAULT_PHASE1
+        if minutes[kind] > 0
+    ]
+
+
+def discussion_index(kinds: Sequence[str]) -> int:
+    """Where an added "Discuss potential priorities" goes among segments of these kinds (in agenda order): after
+    the last opening review, else before Exercise 1, else first."""
+    reviews = [i for i, kind in enumerate(kinds) if kind == "review"]
+    if reviews:
+        return reviews[-1] + 1
+    return kinds.index("rank") if "rank" in kinds else 0
 
 
 def get_segment(agenda: Agenda, segment_id: str) -> Segment:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pycrdt import Doc, Text
@@ -66,28 +66,30 @@ def b64decode(text: str, *, limit: int = MAX_UPDATE_BYTES) -> bytes:
     return data
 
 
-def _load(state: bytes | None) -> tuple[Doc, dict[str, Text]]:
+def _load(state: bytes | None, names: Sequence[str] = CELLS) -> tuple[Doc, dict[str, Text]]:
     doc = Doc()
     if state:
         doc.apply_update(state)
-    return doc, {cell: doc.get(cell, type=Text) for cell in CELLS}
+    return doc, {cell: doc.get(cell, type=Text) for cell in names}
 
 
-def texts_of(state: bytes | None) -> dict[str, str]:
+def texts_of(state: bytes | None, names: Sequence[str] = CELLS) -> dict[str, str]:
     """The plain text of each cell."""
-    _doc, cells = _load(state)
+    _doc, cells = _load(state, names)
     return {cell: str(text) for cell, text in cells.items()}
 
 
-def new_document(prefill: Mapping[str, str] | None = None) -> bytes:
+def new_document(
+    prefill: Mapping[str, str] | None = None, names: Sequence[str] = CELLS, max_chars: int = MAX_CELL_CHARS
+) -> bytes:
     """A worksheet's first state: every cell, some pre-filled (the ideal, from the catalogue)."""
-    doc, cells = _load(None)
+    doc, cells = _load(None, names)
     with doc.transaction():
         for cell, value in (prefill or {}).items():
             if cell not in cells:
                 raise DomainError("invalid_update", f"There is no cell called {cell!r}.")
             if value:
-                cells[cell] += value[:MAX_CELL_CHARS]
+                cells[cell] += value[:max_chars]
     return doc.get_update()
 
 
@@ -100,32 +102,50 @@ class Merged:
     changed: bool
 
 
-def merge(state: bytes | None, update: bytes) -> Merged:
-    """Apply a client's update to a stored state. Refuses (``DomainError``) without changing anything."""
-    doc, cells = _load(state)
+def _cell_too_long(cell: str) -> DomainError:
+    return DomainError(
+        "cell_too_long",
+        f"“{CELL_LABELS.get(cell, cell)}” is full ({MAX_CELL_CHARS} characters). Shorten it before adding more.",
+    )
+
+
+def merge(
+    state: bytes | None,
+    update: bytes,
+    *,
+    names: Sequence[str] = CELLS,
+    max_chars: int = MAX_CELL_CHARS,
+    too_long: Callable[[str], DomainError] = _cell_too_long,
+    max_doc_bytes: int = MAX_DOC_BYTES,
+    one_line: bool = False,
+) -> Merged:
+    """Apply a client's update to a stored state. Refuses (``DomainError``) without changing anything.
+
+    The defaults are a worksheet's; other documents made of named texts (a table's reasons, ``domain.reasons``)
+    pass their own ``names`` and limits. ``one_line``: a text may not gain a line break."""
+    doc, cells = _load(state, names)
     before_vector = doc.get_state()
     before_texts = {cell: str(text) for cell, text in cells.items()}
     try:
         doc.apply_update(update)
     except Exception:  # pycrdt raises ValueError (and Rust panics surface as other types) for bad bytes
         raise DomainError("invalid_update", "The update could not be read.") from None
-    foreign = set(doc.keys()) - set(CELLS)
+    foreign = set(doc.keys()) - set(names)
     if foreign:
-        raise DomainError("invalid_update", "The update names something that is not a worksheet cell.")
+        raise DomainError("invalid_update", "The update names something this document does not hold.")
     try:
         texts = {cell: str(text) for cell, text in cells.items()}
     except Exception:
         raise DomainError("invalid_update", "The update put something other than text in a cell.") from None
-    for cell in CELLS:
-        if len(texts[cell]) > MAX_CELL_CHARS and len(texts[cell]) > len(before_texts[cell]):
-            raise DomainError(
-                "cell_too_long",
-                f"“{CELL_LABELS[cell]}” is full ({MAX_CELL_CHARS} characters). Shorten it before adding more.",
-            )
+    for cell in names:
+        if len(texts[cell]) > max_chars and len(texts[cell]) > len(before_texts[cell]):
+            raise too_long(cell)
+        if one_line and texts[cell] != before_texts[cell] and ("\n" in texts[cell] or "\r" in texts[cell]):
+            raise DomainError("invalid_update", "This is one line: it cannot hold a line break.")
     after_vector = doc.get_state()
     changed = after_vector != before_vector or texts != before_texts
     merged = doc.get_update()
-    if changed and len(merged) > MAX_DOC_BYTES and len(merged) > len(state or b""):
+    if changed and len(merged) > max_doc_bytes and len(merged) > len(state or b""):
         raise DomainError("worksheet_too_large", "This worksheet is as large as it can be.")
     delta = doc.get_update(before_vector) if changed else b""
     return Merged(merged if changed else (state or merged), delta, texts, after_vector, changed)
@@ -136,10 +156,10 @@ def state_vector(state: bytes | None) -> bytes:
     return doc.get_state()
 
 
-def text_update(state: bytes | None, cell: str, value: str) -> bytes:
+def text_update(state: bytes | None, cell: str, value: str, names: Sequence[str] = CELLS) -> bytes:
     """An update that makes ``cell`` read ``value`` (one delete and one insert at the changed range), made on
     ``state``: what a text box bound to the cell sends. For tests, the Python client and imports."""
-    doc, cells = _load(state)
+    doc, cells = _load(state, names)
     before = doc.get_state()
     text = cells[cell]
     old = str(text)

@@ -19,6 +19,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain import agenda as agenda_rules
+from ..domain import reasons as reason_rules
+from ..domain import report_status
 from ..domain.worksheet import CELL_LABELS, CELLS
 from ..models import (
     Participant,
@@ -26,11 +28,14 @@ from ..models import (
     Principle,
     Ranking,
     Segment,
+    TableReasons,
     Worksheet,
     Workshop,
+    WorkshopNote,
     WorkshopPlan,
     WorkshopTable,
 )
+from ..services.notes import REVIEW, table_subject
 from ..services.sections import consensus_sections, ordered_ids
 from ..text import clean_value
 
@@ -95,6 +100,10 @@ class ReportRows:
     actions: list[PlanAction]
     attendance: dict[str, int]  # table id -> phones that joined it
     now: float
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)  # table id -> principle id -> its reason
+    reason_docs: dict[str, bytes] = field(default_factory=dict)  # table id -> its reasons' Yjs document
+    reason_times: dict[str, float | None] = field(default_factory=dict)  # table id -> when last written
+    notes: list[WorkshopNote] = field(default_factory=list)  # the facilitators' notes (services.notes)
 
 
 async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float) -> ReportRows:
@@ -113,6 +122,8 @@ async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float
         .group_by(Participant.table_id)
     )
     plan, actions = await load_plan(session, workshop.id)
+    reasons = list(await session.exec(select(TableReasons).where(TableReasons.workshop_id == workshop.id)))
+    notes = await session.exec(select(WorkshopNote).where(WorkshopNote.workshop_id == workshop.id))
     return ReportRows(
         workshop=workshop,
         principles=await load_principles(session, workshop.id),
@@ -124,6 +135,10 @@ async def load_report_rows(session: AsyncSession, workshop: Workshop, now: float
         actions=[a for a in actions if not a.removed],
         attendance={table_id: n for table_id, n in counts},
         now=now,
+        reasons={r.table_id: dict(r.text) for r in reasons},
+        reason_docs={r.table_id: r.doc for r in reasons},
+        reason_times={r.table_id: r.updated_at for r in reasons},
+        notes=sorted(notes, key=lambda n: n.subject),
     )
 
 
@@ -171,12 +186,22 @@ class ReportData:
     day: str = ""  # the workshop's date, ISO, for spreadsheets
     generated: str = ""  # when the report was made, local ISO date and time (2026-12-07T14:05), for spreadsheets
     time_zone: str = DEFAULT_TIME_ZONE
-    final: bool = False  # there is no "final" state yet: every report is a draft
+    final: bool = False  # marked final by a facilitator (domain.report_status); else a draft
+    status: str = "Draft"  # "Draft", or "Final, agreed on 7 December 2026" (in the workshop's time zone)
+    final_on: str = ""  # the day it was made final, as people in England write it; "" while a draft
+    final_when: str = ""  # when it was made final, local ISO date and time, for spreadsheets
+    final_by: str = ""  # which link made it final: "facilitator" or "co-facilitator"
+    draft_note: str = ""  # while a draft that was final before: when and why it went back
+    status_history: list[dict[str, Any]] = field(default_factory=list)  # state, when, by, because (words)
     levels: list[dict[str, Any]] = field(default_factory=list)  # level, title, hint, principles
     summary: list[dict[str, Any]] = field(default_factory=list)  # the five: place, name, level, scores, first rec.
     method: list[str] = field(default_factory=list)  # the method in plain words, one paragraph each
     settlement: list[str] = field(default_factory=list)  # how fifth place was settled, plainly
     head_to_head: dict[str, Any] = field(default_factory=dict)  # names, matrix[i][j] = tables preferring i to j
+    # The method as it happens (issue 17): the findings noted in the opening review of the top-line priorities,
+    # and what each table said when it shared its five (Exercise 2): table, text; tables with a note only.
+    review_notes: str = ""
+    share_notes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _local(ts: float | None, zone: dt.tzinfo) -> dt.datetime | None:
@@ -282,6 +307,13 @@ def _assemble(rows: ReportRows) -> ReportData:
             "tally_items": [name(p) for p in c.get("tally_items", [])],
             "changed_by_room": bool(c.get("changed_by_room")),
             "note": c.get("note", ""),
+            # How the room settled a tie at the cut: a key of TIE_REASONS and its words ("" for older records,
+            # whose free-text note says it).
+            "reason": c.get("reason") or "",
+            "reason_text": report_status.TIE_REASONS.get(c.get("reason") or "", ""),
+            # A tie straddled the cut when the room confirmed (as recorded then; older records have no reason to
+            # label, so False).
+            "settled_tie": bool(c.get("settled_tie")),
             "method": METHOD_NAMES.get(c.get("method"), c.get("method") or ""),
             "confirmed_at": when_text(confirmed_when),
             "confirmed_when": _stamp(confirmed_when),
@@ -402,7 +434,14 @@ def _assemble(rows: ReportRows) -> ReportData:
     settlement = _settlement(tally_rows, cut_tie, ws.confirmed, name, method_name)
     created = _local(ws.created_at, zone)
     generated = _local(rows.now, zone)
+    status = report_status.from_stored(
+        getattr(ws, "report_final_at", None), getattr(ws, "report_final_by", None), getattr(ws, "report_history", None)
+    )
+    final_when = _local(status.final_at, zone)
     attendance = [{"name": t.name, "phones": rows.attendance.get(t.id, 0)} for t in tables]
+    notes = {n.subject: n.text.strip() for n in rows.notes}
+    share_notes = [{"table": t.name, "text": notes[table_subject(t.id)]} for t in tables if notes.get(table_subject(t.id))]
+    reviewed = any(s.kind == "review" and s.status != "skipped" for s in rows.segments) or bool(notes.get(REVIEW))
     return ReportData(
         title=ws.title,
         locality=ws.locality,
@@ -416,6 +455,13 @@ def _assemble(rows: ReportRows) -> ReportData:
                 "table": t.name,
                 "agreed": bool(rows.rankings.get(t.id) and rows.rankings[t.id].agreed),
                 "items": [name(p) for p in (rows.rankings[t.id].items if t.id in rows.rankings else [])],
+                # Why the table chose each of its five (one line each, "" when none was written).
+                "reasons": [
+                    why
+                    for _pid, why in reason_rules.shown(
+                        list(rows.rankings[t.id].items) if t.id in rows.rankings else [], rows.reasons.get(t.id, {})
+                    )
+                ],
             }
             for t in tables
         ],
@@ -455,10 +501,49 @@ def _assemble(rows: ReportRows) -> ReportData:
         time_zone=str(zone.key),
         levels=levels,
         summary=summary,
-        method=_method_words(len(tables), len(principles), tally["method"], method_name),
+        method=_method_words(len(tables), len(principles), tally["method"], method_name, reviewed, bool(share_notes)),
+        review_notes=notes.get(REVIEW, ""),
+        share_notes=share_notes,
         settlement=settlement,
         head_to_head=head_to_head,
+        final=status.is_final,
+        status=f"Final, agreed on {english_date(final_when.date())}" if final_when else "Draft",
+        final_on=english_date(final_when.date()) if final_when else "",
+        final_when=_stamp(final_when),
+        final_by=LINK_NAMES.get(status.final_by or "", status.final_by or ""),
+        draft_note=_draft_note(report_status.last_return(status), zone),
+        status_history=[_history_entry(h, zone) for h in status.history],
     )
+
+
+LINK_NAMES = {"facilitator": "facilitator", "cofacilitator": "co-facilitator", "system": "the app",
+              "participant": "a table"}
+BECAUSE = {report_status.MARKED_FINAL: "marked final", report_status.RETURNED: "returned to draft by a facilitator",
+           report_status.CHANGED: "returned to draft by an edit after it was made final"}
+
+
+def _history_entry(entry: dict[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
+    at = entry.get("at")
+    moment = _local(at, zone) if isinstance(at, (int, float)) else None
+    because = BECAUSE.get(entry.get("because", ""), str(entry.get("because", "")))
+    if entry.get("what"):
+        because += f" ({entry['what']})"
+    return {"state": "Final" if entry.get("state") == report_status.FINAL else "Draft", "when": _stamp(moment),
+            "when_text": when_text(moment), "by": LINK_NAMES.get(entry.get("by", ""), str(entry.get("by", ""))),
+            "because": because}
+
+
+def _draft_note(entry: dict[str, Any] | None, zone: dt.tzinfo) -> str:
+    """Why a report that was final is a draft again, in one sentence."""
+    if not entry:
+        return ""
+    at = entry.get("at")
+    moment = _local(at, zone) if isinstance(at, (int, float)) else None
+    when = f" on {when_text(moment)}" if moment else ""
+    if entry.get("because") == report_status.CHANGED:
+        return f"It was final, and went back to draft{when} because {entry.get('what') or 'the workshop changed'}."
+    who = LINK_NAMES.get(entry.get("by", ""), "a facilitator")
+    return f"It was final, and the {who} returned it to draft{when}."
 
 
 def _first_line(text: str) -> str:
@@ -585,9 +670,21 @@ def _settlement(rows, cut_tie, confirmed, name, method: str) -> list[str]:
             out.append(sentence)
         elif confirmed.get("changed_by_room") and _reordered([ranks[p] for p in items if p in clear]):
             out.append("The room kept the tally's principles but changed their order.")
-        if confirmed.get("note"):
-            out.append(f"The room's reason: {confirmed['note']}")
+    if confirmed:
+        out.extend(_reason_sentences(confirmed, settled_tie=bool(confirmed.get("settled_tie"))))
     return out
+
+
+def _reason_sentences(confirmed: dict[str, Any], *, settled_tie: bool) -> list[str]:
+    """The reason chosen from the short list, in words, and the room's note; an older record's free-text note
+    alone says "The room's reason"."""
+    reason, note = confirmed.get("reason") or "", (confirmed.get("note") or "").strip()
+    label = "How the tie was settled" if settled_tie else "The room's reason"
+    if reason not in report_status.TIE_REASONS:
+        return [f"The room's reason: {note}"] if note else []
+    if reason == "other":
+        return [f"{label}: {note}" if note else f"{label}: another reason (not noted)."]
+    return [f"{label}: {report_status.TIE_REASONS[reason]}.", *([f"The room's note: {note}"] if note else [])]
 
 
 def _reordered(ranks: list[int]) -> bool:
@@ -612,7 +709,9 @@ def _disagreement(method: str, top: list[str], borda: list[str], name) -> str:
     return f"{method}: {' and '.join(parts)}{extra}."
 
 
-def _method_words(tables: int, principles: int, method: str, method_name: str) -> list[str]:
+def _method_words(
+    tables: int, principles: int, method: str, method_name: str, reviewed: bool = False, shared_notes: bool = False
+) -> list[str]:
     if method == "borda":
         counting = ("a table's first choice scored 5 points, its second 4, its third 3, its fourth 2 and its fifth "
                     "1; a principle a table did not choose scored nothing")
@@ -622,9 +721,20 @@ def _method_words(tables: int, principles: int, method: str, method_name: str) -
         counting = "each principle scored 1 point for every table that put it in its five"
     else:
         counting = "principles were compared in pairs: one beats another when more tables ranked it higher"
+    opening = []
+    if reviewed:
+        opening.append(
+            "The workshop opened with a review of the top-line priorities: the room looked at the locality's scores "
+            "by level and the principles scored lowest, alongside what pathway mapping and the local data showed "
+            "(the findings noted then are under \"Findings from the opening review\")."
+        )
+    shared = (" What each table said as it shared is under \"What each table said (Exercise 2)\"."
+              if shared_notes else "")
     return [
+        *opening,
         f"The room sat at {tables} tables. Each table discussed the {principles} THRIVE principles and agreed its "
-        "own top five, in order of priority (Exercise 1), then shared it with the room (Exercise 2).",
+        "own top five, in order of priority (Exercise 1), thinking about its pathway maps, its understanding of the "
+        f"data and the scores, then shared it with the room (Exercise 2).{shared}",
         f"The room's tally (Exercise 3) added up the tables' fives by the {method_name}: {counting}.",
         "Where principles had the same points, the tie was broken first by countback (the one more tables put "
         "first, then second, and so on) and then head-to-head (the one more tables ranked higher than the other); "
@@ -663,6 +773,16 @@ def _thrive_like(value: bool | None) -> str:
     return NOT_SCORED if value is None else ("yes" if value else "no")
 
 
+def reason_rows(report: ReportData) -> list[list[Any]]:
+    """Each table's reasons, one row per priority of its five that has one: table, place, principle, reason."""
+    return [
+        [r["table"], PLACES[i], item, why]
+        for r in report.table_rankings
+        for i, (item, why) in enumerate(zip(r["items"][:5], r.get("reasons", [])[:5], strict=False))
+        if why
+    ]
+
+
 def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """The report as named tables: the workbook's sheets and the CSV files, in this order.
 
@@ -679,7 +799,10 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
             ["Date", _real(report.day) or report.date],
             ["Report generated", _real(report.generated) or report.generated_at],
             ["Time zone", report.time_zone],
-            ["Status", "Final" if report.final else "Draft"],
+            ["Status", report.status],
+            ["Made final on", _real(report.final_when) or ""],
+            ["Made final by", report.final_by],
+            *([["Back to draft", report.draft_note]] if report.draft_note else []),
             ["Tables", len(report.tables)],
             ["Phones that joined", report.attendance_total],
             *[[f"Phones at {t['name']}", t["phones"]] for t in report.tables],
@@ -721,7 +844,9 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
     out["Consensus"] = (
         ["Place", "Confirmed priority", "Tally's choice"],
         [[i + 1, item, (c["tally_items"] + [""] * 5)[i] if c else ""] for i, item in enumerate(c["items"] if c else [])]
-        + ([["", "Changed by the room", "yes" if c["changed_by_room"] else "no"], ["", "Note", c["note"]],
+        + ([["", "Changed by the room", "yes" if c["changed_by_room"] else "no"],
+            ["", "How the tie was settled" if c["settled_tie"] else "The room's reason", c["reason_text"]],
+            ["", "Note", c["note"]],
             ["", "Method", c["method"]], ["", "Confirmed at", _real(c["confirmed_when"]) or c["confirmed_at"]]] if c else [])
         + [["", "The tally's five", report.tally["five"]]]
         + [["", "How fifth place was settled", sentence] for sentence in report.settlement],
@@ -768,6 +893,30 @@ def datasets(report: ReportData) -> dict[str, tuple[list[str], list[list[Any]]]]
         ["Principle", *[f"against {n}" for n in h2h.get("names", [])]],
         [[n, *["" if cell is None else f"{cell[0]} to {cell[1]}" for cell in row]]
          for n, row in zip(h2h.get("names", []), h2h.get("matrix", []), strict=True)],
+    )
+    out["Report status"] = (
+        ["State", "When", "By", "Why"],
+        [[h["state"], _real(h["when"]), h["by"], h["because"]] for h in report.status_history],
+    )
+    # Last, so the files of the sets before keep their numbers.
+    out["Table reasons"] = (["Table", "Place", "Principle", "Why it matters here"], reason_rows(report))
+    # Added for issue 17, after the sets above.
+    out["Method notes"] = (
+        ["Part", "Table", "Note"],
+        ([["Opening review of the top-line priorities", "", report.review_notes]] if report.review_notes else [])
+        + [["Exercise 2: what the table said", n["table"], n["text"]] for n in report.share_notes],
+    )
+    principles = {p["id"]: p for p in report.principles}
+    out["Priority context"] = (
+        ["Priority", "Ref", "Level", BASELINE_LABEL, AGREED_LABEL, *[f"Description {n}" for n in range(1, 5)],
+         "Target"],
+        [
+            [g.name, g.principle_id, p.get("level_title", ""), _score_cell(p.get("baseline_score")),
+             _score_cell(p.get("agreed_score")), *(list(p.get("descriptors") or []) + [""] * 4)[:4],
+             "Description 4 (the most THRIVE-like)" if p.get("descriptors") else ""]
+            for g in report.gap
+            for p in [principles.get(g.principle_id, {})]
+        ],
     )
     return out
 

@@ -26,6 +26,7 @@ from .data import (
     PLACES,
     ReportData,
     minutes,
+    reason_rows,
     score_text,
     worksheets_by_table,
 )
@@ -88,8 +89,7 @@ def _header_footer(doc, report: ReportData) -> None:
     header.text = ""
     header.add_run(report.title).bold = True
     header.add_run(f" · {report.locality}" if report.locality else "")
-    if not report.final:
-        header.add_run("    DRAFT").bold = True
+    header.add_run(f"    {report.status}" if report.final else "    DRAFT").bold = True
     header.style.font.size = Pt(9)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -274,13 +274,19 @@ def render(report: ReportData) -> bytes:
     properties.author = properties.last_modified_by = "Thrive Workshop"
     properties.keywords = "i-THRIVE; Phase 1; priority setting; implementation plan"
     properties.category = "Draft" if not report.final else "Final"
+    properties.content_status = report.status
     properties.comments = ""
 
     # Title page and contents
     doc.add_heading(report.title, level=0)
     doc.add_paragraph(SUBJECT)
-    if not report.final:
-        marking = _para(doc, "DRAFT: this report has not been marked final.", bold=True)
+    if report.final:
+        by = f" (marked final by the {report.final_by})" if report.final_by else ""
+        marking = _para(doc, f"{report.status}{by}.", bold=True)
+        marking.runs[0].font.color.rgb = RGBColor(0x0B, 0x5D, 0x3B)
+    else:
+        marking = _para(doc, "DRAFT: this report has not been marked final."
+                        + (f" {report.draft_note}" if report.draft_note else ""), bold=True)
         marking.runs[0].font.color.rgb = RGBColor(0xB0, 0x3A, 0x00)
     facts = doc.add_paragraph()
     for label, value in (("Locality", report.locality or BLANK), ("Date of the workshop", report.date),
@@ -311,6 +317,13 @@ def render(report: ReportData) -> bytes:
     doc.add_heading("How the priorities were set", level=1)
     for paragraph in report.method:
         doc.add_paragraph(paragraph)
+    if report.review_notes:
+        doc.add_heading("Findings from the opening review", level=2)
+        _para(doc, "Noted by the facilitator while the room reviewed the top-line priorities: what pathway mapping "
+                   "and the local data showed.", italic=True)
+        for line in report.review_notes.splitlines():
+            if line.strip():
+                doc.add_paragraph(line)
 
     doc.add_heading("Who took part", level=1)
     doc.add_paragraph(f"{len(report.tables)} tables; {report.attendance_total} phones joined. The report names "
@@ -337,6 +350,17 @@ def render(report: ReportData) -> bytes:
     _table(doc, ["Table", "Agreed", *PLACES],
            [[r["table"], "yes" if r["agreed"] else "no", *(r["items"] + [""] * 5)[:5]] for r in report.table_rankings],
            [3.2, 1.5, 4.2, 4.2, 4.2, 4.2, 4.2], size=9.5)
+    doc.add_heading("Why each table chose them", level=2)
+    reasons = reason_rows(report)
+    if reasons:
+        doc.add_paragraph("In the tables' own words, one line per priority (written on their phones in Exercise 1).")
+        _table(doc, ["Table", "Place", "Principle", "Why it matters here"], reasons, [3.2, 1.5, 5.2, 15.0], size=9.5)
+    else:
+        doc.add_paragraph("No table wrote down its reasons.")
+    if report.share_notes:
+        doc.add_heading("What each table said (Exercise 2)", level=2)
+        _table(doc, ["Table", "What the table said as it shared its five"],
+               [[n["table"], n["text"]] for n in report.share_notes], [5.0, 20.7], size=9.5)
 
     t = report.tally
     doc.add_heading("The consensus tally (Exercise 3)", level=1)
@@ -382,6 +406,10 @@ def render(report: ReportData) -> bytes:
             doc.add_paragraph(f"{t['five']} The room settled it: see \"Fifth place: how the cut was settled\".")
         else:
             doc.add_paragraph(f"These are the {c['method']} tally's top five, confirmed as they stood.")
+        if c["reason_text"]:
+            label = "How the tie was settled" if c["settled_tie"] else "The room's reason"
+            words = c["reason_text"] if c["reason"] != "other" else "another reason (in the note)"
+            doc.add_paragraph(f"{label}: {words}.")
         if c["note"]:
             doc.add_paragraph(f"Note: {c['note']}")
         doc.add_paragraph(f"Confirmed on {c['confirmed_at']}.")

@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from ..domain.worksheet import CELL_LABELS, CELLS
-from .data import AGREED_LABEL, BASELINE_LABEL, PLACES, ReportData, minutes, worksheets_by_table
+from .data import AGREED_LABEL, BASELINE_LABEL, PLACES, ReportData, minutes, reason_rows, worksheets_by_table
 
 # The page is a document to keep, not part of the app: its styles are inline, and it runs no script.
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -41,4 +41,5 @@ def render(report: ReportData) -> bytes:
     return template.render(
         r=report, cells=CELLS, labels=CELL_LABELS, places=PLACES, baseline_label=BASELINE_LABEL,
         agreed_label=AGREED_LABEL, principles={p["id"]: p for p in report.principles}, by_table=worksheets_by_table(report),
+        reasons=reason_rows(report),
     ).encode("utf-8")

@@ -13,6 +13,7 @@ import dataclasses
 import time
 from typing import Any
 
+from ..domain import reasons as reason_rules
 from ..domain import worksheet as doc_rules
 from ..domain.errors import DomainError
 from ..models import (
@@ -21,10 +22,13 @@ from ..models import (
     Principle,
     Ranking,
     Segment,
+    TableReasons,
     Worksheet,
+    WorkshopNote,
     WorkshopPlan,
     WorkshopTable,
 )
+from ..services import notes as note_rules
 from ..services import tokens
 from ..services.workshops import CreatedWorkshop, insert_workshop
 from ..text import clean_value
@@ -60,12 +64,21 @@ def _export(rows: ReportRows) -> dict[str, Any]:
             "lock_on_timeout": ws.lock_on_timeout,
             "tally_method": ws.tally_method,
             "results_revealed": ws.results_revealed,
-            "confirmed": ws.confirmed,
+            # "reason" and "settled_tie" always present (records from before they were kept have neither), so an
+            # import gives the same back.
+            "confirmed": {**ws.confirmed, "reason": ws.confirmed.get("reason"),
+                          "settled_tie": bool(ws.confirmed.get("settled_tie"))} if ws.confirmed else None,
             "display_mode": ws.display_mode,
             "display_table": place.get(ws.display_table_id),
             "display_cell": ws.display_cell,
             "display_page": ws.display_page,
             "current_segment": segment_place.get(ws.current_segment_id),
+            # The report's state (domain.report_status): final since final_at, by final_by; every change.
+            "report": {
+                "final_at": ws.report_final_at,
+                "final_by": ws.report_final_by if ws.report_final_at is not None else None,
+                "history": list(ws.report_history or []),
+            },
         },
         "principles": [
             {f: getattr(p, f) for f in principle_fields}
@@ -116,6 +129,17 @@ def _export(rows: ReportRows) -> dict[str, Any]:
             )
             if w.table_id is None or w.table_id in place
         ],
+        # Each table's reasons for its five: the texts by principle id (shown or not) and the Yjs document.
+        "reasons": [
+            {
+                "table": place[table_id],
+                "text": dict(sorted(texts.items())),
+                "state": doc_rules.b64encode(rows.reason_docs[table_id]) if table_id in rows.reason_docs else None,
+                "updated_at": rows.reason_times.get(table_id),
+            }
+            for table_id, texts in sorted(rows.reasons.items(), key=lambda kv: place.get(kv[0], 0))
+            if table_id in place
+        ],
         "plan": {
             "engagement_notes": rows.plan.engagement_notes if rows.plan else "",
             "redesign_date": rows.plan.redesign_date if rows.plan else "",
@@ -133,9 +157,24 @@ def _export(rows: ReportRows) -> dict[str, Any]:
                 for a in sorted(rows.actions, key=lambda a: a.position)
             ],
         },
+        # The facilitators' notes (services.notes): the opening review's findings, what each table said.
+        "notes": _notes(rows, place),
         # The report as every other format says it (for readers of the JSON); ignored on import.
         "report": _report_dict(assemble(rows)),
     }
+
+
+def _notes(rows: ReportRows, place: dict[str, int]) -> dict[str, Any]:
+    review = None
+    tables = []
+    for n in rows.notes:
+        if n.subject == note_rules.REVIEW:
+            review = {"text": n.text, "updated_at": n.updated_at}
+        elif n.subject.startswith(note_rules.TABLE_PREFIX):
+            table = place.get(n.subject[len(note_rules.TABLE_PREFIX):])
+            if table is not None:
+                tables.append({"table": table, "text": n.text, "updated_at": n.updated_at})
+    return {"review": review, "tables": sorted(tables, key=lambda t: t["table"])}
 
 
 # --- import (the rules: json_import) ------------------------------------------------------------------------
@@ -162,6 +201,10 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         display_mode=w.display_mode,
         display_cell=w.display_cell,
         display_page=w.display_page,
+        # An export from before the report could be final has no "report": it imports as a draft.
+        report_final_at=w.report.final_at if w.report else None,
+        report_final_by=w.report.final_by if w.report and w.report.final_at is not None else None,
+        report_history=[h.model_dump(exclude_none=True) for h in w.report.history] if w.report else [],
     )
     table_ids = []
     for position, t in enumerate(data.tables):
@@ -214,6 +257,19 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
                 updated_at=sheet.updated_at,
             )
         )
+    ids = [p.principle_id for p in data.principles]
+    for reasons in data.reasons:
+        session.add(
+            TableReasons(
+                table_id=table_ids[reasons.table],
+                workshop_id=workshop.id,
+                doc=doc_rules.b64decode(reasons.state, limit=reason_rules.MAX_DOC_BYTES)
+                if reasons.state
+                else reason_rules.new_document(reasons.text, ids),
+                text=dict(reasons.text),
+                updated_at=reasons.updated_at,
+            )
+        )
     plan = data.plan
     session.add(
         WorkshopPlan(
@@ -227,6 +283,13 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         session.add(
             PlanAction(id=tokens.new_id(), workshop_id=workshop.id, position=position, **a.model_dump())
         )
+    if data.notes.review is not None:
+        r = data.notes.review
+        session.add(WorkshopNote(workshop_id=workshop.id, subject=note_rules.REVIEW, text=r.text, version=0,
+                                 updated_at=r.updated_at))
+    for n in data.notes.tables:
+        session.add(WorkshopNote(workshop_id=workshop.id, subject=note_rules.table_subject(table_ids[n.table]),
+                                 text=n.text, version=0, updated_at=n.updated_at))
     await session.commit()
     return CreatedWorkshop(workshop, facilitator_token, projector_token)
 

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from ..domain import reasons as reason_rules
+from ..domain import report_status
 from ..domain import worksheet as doc_rules
 from ..domain.agenda import (
     MAX_INSTRUCTIONS_CHARS,
@@ -27,6 +29,7 @@ from ..domain.agenda import (
 )
 from ..domain.errors import DomainError
 from ..domain.ranking import MAX_CAPACITY, capacity_for
+from ..domain.report_status import TIE_REASONS
 from ..domain.room import MAX_PARTICIPANTS_PER_TABLE, MAX_TABLES
 from ..domain.tally import METHODS
 from ..json_input import load_json
@@ -41,7 +44,7 @@ MAX_PRINCIPLES = 60
 MAX_SEGMENTS = 60
 MAX_ACTIONS = 200
 MAX_REVISION = 2**31 - 1
-DISPLAY_MODES = ("auto", "join", "rankings", "table", "tally", "final", "worksheet", "answers", "plan")
+DISPLAY_MODES = ("auto", "join", "rankings", "table", "tally", "final", "worksheet", "answers", "plan", "heatmap")
 PRINCIPLE_ID = r"^[A-Za-z0-9_.-]{1,64}$"
 
 # Times are UNIX seconds: finite, and between 1970 and the year 5000 (no Infinity, no 1e308).
@@ -60,6 +63,8 @@ class ConfirmedIn(_In):
     tally_items: list[PrincipleId] = Field(default_factory=list, max_length=MAX_CAPACITY)
     changed_by_room: bool = False
     note: str = Field(default="", max_length=1000)
+    reason: Literal[tuple(TIE_REASONS)] | None = None  # type: ignore[valid-type]
+    settled_tie: bool = False
     method: Literal[METHODS] = "borda"  # type: ignore[valid-type]
     confirmed_at: Time | None = None
 
@@ -68,6 +73,22 @@ class ConfirmedIn(_In):
         if len(set(self.items)) != len(self.items) or len(set(self.tally_items)) != len(self.tally_items):
             raise ValueError("each principle once")
         return self
+
+
+class ReportHistoryIn(_In):
+    state: Literal["draft", "final"]
+    at: Time
+    by: str = Field(max_length=16)
+    because: Literal[report_status.MARKED_FINAL, report_status.RETURNED, report_status.CHANGED]
+    what: str | None = Field(default=None, max_length=200)
+
+
+class ReportStateIn(_In):
+    """The report's state; an export from before it existed has none and imports as a draft."""
+
+    final_at: Time | None = None
+    final_by: Literal["facilitator", "cofacilitator", "system"] | None = None
+    history: list[ReportHistoryIn] = Field(default_factory=list, max_length=report_status.HISTORY_KEPT)
 
 
 class WorkshopIn(_In):
@@ -84,6 +105,7 @@ class WorkshopIn(_In):
     display_cell: Literal[doc_rules.CELLS] | None = None  # type: ignore[valid-type]
     display_page: int | None = Field(default=None, ge=0, le=MAX_DISPLAY_PAGE)
     current_segment: int | None = Field(default=None, ge=0, lt=MAX_SEGMENTS)
+    report: ReportStateIn | None = None
 
 
 class PrincipleIn(_In):
@@ -158,6 +180,17 @@ class WorksheetIn(_In):
     updated_at: Time | None = None
 
 
+class ReasonsIn(_In):
+    """A table's reasons (``domain.reasons``): the texts by principle id, and the Yjs document when exported."""
+
+    table: int = Field(ge=0, lt=MAX_TABLES)
+    text: dict[PrincipleId, Annotated[str, Field(max_length=reason_rules.MAX_REASON_CHARS)]] = Field(
+        default_factory=dict, max_length=MAX_PRINCIPLES
+    )
+    state: str | None = Field(default=None, max_length=reason_rules.MAX_DOC_BYTES * 4 // 3 + 8)
+    updated_at: Time | None = None
+
+
 class ActionIn(_In):
     action: str = Field(min_length=1, max_length=500)
     priority_id: PrincipleId | None = None
@@ -184,6 +217,24 @@ class PlanIn(_In):
         return self
 
 
+class NoteIn(_In):
+    text: str = Field(default="", max_length=4000)
+    updated_at: Time
+
+
+class TableNoteIn(_In):
+    table: int = Field(ge=0, lt=MAX_TABLES)
+    text: str = Field(default="", max_length=2000)
+    updated_at: Time
+
+
+class NotesIn(_In):
+    """The facilitators' notes (services.notes); exports made before them have none."""
+
+    review: NoteIn | None = None
+    tables: list[TableNoteIn] = Field(default_factory=list, max_length=MAX_TABLES)
+
+
 class ExportIn(_In):
     format: Literal["thrive-workshop-export"]
     format_version: Literal[1]
@@ -193,7 +244,9 @@ class ExportIn(_In):
     rankings: list[RankingIn] = Field(default_factory=list, max_length=MAX_TABLES)
     agenda: list[SegmentIn] = Field(default_factory=list, max_length=MAX_SEGMENTS)
     worksheets: list[WorksheetIn] = Field(default_factory=list, max_length=MAX_PRINCIPLES * (MAX_TABLES + 1))
+    reasons: list[ReasonsIn] = Field(default_factory=list, max_length=MAX_TABLES)
     plan: PlanIn = Field(default_factory=PlanIn)
+    notes: NotesIn = Field(default_factory=NotesIn)
 
 
 def refused(field: str, detail: str) -> CommandError:
@@ -245,12 +298,24 @@ def _check_references(data: ExportIn) -> None:
         if (w.priority_id, w.table) in seen_sheets:
             raise refused(f"worksheets.{i}", "a second worksheet for the same priority and table")
         seen_sheets.add((w.priority_id, w.table))
+    seen_reasons: set[int] = set()
+    for i, r in enumerate(data.reasons):
+        if r.table >= n_tables or r.table in seen_reasons:
+            raise refused(f"reasons.{i}.table", "an unknown table, or a table's reasons twice")
+        seen_reasons.add(r.table)
+        if not set(r.text) <= known:
+            raise refused(f"reasons.{i}.text", "a reason names an unknown principle")
     for i, s in enumerate(data.agenda):
         if s.subject is not None and s.subject not in known:
             raise refused(f"agenda.{i}.subject", "not one of the principles")
     for i, a in enumerate(data.plan.actions):
         if a.priority_id is not None and a.priority_id not in known:
             raise refused(f"plan.actions.{i}.priority_id", "not one of the principles")
+    noted: set[int] = set()
+    for i, n in enumerate(data.notes.tables):
+        if n.table >= n_tables or n.table in noted:
+            raise refused(f"notes.tables.{i}.table", "an unknown table, or a table noted twice")
+        noted.add(n.table)
     w = data.workshop
     if w.confirmed is not None:
         if not set(w.confirmed.items) | set(w.confirmed.tally_items) <= known:
@@ -271,6 +336,11 @@ def canonical_export(body: bytes) -> dict[str, Any]:
         state, texts = _worksheet_state(sheet, i)
         sheet.state = doc_rules.b64encode(state)
         sheet.text = texts
+    ids = [p.principle_id for p in data.principles]
+    for i, reasons in enumerate(data.reasons):
+        state = _reasons_state(reasons, ids, i)
+        reasons.state = doc_rules.b64encode(state)
+        reasons.text = reason_rules.texts_of(state, ids)
     dumped = data.model_dump(mode="json")
     _assert_finite(dumped)
     return dumped
@@ -286,6 +356,16 @@ def _worksheet_state(w: WorksheetIn, index: int) -> tuple[bytes, dict[str, str]]
         raise refused(f"worksheets.{index}.state", exc.message) from None
     state = doc_rules.new_document({cell: w.text.get(cell, "") for cell in doc_rules.CELLS})
     return state, doc_rules.texts_of(state)
+
+
+def _reasons_state(r: ReasonsIn, ids: list[str], index: int) -> bytes:
+    """A table's stored reasons: the exported document when it is a valid one, else one made from the texts."""
+    try:
+        if r.state:
+            return reason_rules.merge(None, doc_rules.b64decode(r.state, limit=reason_rules.MAX_DOC_BYTES), ids).state
+        return reason_rules.new_document(r.text, ids)
+    except DomainError as exc:
+        raise refused(f"reasons.{index}", exc.message) from None
 
 
 def _assert_finite(value: Any) -> None:

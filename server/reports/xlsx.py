@@ -23,7 +23,7 @@ SCORE_FILL = {1: "F4C7A8", 2: "FBE3A6", 3: "CFE8F3", 4: "A9D8C4"}
 SCORED_SHEETS = {"Heat map": (4, 5, 6), "Baseline": (4, 5), "Priorities": (5, 6)}  # 1-based score columns
 
 
-def _print_setup(sheet) -> None:
+def _print_setup(sheet, status: str = "Draft") -> None:
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
@@ -34,6 +34,7 @@ def _print_setup(sheet) -> None:
     sheet.page_margins.left = sheet.page_margins.right = 0.5
     sheet.oddFooter.center.text = "Page &P of &N"
     sheet.oddHeader.left.text = "&A"
+    sheet.oddHeader.right.text = status.upper() if status == "Draft" else status  # DRAFT until marked final
 
 
 def _shown(value) -> str:
@@ -96,7 +97,7 @@ def render(report: ReportData) -> bytes:
                 if isinstance(cell.value, int) and cell.value in SCORE_FILL:
                     cell.fill = PatternFill("solid", start_color=SCORE_FILL[cell.value])
                     cell.alignment = Alignment(horizontal="center", vertical="top")
-        _print_setup(sheet)
+        _print_setup(sheet, report.status)
     book.properties.title = f"{report.title}: Phase 1 report and implementation plan"
     book.properties.subject = "i-THRIVE Phase 1 priority-setting workshop"
     book.properties.creator = "Thrive Workshop"

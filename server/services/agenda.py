@@ -10,10 +10,11 @@ from sqlalchemy import bindparam
 from .. import statements
 from ..domain import agenda as rules
 from ..models import Segment
+from . import tokens
 from .commands import Actor, Context, Payload, command
-from .errors import not_found
+from .errors import invalid_state, not_found
 from .sections import agenda_section, display_section
-from .state import segment_rows
+from .state import load_segments, segment_rows
 
 # The agenda's commands run on prebuilt statements, not the ORM (``statements_only``): every console's timer
 # goes through them, and an ORM session held the writer's turn, and the event loop, several times longer.
@@ -24,6 +25,10 @@ _WRITE_TIMER = (
     .where(_SEGMENTS.c.id == bindparam("segment_id"))
     .values({name: bindparam(f"new_{name}") for name in _TIMER_COLUMNS})
 )
+
+
+# An agenda is at most this long (an export's limit too: reports.json_import.MAX_SEGMENTS).
+MAX_SEGMENTS = 60
 
 
 def _timer(s) -> rules.SegmentTimer:
@@ -191,3 +196,39 @@ async def set_lock_on_timeout(ctx: Context, actor: Actor, p: SetLockOnTimeout):
     rows = await segment_rows(ctx.session, ctx.workshop.id)
     await _store(ctx, rows, _to_domain(ctx, rows))
     return None
+
+
+class AddDiscussion(Payload):
+    minutes: int = Field(default=rules.DEFAULT_DISCUSS_MINUTES, ge=1, le=240)
+
+
+@command("agenda.add_discussion", roles={"facilitator"}, payload=AddDiscussion)
+async def add_discussion(ctx: Context, actor: Actor, p: AddDiscussion):
+    """The optional "Discuss potential priorities": after the opening review, else before Exercise 1. One at a
+    time: while one has not ended (or was skipped), adding another is refused; "Skip" removes it from the run."""
+    ws = ctx.workshop
+    rows = await load_segments(ctx.session, ws.id)
+    if any(s.kind == "discuss" and s.status not in ("done", "skipped") for s in rows):
+        raise invalid_state("The agenda already has a discussion of potential priorities still to come.")
+    if len(rows) >= MAX_SEGMENTS:
+        raise invalid_state(f"The agenda can hold {MAX_SEGMENTS} parts.")
+    row = Segment(
+        id=tokens.new_id(),
+        workshop_id=ws.id,
+        position=0,
+        kind="discuss",
+        title=rules.DISCUSS_TITLE,
+        instructions=rules.DISCUSS_INSTRUCTIONS,
+        planned_seconds=p.minutes * 60,
+        remaining_seconds=float(p.minutes * 60),
+    )
+    ctx.session.add(row)
+    ordered = list(rows)
+    ordered.insert(rules.discussion_index([s.kind for s in rows]), row)
+    for position, segment in enumerate(ordered):
+        segment.position = position
+    ws.agenda_version = ctx.version
+    ctx.emit_to_everyone(
+        {"type": "agenda", "version": ctx.version, "agenda": agenda_section(ws, ordered), "server_now": ctx.now}
+    )
+    return {"segment_id": row.id}

@@ -26,10 +26,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .. import statements
 from ..broadcast import CLOSE_CONNECTIONS, Broadcaster, Event, rooms
 from ..db import SessionFactory
+from ..domain import report_status
 from ..domain.errors import Conflict, DomainError
 from ..models import CommandRecord, Credential, Presence, Workshop
 from ..text import CleanedModel
 from .errors import CommandError, forbidden, invalid_payload, not_found, unauthenticated, unavailable
+from .sections import report_section, report_status_of
 
 log = logging.getLogger(__name__)
 
@@ -329,6 +331,8 @@ class CommandBus:
                 ) from None
             except DomainError as exc:
                 raise CommandError(exc.code, exc.message, status=409) from None
+            if (ctx.events or ctx.changed) and report_status.changes_report(spec.name):
+                await _report_content_changed(ctx, actor, spec.name)
             if not ctx.events and not ctx.changed:
                 # Nothing changed: keep the version as it was.
                 await statements.rollback(session)
@@ -391,6 +395,22 @@ def _storable(spec: CommandSpec, result: dict[str, Any]) -> dict[str, Any]:
     if any(k in result for k in spec.secret):
         kept["redacted"] = True
     return kept
+
+
+async def _report_content_changed(ctx: Context, actor: Actor, event: str) -> None:
+    """What the report says changed: a final report goes back to draft, with a note of what changed (in the same
+    transaction as the change; domain.report_status)."""
+    ws = ctx.workshop
+    if ws.report_final_at is None:
+        return
+    status = report_status.changed(report_status_of(ws), at=ctx.now, by=actor.principal, event=event)
+    await ctx.update_workshop(
+        report_final_at=None, report_final_by=None, report_history=list(status.history), report_version=ctx.version
+    )
+    ctx.emit(
+        {"type": "report", "version": ctx.version, "report": report_section(ctx.workshop)},
+        [rooms.role(ws.id, "facilitator")],
+    )
 
 
 async def check_credential(session: statements.Executor, actor: Actor) -> None:

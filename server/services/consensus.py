@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ..broadcast import rooms
+from ..domain import report_status
 from ..domain.ranking import capacity_for
 from ..domain.tally import METHODS
 from .commands import Actor, Context, Payload, command
@@ -67,7 +68,9 @@ async def reveal(ctx: Context, actor: Actor, p: Reveal):
 
 class Confirm(Payload):
     items: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=5)
-    note: str = Field(default="", max_length=1000)
+    note: str = Field(default="", max_length=report_status.MAX_NOTE)
+    # How the room settled a tie across the cut (domain.report_status.TIE_REASONS); required when there is one.
+    reason: str | None = Field(default=None, max_length=40)
 
 
 @command("consensus.confirm", roles={"facilitator"}, payload=Confirm)
@@ -87,11 +90,15 @@ async def confirm(ctx: Context, actor: Actor, p: Confirm):
     tally_items = full["tally"]["top"][:needed]
     if full["agreed_tables"] == 0:
         raise invalid_state("No table has agreed its top five yet.")
+    settled_tie = full["tally"]["cut_tie"] is not None
+    report_status.check_reason(p.reason, p.note, cut_tie=settled_tie)
     ws.confirmed = {
         "items": list(p.items),
         "tally_items": list(tally_items),
         "changed_by_room": list(p.items) != list(tally_items),
         "note": p.note,
+        "reason": p.reason,
+        "settled_tie": settled_tie,  # a tie straddled the cut and the room settled it
         "method": ws.tally_method,
         "confirmed_at": ctx.now,
     }

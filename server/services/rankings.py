@@ -64,11 +64,13 @@ class ReopenRanking(_TablePayload):
     pass
 
 
-async def _target_table(ctx: Context, actor: Actor, requested: str | None) -> str:
+async def target_table(
+    ctx: Context, actor: Actor, requested: str | None, refusal: str = "You can only change your own table's top five."
+) -> str:
     """Participants act on their own table only; facilitators name one."""
     if actor.role == "participant":
         if requested is not None and requested != actor.table_id:
-            raise forbidden("You can only change your own table's top five.")
+            raise forbidden(refusal)
         return actor.table_id
     if requested is None:
         raise invalid_payload("table_id: required")
@@ -164,7 +166,7 @@ async def _store(ctx: Context, row, new: rules.Ranking):
 
 @command("ranking.edit", roles={"participant", "facilitator"}, payload=EditRanking, statements_only=True)
 async def edit_ranking(ctx: Context, actor: Actor, p: EditRanking):
-    table_id = await _target_table(ctx, actor, p.table_id)
+    table_id = await target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
     row = await _ranking_for(ctx, table_id)
     ids = await _principle_ids(ctx)
@@ -195,7 +197,7 @@ def _check_revision(row, base_revision: int) -> None:
     "ranking.agree", roles={"participant", "facilitator"}, payload=AgreeRanking, statements_only=True
 )
 async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
-    table_id = await _target_table(ctx, actor, p.table_id)
+    table_id = await target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
     row = await _ranking_for(ctx, table_id)
     if row.agreed:  # a second tap, or a resend: already done
@@ -212,7 +214,7 @@ async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
     "ranking.reopen", roles={"participant", "facilitator"}, payload=ReopenRanking, statements_only=True
 )
 async def reopen_ranking(ctx: Context, actor: Actor, p: ReopenRanking):
-    table_id = await _target_table(ctx, actor, p.table_id)
+    table_id = await target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
     row = await _ranking_for(ctx, table_id)
     if not row.agreed:

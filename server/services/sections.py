@@ -6,12 +6,25 @@ fresh snapshot by construction; ``tests/services/test_snapshot.py`` checks it al
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from ..domain import report_status
 from ..domain import tally as tally_rules
+from ..domain.reasons import empty_document as empty_reasons
 from ..domain.worksheet import b64encode
-from ..models import PlanAction, Principle, Ranking, Segment, Worksheet, Workshop, WorkshopPlan, WorkshopTable
+from ..models import (
+    PlanAction,
+    Principle,
+    Ranking,
+    Segment,
+    TableReasons,
+    Worksheet,
+    Workshop,
+    WorkshopPlan,
+    WorkshopTable,
+)
 
 THRIVE_LIKE_AT_LEAST = 3
 PRIVILEGED_ROLES = frozenset({"facilitator"})
@@ -120,6 +133,24 @@ def worksheet_with_state(w: Worksheet, with_state: bool) -> dict[str, Any]:
     return {**worksheet_section(w), "state": b64encode(w.doc) if with_state else None}
 
 
+def reasons_section(table_id: str, r: TableReasons | None) -> dict[str, Any]:
+    """A table's reasons without their Yjs state (what every update carries): the reasons written, by principle
+    id, shown or not (clients show those of the principles in the table's five). A table that has written none
+    has no row: version 0, no reasons."""
+    return {
+        "table_id": table_id,
+        "version": r.version if r else 0,
+        "text": dict(r.text) if r else {},
+        "updated_at": r.updated_at if r else None,
+    }
+
+
+def reasons_with_state(table_id: str, r: TableReasons | None, with_state: bool) -> dict[str, Any]:
+    """In a snapshot: plus ``state``, the whole Yjs document (base64), for the clients that edit it."""
+    state = b64encode(r.doc if r else empty_reasons()) if with_state else None
+    return {**reasons_section(table_id, r), "state": state}
+
+
 def plan_action_item(a: PlanAction) -> dict[str, Any]:
     return {
         "id": a.id,
@@ -142,6 +173,40 @@ def plan_section(plan: WorkshopPlan | None, actions: list[PlanAction]) -> dict[s
         "redesign_date": plan.redesign_date if plan else "",
         "tables_may_edit": bool(plan and plan.tables_may_edit),
     }
+
+
+def report_status_of(ws: Workshop) -> report_status.ReportStatus:
+    return report_status.from_stored(ws.report_final_at, ws.report_final_by, ws.report_history)
+
+
+def report_section(ws: Workshop) -> dict[str, Any]:
+    """The report's state (facilitators only): draft or final, since when and by whom, and its history."""
+    from ..reports.data import (  # the report's own words (it imports this module)
+        english_date,
+        time_zone_setting,
+    )
+
+    status = report_status_of(ws)
+    zone = time_zone_setting()
+    final_on = ""
+    if status.final_at is not None:
+        final_on = english_date(dt.datetime.fromtimestamp(status.final_at, zone).date())
+    return {
+        "version": ws.report_version,
+        "state": status.state,
+        "final_at": status.final_at,
+        "final_by": status.final_by,
+        # As every format of the report says it: "Final, agreed on 7 December 2026", in the report's time zone.
+        "final_on": final_on,
+        "time_zone": zone.key,
+        # While a draft that was final before: why it went back (shown on the console).
+        "returned": report_status.last_return(status),
+        "history": [dict(h) for h in status.history],
+    }
+
+
+def report_for_role(ws: Workshop, role: str) -> dict[str, Any] | None:
+    return report_section(ws) if role in PRIVILEGED_ROLES else None
 
 
 def ordered_ids(principles: list[Principle]) -> list[str]:

@@ -21,12 +21,13 @@ from ..models import (
     PrincipleScore,
     Ranking,
     Segment,
+    TableReasons,
     Worksheet,
     Workshop,
     WorkshopPlan,
     WorkshopTable,
 )
-from . import score_sections, sections
+from . import notes, score_sections, sections
 from .commands import Actor
 from .errors import not_found
 
@@ -147,6 +148,18 @@ async def load_plan(session: AsyncSession, workshop_id: str) -> tuple[WorkshopPl
     return plan, await _load(session, _PLAN_ACTIONS, workshop_id)
 
 
+def reasons_for(actor: Actor, tables: list, rows: list) -> dict[str, Any]:
+    """Who sees which table's reasons (docs/protocol.md, "Reasons"): a phone its own table's, with the Yjs state;
+    the projector every table's as text; facilitators every table's with state. Every table has an entry."""
+    by_table = {r.table_id: r for r in rows}
+    shown: dict[str, Any] = {}
+    for t in tables:
+        if actor.role == "participant" and t.id != actor.table_id:
+            continue
+        shown[t.id] = sections.reasons_with_state(t.id, by_table.get(t.id), actor.role != "projector")
+    return shown
+
+
 def worksheets_for(actor: Actor, worksheets: list[Worksheet]) -> dict[str, Any]:
     """Who sees which worksheet (docs/protocol.md, "Worksheets"): a phone its own table's, with the Yjs state,
     and the consolidated ones as text; the projector every one as text; facilitators every one with state."""
@@ -196,6 +209,7 @@ _SNAPSHOT_PRINCIPLES = _rows_of(Principle, Principle.position)
 _SNAPSHOT_SCORES = _rows_of(PrincipleScore, PrincipleScore.principle_id, PrincipleScore.scorer)
 _SNAPSHOT_WORKSHEETS = _rows_of(Worksheet)
 _SNAPSHOT_PLAN = _rows_of(WorkshopPlan)
+_SNAPSHOT_REASONS = _rows_of(TableReasons, TableReasons.table_id)
 _SNAPSHOT_PLAN_ACTIONS = _rows_of(PlanAction, PlanAction.position)
 _SNAPSHOT_PARTICIPANT = select(Participant.__table__.c.display_name).where(
     Participant.__table__.c.id == bindparam("participant_id")
@@ -233,12 +247,18 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
         await statements.all_rows(session, _SNAPSHOT_WORKSHEETS, ids),
         key=lambda w: (w.priority_id, w.table_id or "", w.id),
     )
+    reasons = await statements.all_rows(session, _SNAPSHOT_REASONS, ids)
     plan = await statements.first(session, _SNAPSHOT_PLAN, ids)
     actions = await statements.all_rows(session, _SNAPSHOT_PLAN_ACTIONS, ids)
     # Phones do not show presence (and are not sent its updates).
     presence = None
     if actor.role != "participant":
         presence = _count_presence(await statements.all_rows(session, _PRESENCE, ids))
+    # The facilitators' working notes (services.notes): theirs only.
+    notes_section = None
+    if actor.role == "facilitator":
+        note_rows = await statements.all_rows(session, notes.NOTE_ROWS, ids)
+        notes_section = notes.notes_section(note_rows, [t.id for t in tables])
     return {
         "version": workshop.version,
         "server_now": now,
@@ -259,6 +279,11 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
         # In-app baseline scores (services.scores): the room's spread, or a phone's own table's scores.
         "scores": score_sections.scores_for(workshop, principles, scores, actor.role, actor.table_id),
         "worksheets": worksheets_for(actor, worksheets),
+        # Each table's reasons for its five (services.reasons).
+        "reasons": reasons_for(actor, tables, reasons),
         "plan": sections.plan_section(plan, actions),
         "presence": presence,
+        # The report's state (draft or final): facilitators only, else null.
+        "report": sections.report_for_role(workshop, actor.role),
+        "notes": notes_section,
     }

@@ -67,6 +67,9 @@ class Durations(_Strict):
     rank: int | None = Field(default=None, ge=1, le=240)
     share: int | None = Field(default=None, ge=1, le=240)
     consensus: int | None = Field(default=None, ge=1, le=240)
+    # The opening segments (issue 17): 0 or absent leaves them out (the set-up form asks for the review).
+    review: int | None = Field(default=None, ge=0, le=240)
+    discuss: int | None = Field(default=None, ge=0, le=240)
 
 
 class CreateWorkshop(_Strict):
@@ -110,7 +113,8 @@ FIELD_HELP = {
     "tables": "Give 1 to 30 tables, one name per line, each up to 60 characters and all different.",
     "table_count": "Choose between 1 and 30 tables.",
     "baseline_scores": "Baseline scores are whole numbers from 1 to 4, for the workshop's principles.",
-    "durations_minutes": "Each exercise lasts between 1 and 240 minutes.",
+    "durations_minutes": "Each exercise lasts between 1 and 240 minutes (the opening review and discussion 0 to "
+    "240: 0 leaves them out).",
     "principles": "Each principle needs an id (letters, digits, '-', '_' or '.'), a name, and ids must differ; "
     "statements and notes are at most 2000 characters, each of the four descriptions at most 1000.",
     "agenda": "Each agenda part needs a kind, a title and 1 to 240 minutes.",
@@ -159,15 +163,12 @@ def _principles(spec: CreateWorkshop) -> list[dict]:
 def _segments(spec: CreateWorkshop) -> list[SegmentSpec]:
     if spec.agenda:
         return spec.agenda
-    minutes = spec.durations_minutes.model_dump() if spec.durations_minutes else {}
-    segments = []
-    for kind, title, instructions, planned in agenda_rules.default_phase1_agenda():
-        if minutes.get(kind):
-            planned = minutes[kind] * 60
-        segments.append(
-            SegmentSpec(kind=kind, title=title, instructions=instructions, planned_seconds=planned)
-        )
-    return segments
+    given = spec.durations_minutes.model_dump() if spec.durations_minutes else {}
+    minutes = {kind: value for kind, value in given.items() if value is not None}
+    return [
+        SegmentSpec(kind=kind, title=title, instructions=instructions, planned_seconds=planned)
+        for kind, title, instructions, planned in agenda_rules.default_phase1_agenda(minutes)
+    ]
 
 
 async def insert_workshop(

@@ -15,8 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from .. import reach
 from ..catalogue import default_principles
@@ -25,11 +24,11 @@ from ..services import workshops
 from ..services.commands import is_database_outage
 from ..services.errors import CommandError, unavailable
 from ..services.tokens import normalise_join_code
-from .assets import front_end_dir
 from .bodies import error_response, json_body
 from .catalogue_routes import catalogue_routes, saving_offer
 from .guards import NO_STORE, check_join_rate, client_ip, creation_limit
 from .report_routes import report_routes
+from .static_assets import StaticAssets
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +36,7 @@ MAX_JSON_BYTES = 64 * 1024
 # Creating a workshop may carry an imported catalogue: 20–30 principles with their statements and descriptions.
 MAX_CREATE_BYTES = 1024 * 1024
 CSRF_COOKIE = "thrive_csrf"
+PAGE_CACHE = {"cache-control": "no-cache"}
 
 
 def _services(request: Request):
@@ -207,8 +207,11 @@ async def readyz(request: Request) -> JSONResponse:
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
+    """A page: asked for again on every load (it names the assets of the version being served)."""
     template = _services(request).templates.get_template(name)
-    return HTMLResponse(template.render({"request": request, **(context or {})}), status_code=status)
+    return HTMLResponse(
+        template.render({"request": request, **(context or {})}), status_code=status, headers=PAGE_CACHE
+    )
 
 
 async def index_page(request: Request) -> HTMLResponse:
@@ -263,10 +266,10 @@ def _spec_from_form(form) -> dict[str, Any]:
 
 def _durations_from_form(form, spec: dict[str, Any]) -> dict[str, Any]:
     minutes = {}
-    for kind in ("rank", "share", "consensus"):
+    for kind in ("review", "discuss", "rank", "share", "consensus"):
         raw = str(form.get(f"minutes_{kind}", "")).strip()
         if raw:
-            minutes[kind] = int(raw) if raw.isdigit() else 0
+            minutes[kind] = int(raw) if raw.isdigit() else -1
     if minutes:
         spec["durations_minutes"] = minutes
     return spec
@@ -339,18 +342,6 @@ async def projector_page(request: Request) -> HTMLResponse:
     return render(request, "projector.html")
 
 
-class RevalidatedStaticFiles(StaticFiles):
-    """Static files that browsers must revalidate (ETag), so a deploy never leaves phones on old code.
-
-    Pages link assets with a content hash (``static_url``), but ES module imports between files cannot carry one.
-    """
-
-    def file_response(self, *args, **kwargs):
-        response = super().file_response(*args, **kwargs)
-        response.headers["cache-control"] = "no-cache"
-        return response
-
-
 def routes() -> list:
     return [
         Route("/", index_page),
@@ -370,16 +361,7 @@ def routes() -> list:
         *report_routes(),
         Route("/api/join/{code}", api_join_info, methods=["GET"]),
         Route("/api/join/{code}", api_join, methods=["POST"]),
-        Mount(
-            "/static/client",
-            RevalidatedStaticFiles(directory=front_end_dir("client") / "static", check_dir=False),
-            name="client",
-        ),
-        Mount(
-            "/static/facilitator",
-            RevalidatedStaticFiles(directory=front_end_dir("facilitator") / "static", check_dir=False),
-            name="facilitator",
-        ),
+        Route("/static/{path:path}", StaticAssets().serve, methods=["GET"]),
     ]
 
 

@@ -18,6 +18,7 @@ from server.domain.agenda import (
     actual_seconds,
     current_segment,
     default_phase1_agenda,
+    discussion_index,
     edit_planned,
     extend,
     extend_current,
@@ -514,10 +515,10 @@ def test_set_planned_refuses_nonsense(bad):
 
 
 def test_segment_kinds_are_the_products_kinds():
-    assert SEGMENT_KINDS == ("info", "rank", "share", "consensus", "gap", "next_steps")
+    assert SEGMENT_KINDS == ("info", "review", "discuss", "rank", "share", "consensus", "gap", "next_steps")
 
 
-@pytest.mark.parametrize("kind", ["info", "rank", "share", "consensus", "gap", "next_steps"])
+@pytest.mark.parametrize("kind", ["info", "review", "discuss", "rank", "share", "consensus", "gap", "next_steps"])
 def test_validate_accepts_every_kind(kind):
     assert validate_segment_fields(kind, "Welcome", "", 600) == (kind, "Welcome", "", 600)
 
@@ -1113,3 +1114,47 @@ def test_edit_planned_unknown_segment():
 def test_module_exports_bounds():
     assert (ag.MIN_PLANNED_SECONDS, ag.MAX_PLANNED_SECONDS) == (60, 14400)
     assert (ag.MIN_EXTENSION_SECONDS, ag.MAX_EXTENSION_SECONDS) == (1, 7200)
+
+
+# The opening segments (issue 17): the review of the top-line priorities and the optional discussion
+
+
+def test_default_phase1_agenda_opens_with_the_review_when_asked():
+    rows = default_phase1_agenda({"review": 15})
+    assert [(kind, seconds) for kind, _, _, seconds in rows] == [
+        ("review", 900), ("rank", 1800), ("share", 600), ("consensus", 1200),
+    ]
+    assert rows[0][1] == "Review of the top-line priorities"
+
+
+def test_default_phase1_agenda_adds_the_discussion_after_the_review():
+    rows = default_phase1_agenda({"review": 15, "discuss": 10})
+    assert [kind for kind, *_ in rows] == ["review", "discuss", "rank", "share", "consensus"]
+    for kind, title, instructions, seconds in rows:
+        assert validate_segment_fields(kind, title, instructions, seconds)[0] == kind
+
+
+def test_default_phase1_agenda_zero_minutes_leaves_an_opening_segment_out():
+    assert default_phase1_agenda({"review": 0, "discuss": 0}) == default_phase1_agenda()
+
+
+@pytest.mark.parametrize("value", [-1, 241, 1.5, True, "15", None])
+def test_default_phase1_agenda_refuses_bad_opening_minutes(value):
+    with pytest.raises(DomainError) as e:
+        default_phase1_agenda({"review": value})
+    assert code_of(e) == "invalid_segment"
+
+
+@pytest.mark.parametrize(
+    ("kinds", "index"),
+    [
+        (["review", "rank", "share"], 1),
+        (["review", "discuss", "review", "rank"], 3),
+        (["info", "rank", "share"], 1),
+        (["rank"], 0),
+        ([], 0),
+        (["info", "gap"], 0),
+    ],
+)
+def test_discussion_index(kinds, index):
+    assert discussion_index(kinds) == index

@@ -109,14 +109,7 @@ async def test_gap_analysis_next_steps_and_the_report(browser, server, tmp_path)
     await expect(tid(red[0], "worksheet-cell", cell="training")).to_have_value("Trauma-informed practice for reception staff\n")
 
     # Skip the rest of the gap block: jump to next steps and add an action.
-    next_steps = console.locator('[data-testid="segment-row"]', has_text="Next steps")
-    await next_steps.locator('[data-testid="segment-goto"]').click()
-    await confirm_if_asked(console)
-    await tid(console, "plan-new-action").fill("Map evening provision with the bus company")
-    await console.select_option("#plan-new-priority", label="Accessibility")
-    await tid(console, "plan-new-owner").fill("Commissioning lead")
-    await tid(console, "plan-new-due").fill("2027-03-31")
-    await tid(console, "plan-add").click()
+    await next_steps_with_an_action(console)
     await expect(tid(console, "plan-row")).to_have_count(1)
     await expect(tid(projector, "projector-plan")).to_contain_text("Map evening provision with the bus company")
     await expect(tid(red[0], "plan-actions")).to_contain_text("Commissioning lead")
@@ -165,6 +158,18 @@ async def test_gap_analysis_next_steps_and_the_report(browser, server, tmp_path)
     async with httpx.AsyncClient(base_url=server.url) as http:  # the links expire; the server is still fine
         assert (await http.get("/healthz")).status_code == 200
     assert errors == []
+
+
+async def next_steps_with_an_action(console) -> None:
+    """The console jumps to next steps and adds an action for Accessibility."""
+    next_steps = console.locator('[data-testid="segment-row"]', has_text="Next steps")
+    await next_steps.locator('[data-testid="segment-goto"]').click()
+    await confirm_if_asked(console)
+    await tid(console, "plan-new-action").fill("Map evening provision with the bus company")
+    await console.select_option("#plan-new-priority", label="Accessibility")
+    await tid(console, "plan-new-owner").fill("Commissioning lead")
+    await tid(console, "plan-new-due").fill("2027-03-31")
+    await tid(console, "plan-add").click()
 
 
 def _both():

@@ -84,7 +84,8 @@ async def test_import_a_word_tool_then_rank_on_phones_and_see_the_heat_map_and_t
     join_url = f"{server.url}/j/{code}"
     red = await join_phone(browser, errors, join_url, "Red", "Red 1")
     blue = await join_phone(browser, errors, join_url, "Blue", "Blue 1")
-    await facilitator_click(console, "agenda-start")
+    await facilitator_click(console, "agenda-start")  # the opening review (the set-up form's default)
+    await facilitator_click(console, "agenda-next")  # Exercise 1
     await expect(tid(red, "picker-count")).to_have_text("24 principles")
 
     # The level filter groups and narrows; the search finds by word; details show the tool's texts.

@@ -32,6 +32,8 @@ FIELDS = [
     ("segtitle", 120),  # an agenda segment's title
     ("seginst", 1000),  # ... and its instructions
     ("note", 1000),  # the note the facilitator adds when confirming the consensus
+    ("review", 4000),  # the facilitator's notes from the opening review (notes.set_review)
+    ("said", 2000),  # what a table said in Exercise 2 (notes.set_table)
 ]
 
 CSP_WATCH = """
@@ -158,6 +160,8 @@ async def test_script_and_html_in_user_text_never_runs(browser, server):
         assert (await facilitator.call("consensus.reveal", {"revealed": True}))["ok"]
         assert (await facilitator.call("consensus.confirm", {"items": five, "note": TEXT["note"]}))["ok"]
         assert (await facilitator.call("display.set", {"mode": "final"}))["ok"]
+        assert (await facilitator.call("notes.set_review", {"text": TEXT["review"]}))["ok"]
+        assert (await facilitator.call("notes.set_table", {"table_id": table_a, "text": TEXT["said"]}))["ok"]
     finally:
         await facilitator.close()
     await expect(phone.locator("body")).to_contain_text(marker("pname"))
@@ -167,6 +171,9 @@ async def test_script_and_html_in_user_text_never_runs(browser, server):
     await console.goto(f"{server.url}/console#k={created['facilitator_token']}")
     await expect(console.locator("body")).to_contain_text(marker("title"))
     await expect(console.locator("body")).to_contain_text(marker("pname"))
+    # The notes are in their boxes, as text (the review's in the "Opening review" panel, folded during Exercise 1).
+    await expect(console.locator('[data-testid="share-note-text"]').first).to_have_value(TEXT["said"])
+    await expect(console.locator('[data-testid="review-notes"]')).to_have_value(TEXT["review"])
     await probe.assert_inert(console, "console", ["title", "tableA", "tableB", "pname", "segtitle"])
 
     projector = await probe.attach(await new_page(browser, errors, **PROJECTOR))
@@ -183,7 +190,9 @@ async def test_script_and_html_in_user_text_never_runs(browser, server):
         await probe.assert_inert(projector, f"projector ({mode})", [])
 
     # Every field's text reached at least one page as text (so the checks above were not vacuous).
-    seen = " ".join([await p.evaluate("document.body.innerText") for p in (phone, console, projector)])
+    # (Text in a text box, such as the facilitator's notes, is its value.)
+    shown = "document.body.innerText + ' ' + Array.from(document.querySelectorAll('textarea'), (t) => t.value).join(' ')"
+    seen = " ".join([await p.evaluate(shown) for p in (phone, console, projector)])
     missing = [tag for tag, _ in FIELDS if marker(tag) not in seen]
     assert missing == [], f"never shown: {missing}"
 

@@ -102,8 +102,14 @@ async def test_a_facilitator_runs_exercises_one_to_three_with_four_phones(browse
     blue = [await join_phone(browser, errors, join_url, "Blue", f"Blue {i}") for i in (1, 2)]
     await expect(tid(console, "presence-count").first).to_be_visible()
 
-    # Exercise 1: the timer runs; pause, extend, resume.
+    # The set-up form opens the agenda with the review of the top-line priorities (issue 17): the projector shows
+    # the heat map; then on to Exercise 1, whose clock starts as the room moves on.
     await facilitator_click(console, "agenda-start")
+    await expect(tid(projector, "projector-review")).to_be_visible()
+    await expect(tid(red[0], "segment-title")).to_have_text("Review of the top-line priorities")
+    await facilitator_click(console, "agenda-next")
+
+    # Exercise 1: the timer runs; pause, extend, resume.
     await expect(tid(red[0], "timer")).to_have_text(re.compile(r"^(29|30):\d\d$"))
     await facilitator_click(console, "agenda-pause")
     await expect(tid(blue[1], "timer")).to_have_text(re.compile(r"(29|30):\d\d"))

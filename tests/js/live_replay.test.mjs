@@ -10,14 +10,22 @@ import { applyUpdate } from "../../client/static/common/live.js";
 const cases = JSON.parse(readFileSync(process.env.LIVE_REPLAY, "utf8"));
 
 // What two states are compared on: the workshop-wide version and the server's clock are not the state, and a
-// worksheet's Yjs bytes are common/worksheet-sync.js's business (live.js keeps what it holds; tested there).
-function comparable(state) {
-  const worksheets = {};
-  Object.entries(state.worksheets || {}).forEach(([id, sheet]) => {
+// worksheet's (and a table's reasons') Yjs bytes are common/worksheet-sync.js's business (live.js keeps what it holds; tested there).
+function withoutBytes(documents) {
+  const out = {};
+  Object.entries(documents).forEach(([id, sheet]) => {
     const { state: _bytes, ...rest } = sheet;
-    worksheets[id] = rest;
+    out[id] = rest;
   });
-  return { ...state, version: 0, server_now: 0, ...(state.worksheets ? { worksheets } : {}) };
+  return out;
+}
+
+function comparable(state) {
+  return {
+    ...state, version: 0, server_now: 0,
+    ...(state.worksheets ? { worksheets: withoutBytes(state.worksheets) } : {}),
+    ...(state.reasons ? { reasons: withoutBytes(state.reasons) } : {}),
+  };
 }
 
 test("there are sequences to replay", () => {

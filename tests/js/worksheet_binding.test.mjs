@@ -177,3 +177,46 @@ test("one person's own typing adds no empty lines: Enter, a second line, a fix i
   box2.type("!");
   assert.equal(box2.value, "Buses, stop at six!\nForms\n");
 });
+
+test("a table's reasons use the same sync: reasons.update names the table, and a refusal with state resets", async () => {
+  const { REASONS } = await import("../../client/static/common/worksheet-sync.js");
+  const server = new Y.Doc();
+  const sent = [];
+  let answer = null;
+  const errors = [];
+  const sync = createWorksheetSync({
+    document: REASONS,
+    send: async (event, payload) => {
+      sent.push([event, payload]);
+      return answer || { ok: true, state_vector: toBase64(Y.encodeStateVector(server)) };
+    },
+    onError: (_id, ack) => errors.push(ack.error.code),
+  });
+  sync.ingestSnapshot({ reasons: { red: { table_id: "red", state: toBase64(Y.encodeStateAsUpdate(server)) } } });
+  sync.setOnline(true);
+  assert.ok(sync.has("red"));
+  // Another phone's reason arrives as a `reasons` update.
+  const other = new Y.Doc();
+  Y.applyUpdate(other, Y.encodeStateAsUpdate(server));
+  const before = Y.encodeStateVector(other);
+  other.getText("needs-led").insert(0, "Families wait");
+  sync.ingestUpdate({ type: "reasons", reasons: { table_id: "red" }, update: toBase64(Y.encodeStateAsUpdate(other, before)) });
+  assert.equal(sync.text("red", "needs-led"), "Families wait");
+  // This phone writes one: sent as reasons.update for its table.
+  const box = new FakeBox();
+  sync.bind(box, "red", "access");
+  globalThis.document.activeElement = box;
+  box.type("Buses");
+  await new Promise((done) => setTimeout(done, 400));
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0][0], "reasons.update");
+  assert.equal(sent[0][1].table_id, "red");
+  // Refused (too long once merged): the document starts again from the server's, and the box shows it.
+  answer = { ok: false, error: { code: "reason_too_long", message: "full", state: toBase64(Y.encodeStateAsUpdate(other)) } };
+  box.type("!");
+  await new Promise((done) => setTimeout(done, 400));
+  assert.deepEqual(errors, ["reason_too_long"]);
+  assert.equal(box.value, "");
+  assert.equal(sync.text("red", "needs-led"), "Families wait");
+  assert.equal(sync.status("red"), "error");
+});

@@ -22,6 +22,8 @@ import socketio
 
 import server.app  # noqa: F401  (registers every command)
 from server.client import WorkshopClient
+from server.domain import reasons as reason_rules
+from server.domain import worksheet as doc_rules
 from server.services.commands import REGISTRY
 from server.web.routes import routes
 from tests.live import LiveServer
@@ -37,6 +39,7 @@ OWNER = frozenset({"facilitator"})
 PHONES_TOO = FACILITATORS | {"participant"}
 EVERYONE = frozenset(SENDERS)
 FIVE = ["needs-led", "accessibility", "common-language", "partnership-working", "reducing-stigma"]
+REASON_UPDATE = doc_rules.b64encode(reason_rules.text_update(None, "needs-led", "Families wait too long", ["needs-led"]))
 
 
 @dataclass
@@ -75,6 +78,11 @@ async def _agree(ctx: Ctx) -> None:
 async def _confirm(ctx: Ctx) -> None:
     await _agree(ctx)
     assert (await ctx.clients["facilitator"].call("consensus.confirm", {"items": FIVE}))["ok"]
+
+
+async def _finalised(ctx: Ctx) -> None:
+    await _confirm(ctx)
+    assert (await ctx.clients["facilitator"].call("report.finalise"))["ok"]
 
 
 def _run(*steps: tuple[str, Any]) -> Callable[[Ctx], Awaitable[None]]:
@@ -151,7 +159,8 @@ ROWS = [
     Row("display.page", FACILITATORS, lambda c: {"page": 1}),
     Row("consensus.set_method", FACILITATORS, lambda c: {"method": "schulze"}),
     Row("consensus.reveal", FACILITATORS, lambda c: {"revealed": True}),
-    Row("consensus.confirm", FACILITATORS, lambda c: {"items": FIVE, "note": "agreed"}, setup=_agree),
+    Row("consensus.confirm", FACILITATORS, lambda c: {"items": FIVE, "note": "agreed", "reason": "local_plans"},
+        setup=_agree),
     Row("consensus.unconfirm", FACILITATORS, setup=_confirm),
     Row("participants.list", FACILITATORS),
     Row("participants.remove", FACILITATORS, lambda c: {"participant_id": c.victim}, scoped=True),
@@ -184,6 +193,8 @@ ROWS = [
     Row("plan.set_redesign_date", FACILITATORS, lambda c: {"redesign_date": "2027-05-12"}),
     Row("plan.set_tables_may_edit", FACILITATORS, lambda c: {"enabled": True}),
     Row("report.links", FACILITATORS),
+    Row("report.finalise", FACILITATORS, setup=_confirm),
+    Row("report.reopen", FACILITATORS, setup=_finalised),
     Row("scores.configure", FACILITATORS, lambda c: {"open": True, "by": "table"}),
     Row(
         "scores.set",
@@ -192,6 +203,10 @@ ROWS = [
         setup=_run(("scores.configure", {"open": True, "by": "table"})),
     ),
     Row("scores.agree", FACILITATORS, lambda c: {"principle_id": "needs-led", "score": 3}),
+    # The method as it happens (issue 17): a scribe with the co-facilitator link writes notes too.
+    Row("agenda.add_discussion", FACILITATORS, lambda c: {"minutes": 10}),
+    Row("notes.set_review", FACILITATORS, lambda c: {"text": "Pathway maps: long waits"}),
+    Row("notes.set_table", FACILITATORS, lambda c: {"table_id": c.tables[0], "text": "Red: early help"}, scoped=True),
     # A real update needs a Yjs document: accepted updates are tested in the worksheet tests.
     Row(
         "worksheet.update",
@@ -199,6 +214,14 @@ ROWS = [
         lambda c: {"worksheet_id": "0" * 32, "update": "AAA="},
         scoped=True,
         check_allowed=False,
+    ),
+    # A table's reasons (Exercise 1): a real Yjs update writing one reason, so the allowed senders are walked too.
+    Row(
+        "reasons.update",
+        PHONES_TOO,
+        lambda c: {"table_id": c.tables[0], "update": REASON_UPDATE},
+        scoped=True,
+        table=True,
     ),
     Row("scheduler.lock_on_timeout", frozenset()),  # the server's own scheduler only
     Row("no.such.event", frozenset()),
@@ -234,8 +257,7 @@ ENDPOINTS = {
     ("POST", "/api/workshops"): "anyone (rate limited per address)",
     ("GET", "/api/join/{code}"): "anyone with the code",
     ("POST", "/api/join/{code}"): "anyone with the code, for a table of that workshop",
-    ("GET", "/static/client"): "anyone",
-    ("GET", "/static/facilitator"): "anyone",
+    ("GET", "/static/{path:path}"): "anyone (the front ends' static files)",
 }
 
 

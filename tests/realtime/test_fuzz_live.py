@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 import server.app  # noqa: F401  (registers every command)
 from server.client import WorkshopClient
+from server.domain import worksheet as doc_rules
 from server.services.commands import REGISTRY
 from tests.live import LiveServer
 from tests.realtime.conftest import migrate
@@ -237,6 +238,12 @@ revisions = st.sampled_from(["@rev0", "@rev1"]) | small_ints
 command_ids = st.sampled_from(["cmd-aaaaaaaa", "cmd-bbbbbbbb", "cmd-cccccccc", "short", "bad id!"]) | st.text(
     max_size=70
 )
+# Real Yjs updates writing one reason (some too long, some two lines, some naming what is not a principle).
+reason_updates = st.builds(
+    lambda pid, value: doc_rules.b64encode(doc_rules.text_update(None, pid, value, [pid])),
+    st.sampled_from([*PRINCIPLES[:3], "ideal", "nope"]),
+    st.text(max_size=30) | st.sampled_from(["x" * 201, "two\nlines", "Families wait"]),
+)
 huge_text = st.sampled_from([70_000, 3000, 1001, 201, 65]).map(lambda n: "x" * n)
 text = st.text(max_size=40) | huge_text | json_leaf
 
@@ -281,7 +288,11 @@ FIELDS: dict[str, st.SearchStrategy[dict]] = {
             | st.permutations(PRINCIPLES).map(lambda p: p[:5])
             | any_json
         },
-        {"note": text},
+        {
+            "note": text,
+            "reason": st.sampled_from(["room_voted", "local_evidence", "lowest_baseline", "local_plans", "other"])
+            | text,
+        },
     ),
     "participants.remove": shaped({"participant_id": ids}),
     "links.rotate": shaped(
@@ -313,6 +324,14 @@ FIELDS: dict[str, st.SearchStrategy[dict]] = {
     "scores.set": shaped({"principle_id": principle_ids, "score": st.integers(-1, 6) | json_leaf}),
     "scores.agree": shaped({"principle_id": principle_ids, "score": st.integers(-1, 6) | json_leaf}),
     "worksheet.update": shaped({"worksheet_id": ids, "update": text | st.binary(max_size=40).map(bytes.hex)}),
+    "reasons.update": shaped(
+        {"update": reason_updates | text | st.binary(max_size=40).map(bytes.hex)}, {"table_id": ids}
+    ),
+    "agenda.add_discussion": shaped({}, {"minutes": st.integers(-1, 300) | json_leaf}),
+    "notes.set_review": shaped({"text": text}, {"expected_version": st.integers(-2, 10**6) | json_leaf}),
+    "notes.set_table": shaped(
+        {"table_id": ids, "text": text}, {"expected_version": st.integers(-2, 10**6) | json_leaf}
+    ),
 }
 
 

@@ -281,10 +281,13 @@ async def test_the_tally_with_a_tie_at_the_cut_hidden_until_revealed(shared_serv
         assert (await facilitator.call("consensus.reveal", {"revealed": True}))["ok"]
         await eventually(lambda: p0.state["consensus"]["tally"] is not None)
         assert p0.state["consensus"]["tally"]["top"] == tally["top"]
+        # Settling the tie needs the room's reason from the short list (a note alone is refused, nothing stored)
+        refused = await facilitator.call("consensus.confirm", {"items": [a, b, c, d, f], "note": "The room chose f"})
+        assert refused["error"]["code"] == "invalid_payload" and refused["error"]["message"].startswith("reason:")
         ack = await facilitator.call(
-            "consensus.confirm", {"items": [a, b, c, d, f], "note": "The room chose f"}
+            "consensus.confirm", {"items": [a, b, c, d, f], "note": "The room chose f", "reason": "room_voted"}
         )
-        assert ack["ok"] and ack["confirmed"]["changed_by_room"] is True
+        assert ack["ok"] and ack["confirmed"]["changed_by_room"] is True and ack["confirmed"]["settled_tie"] is True
         await eventually(lambda: p1.state["consensus"]["confirmed"] is not None)
         assert p1.state["consensus"]["confirmed"]["items"] == [a, b, c, d, f]
     finally:

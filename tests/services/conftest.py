@@ -2,11 +2,23 @@ from __future__ import annotations
 
 import pytest_asyncio
 
-from server.broadcast import MemoryBroadcaster
-from server.services import agenda, consensus, display, plan, rankings, worksheets  # noqa: F401  (register commands)
+from server.broadcast import MemoryBroadcaster, rooms
+from server.client import apply_update
+from server.services import (  # noqa: F401  (register commands)
+    agenda,
+    consensus,
+    display,
+    notes,
+    plan,
+    rankings,
+    reasons,
+    report_status,
+    worksheets,
+)
 from server.services.commands import Actor, CommandBus
 from server.services.state import build_snapshot
 from server.services.workshops import CreateWorkshop, create_workshop, join_table
+from tests.live_js import case
 
 
 class Clock:
@@ -42,6 +54,30 @@ class World:
     async def snapshot(self, actor: Actor) -> dict:
         async with self.sessions() as session:
             return await build_snapshot(session, actor, self.clock())
+
+    async def replayed(self, viewers: dict[str, Actor], start: dict[str, dict], events: list) -> list[tuple]:
+        """For each viewer: (name, its start snapshot + the events sent to its rooms, a fresh snapshot, the case
+        for live.js's replay)."""
+        out = []
+        for name, actor in viewers.items():
+            my_rooms = set(rooms.for_client(self.workshop_id, actor.role, actor.table_id))
+            mine = [event.data for event in events if my_rooms & set(event.rooms)]
+            state = start[name]
+            for update in mine:
+                state = apply_update(state, update)
+            fresh = await self.snapshot(actor)
+            out.append((name, state, fresh, case(name, start[name], mine, fresh)))
+        return out
+
+    async def assert_updates_rebuild_snapshots(self, viewers: dict[str, Actor], start: dict[str, dict], events) -> None:
+        """Each viewer's first snapshot plus the updates sent to its rooms equals its fresh snapshot, here and
+        through the browsers' applyUpdate (live.js)."""
+        from tests.live_js import assert_live_js_agrees
+
+        replayed = await self.replayed(viewers, start, events)
+        for name, state, fresh, _ in replayed:
+            assert {**state, "version": 0, "server_now": 0} == {**fresh, "version": 0, "server_now": 0}, name
+        assert_live_js_agrees([recorded for *_, recorded in replayed])
 
 
 @pytest_asyncio.fixture

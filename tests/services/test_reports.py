@@ -13,6 +13,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+from server.domain import reasons as reasons_rules
 from server.domain import worksheet as w
 from server.models import Workshop
 from server.reports import csv as csv_report
@@ -61,11 +62,29 @@ async def run_workshop(world) -> None:
     ]
     for sheet, cell, text in edits:
         assert (await world.run(f, "worksheet.update", {"worksheet_id": sheet["id"], "update": _edit(sheet, cell, text)}))["ok"]
+    # Red's reasons, from its phone; one for a principle it then took out of its five is kept but not reported.
+    for pid, why in (("accessibility", "No buses after six in the villages"), ("needs-led", "Families told us: ask us")):
+        snap = await world.snapshot(red)
+        held = w.b64decode(snap["reasons"][world.table_ids[0]]["state"], limit=1 << 30)
+        update = w.b64encode(reasons_rules.text_update(held, pid, why, [p["id"] for p in snap["principles"]]))
+        assert (await world.run(red, "reasons.update", {"update": update}))["ok"]
+    snap = await world.snapshot(f)
+    held = w.b64decode(snap["reasons"][world.table_ids[1]]["state"], limit=1 << 30)
+    update = w.b64encode(reasons_rules.text_update(held, "reducing-stigma", "Not reported: not in Blue's five? It is.",
+                                                   [p["id"] for p in snap["principles"]]))
+    assert (await world.run(f, "reasons.update", {"table_id": world.table_ids[1], "update": update}))["ok"]
+    held = w.b64decode((await world.snapshot(f))["reasons"][world.table_ids[1]]["state"], limit=1 << 30)
+    update = w.b64encode(reasons_rules.text_update(held, "partnership-working", "Kept, unseen",
+                                                   [p["id"] for p in snap["principles"]]))
+    assert (await world.run(f, "reasons.update", {"table_id": world.table_ids[1], "update": update}))["ok"]
     await world.run(f, "plan.add_action", {"action": "Map evening provision", "priority_id": "accessibility",
                                            "owner": "Commissioning lead", "due": "2027-03-31"})
     await world.run(f, "plan.add_action", {"action": "Tell the partnership board", "status": "in_progress"})
     await world.run(f, "plan.set_notes", {"engagement_notes": "Newsletter and the partnership board"})
     await world.run(f, "plan.set_redesign_date", {"redesign_date": "2027-05-12"})
+    # The method as it happens (issue 17): the opening review's findings and what a table said in Exercise 2.
+    assert (await world.run(f, "notes.set_review", {"text": "Pathway maps: 14 weeks at the front door\nData: A&E up"}))["ok"]
+    assert (await world.run(f, "notes.set_table", {"table_id": world.table_ids[1], "text": "Blue: evenings matter"}))["ok"]
 
 
 async def _rows(world, workshop_id=None, now=None):
@@ -92,6 +111,10 @@ async def test_every_format_says_the_same_things(world):
                      "Map evening provision", "Commissioning lead", "Exercise 1: your table's top five"):
         assert expected in cells, expected
     assert "Newsletter and the partnership board" in text and "12 May 2027" in text  # as England writes dates
+    assert "Why each table chose them" in text
+    for expected in ("No buses after six in the villages", "Families told us: ask us"):
+        assert expected in cells, expected
+    assert "Kept, unseen" not in cells  # Blue's reason for a principle outside its five
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings.index("Consolidated worksheet") < headings.index("Table 1")  # consolidated first
 
@@ -109,13 +132,23 @@ async def test_every_format_says_the_same_things(world):
     assert plan[1] == ["Map evening provision", "Accessibility", "Commissioning lead", dt.datetime(2027, 3, 31), "Not started"]
     agenda = [[c.value for c in row] for row in book["Agenda"].iter_rows()]
     assert agenda[1][:5] == ["Exercise 1: your table's top five", "rank", "Done", "30:00", "25:00"]
+    reasons = [[c.value for c in row] for row in book["Table reasons"].iter_rows()]
+    assert reasons[0] == ["Table", "Place", "Principle", "Why it matters here"]
+    assert reasons[1:] == [
+        ["Table 1", "1st", "Needs-Led", "Families told us: ask us"],
+        ["Table 1", "2nd", "Accessibility", "No buses after six in the villages"],
+        ["Table 2", "5th", "Reducing Stigma", "Not reported: not in Blue's five? It is."],
+    ]
     methods = [[c.value for c in row] for row in book["Methods"].iter_rows()]
     assert [m[0] for m in methods[1:]] == ["Borda count", "Dowdall", "Count", "Schulze"]
 
     # CSV files in a zip: the same data sets
     archive = zipfile.ZipFile(io.BytesIO(csv_report.render(report)))
     assert len(archive.namelist()) == len(book.sheetnames)
-    raw = archive.read("07-gap-analysis.csv").decode("utf-8")
+    [reasons_csv] = [n for n in archive.namelist() if n.endswith("table-reasons.csv")]
+    assert "No buses after six in the villages" in archive.read(reasons_csv).decode("utf-8")
+    [gap_csv] = [n for n in archive.namelist() if n.endswith("gap-analysis.csv")]
+    raw = archive.read(gap_csv).decode("utf-8")
     assert raw.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(raw.lstrip("\ufeff"))))
     assert rows[1][:2] == ["Accessibility", "Consolidated"] and rows[1][5] == "Evenings: no drop-in for 16-18s"
@@ -124,6 +157,18 @@ async def test_every_format_says_the_same_things(world):
     page = html_report.render(report).decode()
     assert "@media print" in page and "<script" not in page
     assert "Evenings: no drop-in for 16-18s" in page and "Map evening provision" in page
+    assert "Why each table chose them" in page and "Families told us: ask us" in page and "Kept, unseen" not in page
+
+    # The notes (issue 17): in the method part and beside the tables' fives, in every format
+    assert report.review_notes.startswith("Pathway maps") and report.share_notes == [
+        {"table": "Table 2", "text": "Blue: evenings matter"}]
+    assert "Findings from the opening review" in headings and "What each table said (Exercise 2)" in headings
+    assert "Data: A&E up" in text and "Blue: evenings matter" in cells
+    assert "Findings from the opening review" in page and "Blue: evenings matter" in page and "A&amp;E up" in page
+    notes = [[c.value for c in row] for row in book["Method notes"].iter_rows()]
+    assert notes[1][0] == "Opening review of the top-line priorities" and notes[2][1:] == ["Table 2", "Blue: evenings matter"]
+    context = [[c.value for c in row] for row in book["Priority context"].iter_rows()]
+    assert context[0][:5] == ["Priority", "Ref", "Level", "Baseline", "Agreed today"] and context[1][0] == "Accessibility"
 
 
 async def test_text_is_escaped_in_the_printable_page(world):
@@ -151,6 +196,7 @@ async def test_a_json_export_imports_into_an_equal_workshop(world):
     assert created.workshop.id != world.workshop_id and created.workshop.join_code != world.join_code
     again = export(await _rows(world, created.workshop.id))
     assert again == first
+    assert first["reasons"][1]["text"]["partnership-working"] == "Kept, unseen"  # outside the five, kept
 
     # The imported workshop works: its facilitator can carry on editing a worksheet.
     from server.services.commands import Actor
@@ -172,6 +218,13 @@ async def test_a_json_export_imports_into_an_equal_workshop(world):
         lambda d: d["worksheets"][0].update(state=w.b64encode(b"\x00\x01junk")),
         lambda d: d["agenda"][0].update(kind="party"),
         lambda d: d["plan"].update(redesign_date="soon"),
+        lambda d: d["reasons"][0]["text"].update({"not-a-principle": "x"}),
+        lambda d: d["reasons"][0].update(state=None, text={"needs-led": "x" * 201}),
+        lambda d: d["reasons"][0].update(state=w.b64encode(w.text_update(None, "needs-led", "two\nlines", ["needs-led"]))),
+        lambda d: d["reasons"][1].update(table=0),
+        lambda d: d["notes"]["tables"].append({"table": 99, "text": "x", "updated_at": 1.0}),
+        lambda d: d["notes"]["tables"].append(dict(d["notes"]["tables"][0])),  # a table noted twice
+        lambda d: d["notes"].update(review={"text": "x" * 4001, "updated_at": 1.0}),
     ],
 )
 async def test_an_import_is_checked_like_anything_typed_in(world, breakage):
@@ -308,14 +361,16 @@ async def test_the_consensus_can_be_audited(world):
         assert (await world.run(phone, "ranking.edit", {"base_revision": 0, "op": "replace", "items": five}))["ok"]
         assert (await world.run(phone, "ranking.agree", {"base_revision": 1}))["ok"]
     confirmed = TIED[1]
-    assert (await world.run(f, "consensus.confirm", {"items": confirmed, "note": "Stigma keeps people away"}))["ok"]
+    assert (await world.run(f, "consensus.confirm", {"items": confirmed, "note": "Stigma keeps people away",
+                                                      "reason": "local_evidence"}))["ok"]
     report = assemble(await _rows(world))
     doc = Document(io.BytesIO(docx_report.render(report)))
     text = "\n".join(p.text for p in doc.paragraphs)
     # The tie at the cut is called a tie, and its settlement is said: by the room, with its reason
     assert "A tie straddled the cut: Partnership Working and Reducing Stigma each had 1 point and shared 5th place" in text
     assert "The room settled the tie: it chose Reducing Stigma over Partnership Working." in text
-    assert "The room's reason: Stigma keeps people away" in text
+    assert "How the tie was settled: chosen for the strongest local evidence." in text
+    assert "The room's note: Stigma keeps people away" in text
     assert "tally's five were" not in text  # never a false five when fifth place was tied
     assert "5th place was tied between Partnership Working and Reducing Stigma" in text
     tables = _word_tables(doc)

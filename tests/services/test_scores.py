@@ -7,12 +7,10 @@ from __future__ import annotations
 import pytest_asyncio
 
 from server.broadcast import MemoryBroadcaster, rooms
-from server.client import apply_update
 from server.services import scores  # noqa: F401  (registers the scoring commands)
 from server.services.commands import Actor, CommandBus
 from server.services.workshops import create_workshop, join_table, parse_create
 from tests.catalogue import synthetic as syn
-from tests.live_js import assert_live_js_agrees, case
 from tests.services.conftest import Clock, World
 
 ITEMS = syn.principles(12)
@@ -159,15 +157,4 @@ async def test_snapshot_plus_events_equals_a_fresh_snapshot_for_every_role(room)
     for actor, event, payload in steps:
         room.clock.now += 3
         assert (await room.run(actor, event, payload))["ok"], event
-    events = room.broadcaster.take()
-    recorded = []
-    for name, actor in viewers.items():
-        mine = set(rooms.for_client(room.workshop_id, actor.role, actor.table_id))
-        updates = [event.data for event in events if mine & set(event.rooms)]
-        state = start[name]
-        for update in updates:
-            state = apply_update(state, update)
-        fresh = await room.snapshot(actor)
-        assert {**state, "version": 0, "server_now": 0} == {**fresh, "version": 0, "server_now": 0}, name
-        recorded.append(case(name, start[name], updates, fresh))
-    assert_live_js_agrees(recorded)  # the same sequences through the browsers' applyUpdate
+    await room.assert_updates_rebuild_snapshots(viewers, start, room.broadcaster.take())

