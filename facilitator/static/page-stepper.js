@@ -5,7 +5,7 @@
 // 1920×1080) and shows "page 2 of 3" in large type; a page past the last wraps round to the first.
 //
 // Built once per panel and updated in place, so a button keeps keyboard focus while it is pressed again.
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 import { effectiveDisplayMode } from "./shared.js";
 
 const WHAT = { worksheet: "the worksheet", answers: "the answers", plan: "the plan", tally: "the tally" };

@@ -2,7 +2,7 @@
 // the join link and its QR code are built from the address this browser used: http://127.0.0.1:8000 is the
 // laptop to the laptop, but to a phone it is the phone itself. The console then says so, and how to fix it
 // (server/reach.py does the same for the created page and `thrive-workshop serve`).
-import { el } from "/static/client/common/live.js";
+import { el } from "../client/common/live.js";
 import { isLoopbackUrl } from "./loopback.js";
 
 let origins = null; // the laptop's network addresses, asked once (GET /api/config gives them to this laptop only)
