@@ -21,6 +21,30 @@ def server_flags() -> list[str]:
     return [f"--{name.replace('_', '-')}={str(value).lower()}" for name, value in SERVER_OPTIONS.items()]
 
 
+def reach_notice(host: str, port: int, public_url: str | None, lan: list[str] | None = None) -> str:
+    """What ``serve`` says about the address phones will use (issue 14, item 11): phones can't open a loopback
+    link, so without ``PUBLIC_URL`` it names the laptop's network address and how to listen on it."""
+    from . import reach
+
+    if public_url:
+        note = f"  Phones join at {public_url.rstrip('/')}/j/<code> (PUBLIC_URL)."
+        if reach.is_loopback_url(public_url):
+            note += " Warning: that is this machine's own address, which phones in the room can't open."
+        return note + "\n"
+    origins = reach.lan_origins(reach.lan_addresses() if lan is None else lan, "http", port)
+    if host in ("0.0.0.0", "::", ""):
+        if not origins:
+            return "  For phones in the room, open the app at this machine's network address (its IP on the Wi-Fi).\n"
+        return f"  For phones in the room, open it at {origins[0]}/new (the join link and QR code follow that address).\n"
+    if reach.is_loopback_host(host):
+        where = f" at {origins[0]}/new" if origins else " at this machine's network address"
+        return (
+            f"  Warning: only this machine can open {host}. Phones in the room can't join.\n"
+            f"  Restart with HOST=0.0.0.0 make run and open it{where}, or set PUBLIC_URL to the app's own address.\n"
+        )
+    return ""
+
+
 def _migrate(settings: Settings) -> None:
     from .db import migrate
 
@@ -52,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\n  Thrive Workshop is running. Start a workshop at: http://{shown_host}:{args.port}/new\n",
             flush=True,
         )
+        print(reach_notice(args.host, args.port, settings.public_url), flush=True)
         uvicorn.run(
             "server.app:create_app",
             factory=True,

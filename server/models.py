@@ -46,6 +46,9 @@ class Workshop(SQLModel, table=True):
     display_table_id: str | None = Field(default=None, max_length=32)
     # The worksheet column the projector shows in "answers" mode (services.worksheets.CELLS), else null.
     display_cell: str | None = Field(default=None, max_length=24)
+    # The page of long answers, a long plan or a long tally the facilitator stepped the projector to (0 = the
+    # first); null: the pages turn by themselves (services.display, "display.page").
+    display_page: int | None = None
     # Optional second factor for the facilitator link: a salted scrypt hash (services.access), never the password.
     facilitator_password: str | None = Field(default=None, max_length=200)
     # The deadline whose running-out already locked the rankings (lock_on_timeout): the scheduler locks once

@@ -22,6 +22,8 @@ import { REVIEW_KINDS, reviewRegion } from "./review-notes.js";
 import { shareNotesRegion } from "./share-notes.js";
 import { makeupRegion } from "./room-makeup.js";
 import { keepSecretKey } from "./secret-key.js";
+import { showReachWarning } from "./reach-warning.js";
+import { mountPageStepper } from "./page-stepper.js";
 import { reasonLine, reasonsKey } from "./reasons-view.js";
 
 const TICK_MS = 250;
@@ -1361,6 +1363,9 @@ function renderAll(state) {
   }
   markCurrentExercise(state);
   applyFolds(state);
+  // Phones can't open a 127.0.0.1 join link: say so, and how to fix it (reach-warning.js).
+  const phones = Object.values((state.presence && state.presence.tables) || {}).reduce((a, n) => a + n, 0);
+  showReachWarning($("reach-warning"), joinUrl(state), { phonesJoined: phones });
 }
 
 function replaceRegion(container, content) {
@@ -1594,7 +1599,12 @@ const secondHalf = {
   report: createReportPanel({ send: (e, p) => ui.live.send(e, p), showError }),
 };
 
+// The projector's pages, stepped from the panel whose view it shows (page-stepper.js).
+const pageSteppers = [["tally-pages", ["tally"]], ["gap-pages", ["worksheet", "answers"]], ["plan-pages", ["plan"]]]
+  .map(([id, modes]) => mountPageStepper($(id), { modes, name: id, send: (e, p) => ui.live.send(e, p) }));
+
 function renderSecondHalf(state) {
+  pageSteppers.forEach((update) => update(state));
   secondHalf.gap.render($("gap-body"), state);
   secondHalf.plan.render($("plan-body"), state);
   secondHalf.report.render($("report-body"));

@@ -45,7 +45,7 @@ function renderWorksheet(state) {
     el("div", { class: "ws-grid" }, CELLS.map((cell) => el("section", { class: "ws-cell", "data-cell": cell },
       el("h3", {}, CELL_LABELS[cell]),
       (sheet.text[cell] || "").trim()
-        ? el("p", { class: "ws-text" }, sheet.text[cell])
+        ? el("p", { class: "ws-text" }, sheet.text[cell].trim())
         : el("p", { class: "ws-prompt" }, CELL_PROMPTS[cell])))));
 }
 

@@ -34,6 +34,9 @@ const view = {
   tallyPages: 1,
   textPage: 0, // which page of the long answers is showing
   textPages: [], // {text, label, pages} for each answer cut into pages
+  planPages: [], // [from, to) of the plan's actions on each page, when the plan doesn't fit
+  pageLabel: null, // the view's "page 2 of 3", in large type in its header
+  pageVersion: null, // the display section's version whose `page` was last taken
   soundOn: false,
 };
 
@@ -237,7 +240,8 @@ function visibleTallyRows(tally, capacity) {
   const others = tally.rows.filter((row) => !keep.has(row.principle_id));
   const pages = Math.max(1, Math.ceil(others.length / TALLY_PAGE_ROWS));
   view.tallyPages = pages;
-  const index = view.tallyPage % pages;
+  const stepped = consolePage(view.state); // stepped from the console: the same page on every projector
+  const index = stepped !== null ? stepped % pages : view.tallyPage % pages;
   const paged = others.slice(index * TALLY_PAGE_ROWS, (index + 1) * TALLY_PAGE_ROWS);
   if (!paged.length) return { pinned, paged, page: null };
   const from = tally.rows.indexOf(paged[0]) + 1;
@@ -264,7 +268,7 @@ function stepPages(event) {
   if (!forward && !back) return;
   event.preventDefault();
   view.pagesHeldUntil = Date.now() + TEXT_PAGE_MS;
-  if (view.textPages && view.textPages.length) {
+  if ((view.textPages && view.textPages.length) || (view.planPages && view.planPages.length)) {
     view.textPage = (view.textPage || 0) + (forward ? 1 : -1);
     showTextPage();
   }
@@ -272,7 +276,13 @@ function stepPages(event) {
 }
 
 function pagesHeld() {
-  return Date.now() < (view.pagesHeldUntil || 0);
+  return consolePage(view.state) !== null || Date.now() < (view.pagesHeldUntil || 0);
+}
+
+/** The page the facilitator stepped every projector to from the console (display.page), or null. */
+function consolePage(state) {
+  const page = state && state.display ? state.display.page : null;
+  return Number.isInteger(page) && page >= 0 ? page : null;
 }
 
 function tallyRow(state, row, { maxPoints, top, tie }) {
@@ -356,6 +366,13 @@ function render(state) {
     view.pagesFor = pagesFor;
     view.textPage = 0;
   }
+  // A page stepped from the console (display.page) is the same on every projector, and stays.
+  const stepped = consolePage(state);
+  const displayVersion = state.display ? state.display.version : null;
+  if (stepped !== null && view.pageVersion !== displayVersion) {
+    view.textPage = stepped;
+  }
+  view.pageVersion = displayVersion;
   pageLongTexts(main);
 }
 
@@ -367,6 +384,12 @@ const TEXT_PAGE_MS = 15000;
 
 function pageLongTexts(main) {
   view.textPages = [];
+  view.planPages = [];
+  const head = main.querySelector(".ws-head");
+  // The view's own "page 2 of 3", large, in its header (there while measuring, so that the pages fit beside it).
+  view.pageLabel = head ? el("span", { class: "proj-page", "data-testid": "projector-page" }, "page 10 of 10") : null;
+  if (view.pageLabel) head.append(view.pageLabel);
+  pagePlan(main);
   for (const cell of main.querySelectorAll(".ws-cell")) {
     const text = cell.querySelector(".ws-text");
     if (!text || !overflows(cell)) continue;
@@ -398,18 +421,60 @@ function splitIntoPages(cell, text, label) {
   return pages;
 }
 
+/**
+ * A plan longer than the screen (even at its smallest type): its actions in pages of as many as fit, each
+ * page numbered on from the last (the list's `start`).
+ */
+function pagePlan(main) {
+  const list = main.querySelector(".plan-view .plan-list");
+  if (!list || !overflows(list)) return;
+  const items = [...list.children];
+  for (let from = 0; from < items.length;) {
+    let to = from + 1;
+    items.forEach((item, i) => { item.hidden = i < from || i >= to; });
+    while (to < items.length) {
+      items[to].hidden = false;
+      if (overflows(list)) {
+        items[to].hidden = true;
+        break;
+      }
+      to += 1;
+    }
+    view.planPages.push([from, to]);
+    from = to;
+  }
+  view.planList = list;
+}
+
+function wrap(index, count) {
+  return ((index % count) + count) % count;
+}
+
 function showTextPage() {
+  let most = 1;
   for (const paged of view.textPages || []) {
     const count = paged.pages.length;
-    const index = (((view.textPage || 0) % count) + count) % count;
+    const index = wrap(view.textPage || 0, count);
     const more = index < paged.pages.length - 1;
     paged.text.textContent = more ? `${paged.pages[index]} …` : paged.pages[index];
     paged.label.textContent = `page ${index + 1} of ${paged.pages.length}`;
+    most = Math.max(most, count);
+  }
+  if (view.planPages && view.planPages.length) {
+    const [from, to] = view.planPages[wrap(view.textPage || 0, view.planPages.length)];
+    [...view.planList.children].forEach((item, i) => { item.hidden = i < from || i >= to; });
+    view.planList.start = from + 1;
+    most = Math.max(most, view.planPages.length);
+  }
+  if (view.pageLabel) {
+    view.pageLabel.hidden = most <= 1;
+    view.pageLabel.textContent = `page ${wrap(view.textPage || 0, most) + 1} of ${most}`;
   }
 }
 
 function turnTextPage() {
-  if (!view.textPages || !view.textPages.length || pagesHeld()) return;
+  const paged = (view.textPages && view.textPages.length) || (view.planPages && view.planPages.length);
+  if (!paged || pagesHeld()) return;
   view.textPage = (view.textPage || 0) + 1;
   showTextPage();
 }

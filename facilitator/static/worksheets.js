@@ -199,7 +199,9 @@ export function createGapPanel({ send, sync, showError, announce }) {
   }
 
   function pull(consolidated, cell, text, table) {
-    const line = `• ${text} (${table.name})`;
+    // Each line a table wrote (people writing at once each get a line: worksheet-sync.js) is its own point.
+    const points = text.split("\n").map((line) => line.trim()).filter(Boolean);
+    const line = points.map((point) => `• ${point} (${table.name})`).join("\n");
     if (!ws.append(consolidated.id, cell, line)) {
       showError({ code: "cell_too_long", message: `that box would pass ${MAX_CELL_CHARS} characters` });
       return;

@@ -809,7 +809,8 @@ def _method_words(
 
 def _cells(sheet: Worksheet | None) -> dict[str, str]:
     text = dict(sheet.text) if sheet else {}
-    return {cell: str(text.get(cell, "")) for cell in CELLS}
+    # A line typed in a worksheet ends with its own line break (worksheet-sync.js): none is kept at the end.
+    return {cell: str(text.get(cell, "")).strip() for cell in CELLS}
 
 
 def _points(value: float) -> float | int:

@@ -71,6 +71,7 @@ def _export(rows: ReportRows) -> dict[str, Any]:
             "display_mode": ws.display_mode,
             "display_table": place.get(ws.display_table_id),
             "display_cell": ws.display_cell,
+            "display_page": ws.display_page,
             "current_segment": segment_place.get(ws.current_segment_id),
             # The report's state (domain.report_status): final since final_at, by final_by; every change.
             "report": {
@@ -209,6 +210,7 @@ async def import_workshop(session, raw: object, now: float | None = None) -> Cre
         confirmed=w.confirmed.model_dump() if w.confirmed is not None else None,
         display_mode=w.display_mode,
         display_cell=w.display_cell,
+        display_page=w.display_page,
         # An export from before the report could be final has no "report": it imports as a draft.
         report_final_at=w.report.final_at if w.report else None,
         report_final_by=w.report.final_by if w.report and w.report.final_at is not None else None,

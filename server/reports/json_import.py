@@ -33,6 +33,7 @@ from ..domain.report_status import TIE_REASONS
 from ..domain.room import MAX_PARTICIPANTS_PER_TABLE, MAX_TABLES
 from ..domain.tally import METHODS
 from ..json_input import load_json
+from ..services.display import MAX_DISPLAY_PAGE
 from ..services.errors import CommandError
 from ..text import CleanedModel
 
@@ -107,6 +108,7 @@ class WorkshopIn(_In):
     display_mode: Literal[DISPLAY_MODES] = "auto"  # type: ignore[valid-type]
     display_table: int | None = Field(default=None, ge=0, lt=MAX_TABLES)
     display_cell: Literal[doc_rules.CELLS] | None = None  # type: ignore[valid-type]
+    display_page: int | None = Field(default=None, ge=0, le=MAX_DISPLAY_PAGE)
     current_segment: int | None = Field(default=None, ge=0, lt=MAX_SEGMENTS)
     report: ReportStateIn | None = None
     # Exports before issue 17 have none: the default list.

@@ -141,9 +141,10 @@ async def finish(ctx: Context, actor: Actor, p: NoArguments):
 async def _projector_follows_the_agenda(ctx: Context) -> None:
     """A view the facilitator picked for one part (say one table's five) must not stick into the next part."""
     ws = ctx.workshop
-    if (ws.display_mode, ws.display_table_id, ws.display_cell) != ("auto", None, None):
+    if (ws.display_mode, ws.display_table_id, ws.display_cell, ws.display_page) != ("auto", None, None, None):
         await ctx.update_workshop(
-            display_mode="auto", display_table_id=None, display_cell=None, display_version=ctx.version
+            display_mode="auto", display_table_id=None, display_cell=None, display_page=None,
+            display_version=ctx.version,
         )
         ctx.emit_to_everyone({"type": "display", "version": ctx.version, "display": display_section(ctx.workshop)})
 

@@ -40,7 +40,35 @@ async def set_display(ctx: Context, actor: Actor, p: SetDisplay):
         cell = p.cell or "gaps"
     if (ws.display_mode, ws.display_table_id, ws.display_cell) == (p.mode, table_id, cell):
         return None
-    ws.display_mode, ws.display_table_id, ws.display_cell = p.mode, table_id, cell
+    # Another view starts at its first page, turning by itself.
+    ws.display_mode, ws.display_table_id, ws.display_cell, ws.display_page = p.mode, table_id, cell, None
+    _changed(ctx)
+    return None
+
+
+def _changed(ctx: Context) -> None:
+    ws = ctx.workshop
     ws.display_version = ctx.version
     ctx.emit_to_everyone({"type": "display", "version": ctx.version, "display": display_section(ws)})
+
+
+# Long answers side by side, a worksheet, a long plan or a long tally are cut into pages on the projector (at
+# 1920×1080, so only the projector knows how many). By themselves they turn at a reading pace; once the
+# facilitator steps them from the console, every projector shows the page named here and stays on it, until
+# the facilitator lets them turn by themselves again (page null) or the view changes. A page past the last
+# wraps round to the first (the projector shows page % pages), so "next" never runs into a wall.
+MAX_DISPLAY_PAGE = 999
+
+
+class SetDisplayPage(Payload):
+    page: int | None = Field(ge=0, le=MAX_DISPLAY_PAGE)
+
+
+@command("display.page", roles={"facilitator"}, payload=SetDisplayPage)
+async def set_display_page(ctx: Context, actor: Actor, p: SetDisplayPage):
+    ws = ctx.workshop
+    if ws.display_page == p.page:
+        return None
+    ws.display_page = p.page
+    _changed(ctx)
     return None

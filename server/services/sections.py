@@ -114,6 +114,7 @@ def display_section(ws: Workshop) -> dict[str, Any]:
         "mode": ws.display_mode,
         "table_id": ws.display_table_id,
         "cell": ws.display_cell,
+        "page": ws.display_page,
     }
 
 

@@ -8,6 +8,7 @@ import logging
 import secrets
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import segno
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from .. import reach
 from ..catalogue import default_principles
 from ..json_input import load_json
 from ..services import workshops
@@ -67,9 +69,28 @@ def created_links(request: Request, created: workshops.CreatedWorkshop) -> dict[
 # --- JSON endpoints -------------------------------------------------------------------------------------
 
 
+def lan_origins_for(request: Request) -> list[str]:
+    """The laptop's own network addresses as origins (``http://192.168.1.20:8000``), for a page opened at a
+    loopback address on the laptop itself (so that phones could reach it): ``[]`` for anyone else."""
+    if not (request.client and reach.is_loopback_host(request.client.host)):
+        return []
+    if not reach.is_loopback_url(str(request.base_url)):
+        return []
+    return reach.lan_origins(reach.lan_addresses(), request.url.scheme, request.url.port)
+
+
+def phone_reach(request: Request, join_url: str) -> dict[str, Any]:
+    """Whether phones can open the join link, and the addresses to open the console at instead (item 11)."""
+    if not reach.is_loopback_url(join_url):
+        return {"loopback": False, "host": "", "lan_origins": []}
+    return {"loopback": True, "host": urlsplit(join_url).netloc, "lan_origins": lan_origins_for(request)}
+
+
 async def api_config(request: Request) -> JSONResponse:
     settings = _services(request).settings
-    return JSONResponse({"transports": settings.transports, "max_text": settings.max_text})
+    return JSONResponse(
+        {"transports": settings.transports, "max_text": settings.max_text, "lan_origins": lan_origins_for(request)}
+    )
 
 
 async def api_default_catalogue(request: Request) -> JSONResponse:
@@ -290,6 +311,7 @@ async def create_from_form(request: Request) -> HTMLResponse:
             "result": result,
             "qr_url": f"/qr/{result['workshop']['join_code']}.svg",
             "save_catalogue": saving_offer(values, created.workshop.locality),
+            "reach": phone_reach(request, result["join_url"]),
         },
     )
     response.headers.update(NO_STORE)  # it holds the secret links

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pycrdt import Doc, Text
 
 from server.domain import worksheet as w
 from server.domain.errors import DomainError
@@ -57,6 +58,54 @@ def test_two_people_typing_in_one_cell_both_keep_their_text_in_any_order():
     assert one.texts == other.texts
     assert "Waiting lists are long." in one.texts["gaps"] and "No evening clinics." in one.texts["gaps"]
     assert one.texts["ideal"] == "The ideal"
+
+
+class _Writer:
+    """A phone typing one key at a time the way worksheet-sync.js does: its first key at the end of the cell
+    brings a line end of its own, and every later key goes just before that line end."""
+
+    def __init__(self, state: bytes, words: str):
+        self.doc = Doc()
+        self.doc.apply_update(state)
+        self.text = self.doc.get("gaps", type=Text)
+        self.words, self.typed, self.sent = words, "", self.doc.get_state()
+
+    def key(self) -> None:
+        ch = self.words[len(self.typed)]
+        if not self.typed:
+            self.text.insert(len(str(self.text)), ch + "\n")
+        else:
+            self.text.insert(str(self.text).index(self.typed + "\n") + len(self.typed), ch)
+        self.typed += ch
+
+    def update(self) -> bytes:
+        update, self.sent = self.doc.get_update(self.sent), self.doc.get_state()
+        return update
+
+
+@pytest.mark.parametrize("every", [1, 2, 3, 7, 100])
+@pytest.mark.parametrize("start", ["", "Already said\n"])
+def test_lines_typed_at_once_in_one_cell_stay_apart_whatever_the_server_merges_first(every, start):
+    # Issue 14: "…do not useBuses stop at six…". A run that carries its own line end keeps its words in front
+    # of it, and the other person's run goes before its first letter or after its line end, never inside.
+    base = w.new_document({"gaps": start})
+    one, two = "Forms use words young people do not use", "Buses stop at six"
+    for first_a in (True, False):
+        a, b = _Writer(base, one), _Writer(base, two)
+        state = base
+        for i in range(max(len(one), len(two))):
+            for writer in (a, b):
+                if i < len(writer.words):
+                    writer.key()
+            if (i + 1) % every == 0 or i == max(len(one), len(two)) - 1:
+                for writer in ((a, b) if first_a else (b, a)):
+                    merged = w.merge(state, writer.update())
+                    state = merged.state
+                for writer in (a, b):
+                    writer.doc.apply_update(state)
+        text = w.texts_of(state)["gaps"]
+        assert sorted(line for line in text.split("\n") if line and line != start.strip()) == sorted([one, two]), text
+        assert text.startswith(start)
 
 
 def test_merging_is_idempotent_and_reports_no_change_for_a_duplicate():

@@ -20,6 +20,8 @@ from tests.live import ROOT
         "tests/js/table_news.test.mjs",
         # Dates in the action plan: England's way, today in the workshop's time zone (issue 17).
         "tests/js/plan_dates.test.mjs",
+        # The console's check that phones can't open a loopback join link (issue 14, item 11).
+        "tests/js/loopback.test.mjs",
     ],
 )
 def test_the_browser_worksheet_binding_keeps_concurrent_typing_whole(script):

@@ -73,6 +73,8 @@ async def test_gap_analysis_next_steps_and_the_report(browser, server, tmp_path)
                          gaps[1].press_sequentially(RED_TEXT_2, delay=25))
     for box in gaps:
         await expect(box).to_have_value(_both(), timeout=10000)
+        # Each phone's words whole and on a line of their own (issue 14): never glued together.
+        assert sorted((await box.input_value()).splitlines()) == sorted([RED_TEXT, RED_TEXT_2])
     for phone in red:
         await expect(tid(phone, "worksheet-status")).to_have_text("All changes saved")
     await red[0].screenshot(path=str(server.log_path.parent / "phone-worksheet.png"), full_page=True)
@@ -104,7 +106,7 @@ async def test_gap_analysis_next_steps_and_the_report(browser, server, tmp_path)
     for phone in red:
         await expect(tid(phone, "segment-title")).to_have_text("Gap analysis: Needs-Led")
     await tid(red[1], "worksheet-cell", cell="training").fill("Trauma-informed practice for reception staff")
-    await expect(tid(red[0], "worksheet-cell", cell="training")).to_have_value("Trauma-informed practice for reception staff")
+    await expect(tid(red[0], "worksheet-cell", cell="training")).to_have_value("Trauma-informed practice for reception staff\n")
 
     # Skip the rest of the gap block: jump to next steps and add an action.
     await next_steps_with_an_action(console)

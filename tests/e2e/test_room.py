@@ -577,3 +577,168 @@ async def test_screen_readers_hear_what_others_at_the_table_changed(browser, ser
     ben_heard = " ".join(await heard(ben))
     assert "Needs-Led added" in ben_heard and "Someone at your table" not in ben_heard, ben_heard
     assert errors == []
+
+
+async def test_two_phones_typing_in_one_box_at_once_give_two_separate_points(browser, server, shots):
+    """Item 9: two people at Red type in the same box at the same time, keystrokes interleaved (neither waits
+    for the other's words to arrive): each person's words come out whole, on a line of their own, on both
+    phones, the console, the projector and, pulled in, the consolidated sheet."""
+    from tests.e2e.test_gap_analysis import confirmed_workshop
+
+    errors: list[str] = []
+    created = await confirmed_workshop(server.url)
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
+    projector = await open_page(browser, errors, created["projector_url"], PROJECTOR)
+    ann = await join_phone(browser, errors, created, "Red", "Ann")
+    ben = await join_phone(browser, errors, created, "Red", "Ben")
+    await tid(console, "agenda-next").click()
+    await confirm_if_asked(console)
+    await expect(tid(console, "agenda-pause")).to_be_visible()
+    phones = (ann, ben)
+    words = ("Forms use words young people do not use", "Buses stop at six")
+    for phone in phones:
+        await tid(phone, "worksheet-cell", cell="gaps").click()
+    for i in range(max(len(w) for w in words)):
+        for phone, text in zip(phones, words, strict=True):
+            if i < len(text):
+                await phone.keyboard.type(text[i])
+    both = re.compile(f"^({re.escape(words[0])}\n{re.escape(words[1])}|{re.escape(words[1])}\n{re.escape(words[0])})\n$")
+    for phone in phones:
+        await expect(tid(phone, "worksheet-cell", cell="gaps")).to_have_value(both, timeout=15000)
+        await expect(tid(phone, "worksheet-status")).to_have_text("All changes saved")
+    await shot(ann, shots, "phone-two-writers-one-box", full_page=True)
+
+    red_card = console.locator('[data-testid="gap-table"]', has_text="Red")
+    console_lines = (await red_card.locator('[data-testid="gap-table-cell"][data-cell="gaps"] .pre-wrap').inner_text())
+    assert sorted(console_lines.splitlines()) == sorted(words), console_lines
+    await tid(console, "show-answers").click()
+    red_answer = tid(projector, "projector-answers").locator(".ws-cell").first.locator(".ws-text")
+    await expect(red_answer).to_contain_text(words[1])
+    assert sorted((await red_answer.inner_text()).splitlines()) == sorted(words)
+    await shot(projector, shots, "projector-two-writers-one-box")
+    await red_card.locator('[data-testid="pull-cell"][data-cell="gaps"]').click()
+    consolidated = tid(console, "consolidated-cell", cell="gaps")
+    await expect(consolidated).to_have_value(re.compile(re.escape(words[1])))
+    points = (await consolidated.input_value()).splitlines()
+    assert sorted(points) == sorted(f"• {w} (Red)" for w in words), points
+    assert errors == []
+
+
+async def test_the_console_warns_that_phones_cannot_open_a_loopback_join_link(browser, server, shots):
+    """Item 11: the test server runs at 127.0.0.1 without PUBLIC_URL, as on a facilitator's laptop."""
+    errors: list[str] = []
+    created = await create_workshop(server)
+    assert "127.0.0.1" in created["join_url"]
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
+    warning = tid(console, "loopback-warning")
+    await expect(warning).to_be_visible()
+    await expect(warning).to_have_attribute("open", "")  # standing open while nobody has joined
+    await expect(tid(console, "loopback-summary")).to_contain_text("Phones in the room can't open the join link")
+    await expect(warning).to_contain_text("127.0.0.1")
+    await expect(warning).to_contain_text("PUBLIC_URL")
+    await expect(warning).to_contain_text("HOST=0.0.0.0")
+    for link in await tid(console, "lan-console-link").all():  # the laptop's network addresses, when found
+        href = await link.get_attribute("href")
+        assert re.match(r"https?://[^/]+/console#k=", href) and "127.0.0.1" not in href, href
+    await shot(console, shots, "console-loopback-warning")
+    # Once a phone has joined, it folds to its one line so the tables stay on the first screen.
+    phone = await join_phone(browser, errors, created, "Red", "Ann")
+    await expect(warning).not_to_have_attribute("open", "")
+    await expect(tid(console, "loopback-summary")).to_be_visible()
+    box = await warning.bounding_box()
+    assert box and box["height"] < 80, box
+    await shot(console, shots, "console-loopback-warning-folded")
+    await phone.close()
+    assert errors == []
+
+
+PAGE_JS = """() => [...document.querySelectorAll('[data-testid="projector-text-page"], [data-testid="projector-page"]')]
+  .filter((n) => !n.hidden).map((n) => n.textContent)"""
+
+
+async def projector_page(projector: Page) -> str:
+    label = tid(projector, "projector-page")
+    await expect(label).to_be_visible()
+    return (await label.inner_text()).strip()
+
+
+async def test_the_facilitator_steps_the_projectors_pages_and_every_projector_follows(browser, server, shots):
+    """Item 8's leftover: long answers side by side and a long plan are cut into pages at 1920×1080 (nothing
+    cut off), and the facilitator steps them from the console; a second projector shows the same page."""
+    from server.client import WorkshopClient
+    from tests.e2e.test_gap_analysis import confirmed_workshop
+    from tests.live import eventually
+
+    errors: list[str] = []
+    created = await confirmed_workshop(server.url)
+    facilitator = await WorkshopClient(server.url, created["facilitator_token"]).connect()
+    assert (await facilitator.call("agenda.next"))["ok"]  # onto the first priority's gap analysis
+    await eventually(lambda: len(facilitator.state["worksheets"]) >= 15)
+    long_gaps = {
+        "Red": " ".join(f"Red point {i}: buses stop at six, so evening drop-ins are out of reach." for i in range(1, 16)),
+        "Blue": " ".join(f"Blue point {i}: forms use words young people do not use." for i in range(1, 16)),
+    }
+    names = {t["id"]: t["name"] for t in facilitator.state["tables"]}
+    for sheet in list(facilitator.state["worksheets"].values()):
+        if sheet["priority_id"] == "accessibility" and sheet["table_id"]:
+            assert (await facilitator.edit_cell(sheet["id"], "gaps", long_gaps[names[sheet["table_id"]]]))["ok"]
+
+    console = await open_page(browser, errors, created["facilitator_url"], CONSOLE)
+    projectors = [await open_page(browser, errors, created["projector_url"], PROJECTOR) for _ in range(2)]
+    await tid(console, "show-answers").click()
+    for projector in projectors:
+        await expect(tid(projector, "projector-answers")).to_contain_text("Red point 1:")
+    first = await projector_page(projectors[0])
+    assert re.fullmatch(r"page 1 of [2-9]", first), first
+    pages = int(first.rsplit(" ", 1)[1])
+    report: dict = {}
+    await audit_projector(projectors[0], shots, "answers-page-1", report)
+
+    # Next page, from the console: both projectors show page 2, with other words, and hold it.
+    stepper = tid(console, "page-next", panel="gap-pages")
+    await expect(stepper).to_be_visible()
+    await stepper.click()
+    for projector in projectors:
+        await expect(tid(projector, "projector-page")).to_have_text(f"page 2 of {pages}")
+    await expect(tid(console, "page-status", panel="gap-pages")).to_contain_text("page 2")
+    assert await projectors[0].evaluate(PAGE_JS) == await projectors[1].evaluate(PAGE_JS)
+    red_two = await projectors[1].locator(".ws-cell").first.locator(".ws-text").inner_text()
+    assert "Red point 1:" not in red_two and "Red point" in red_two, red_two
+    await audit_projector(projectors[1], shots, "answers-page-2", report)
+    # Back, then on past the last page: it wraps round to the first.
+    await tid(console, "page-previous", panel="gap-pages").click()
+    await expect(tid(projectors[1], "projector-page")).to_have_text(f"page 1 of {pages}")
+    for n in range(2, pages + 2):
+        await tid(console, "page-next", panel="gap-pages").click()
+        expected = n if n <= pages else 1
+        for projector in projectors:
+            await expect(tid(projector, "projector-page")).to_have_text(f"page {expected} of {pages}")
+    await tid(console, "page-auto", panel="gap-pages").click()
+    await expect(tid(console, "page-status", panel="gap-pages")).to_contain_text("turns by itself")
+
+    # A long plan: fourteen actions, paged; the numbers carry on from page to page.
+    for i in range(1, 15):
+        action = f"Action {i}: map evening provision with the bus company and the youth service in each district"
+        assert (await facilitator.call("plan.add_action", {"action": action, "owner": "Commissioning lead"}))["ok"]
+    assert (await facilitator.call("display.set", {"mode": "plan"}))["ok"]
+    for projector in projectors:
+        await expect(tid(projector, "projector-plan")).to_contain_text("Action 1:")
+    first = await projector_page(projectors[0])
+    assert re.fullmatch(r"page 1 of [2-9]", first), first
+    plan_pages = int(first.rsplit(" ", 1)[1])
+    await audit_projector(projectors[0], shots, "plan-page-1", report)
+    await tid(console, "page-next", panel="plan-pages").click()
+    for projector in projectors:
+        await expect(tid(projector, "projector-page")).to_have_text(f"page 2 of {plan_pages}")
+        shown = await projector.locator(".plan-list > li:not([hidden])").all_inner_texts()
+        assert shown and not any(t.startswith("Action 1:") for t in shown), shown
+        start = await projector.locator(".plan-list").evaluate("ol => ol.start")
+        assert start == int(shown[0].split(":", 1)[0].removeprefix("Action ")), (start, shown[0])
+    await audit_projector(projectors[1], shots, "plan-page-2", report)
+    await shot(console, shots, "console-1366-plan-pages")
+    await facilitator.close()
+
+    print("paged projector views (smallest px, its text, clipped texts):", report)
+    assert not {name: found for name, found in report.items() if found[0] < 24}, report
+    assert not {name: found[2] for name, found in report.items() if found[2]}, report
+    assert errors == []

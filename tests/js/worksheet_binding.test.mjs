@@ -36,6 +36,20 @@ function phone(server, id) {
   return { sync, sent };
 }
 
+/** A server document with one cell ("gaps", holding `start`) and two phones with a box bound to it. */
+function twoPhones(start = "") {
+  const server = new Y.Doc();
+  server.getText("gaps").insert(0, start);
+  const id = "w1";
+  const a = phone(server, id);
+  const b = phone(server, id);
+  const boxA = new FakeBox();
+  const boxB = new FakeBox();
+  a.sync.bind(boxA, id, "gaps");
+  b.sync.bind(boxB, id, "gaps");
+  return { server, id, a, b, boxA, boxB };
+}
+
 test("changedRange and mapIndex", () => {
   assert.deepEqual(changedRange("hello world", "hello brave world"), [6, 6, 12]);
   assert.equal(mapIndex([{ retain: 2 }, { insert: "ab" }], 5), 7);
@@ -45,15 +59,7 @@ test("changedRange and mapIndex", () => {
 });
 
 test("two boxes typing at one place at the same time keep both texts whole", () => {
-  const server = new Y.Doc();
-  server.getText("gaps");
-  const id = "w1";
-  const a = phone(server, id);
-  const b = phone(server, id);
-  const boxA = new FakeBox();
-  const boxB = new FakeBox();
-  a.sync.bind(boxA, id, "gaps");
-  b.sync.bind(boxB, id, "gaps");
+  const { server, id, a, b, boxA, boxB } = twoPhones();
   const one = "Buses stop at six";
   const two = "Forms are hard";
   for (let i = 0; i < Math.max(one.length, two.length); i += 1) {
@@ -71,9 +77,105 @@ test("two boxes typing at one place at the same time keep both texts whole", () 
     b.sync.ingestUpdate({ type: "worksheet", worksheet: { id, table_id: "t" }, update: full });
   }
   assert.equal(boxA.value, boxB.value);
-  assert.ok(boxA.value.includes(one), boxA.value);
-  assert.ok(boxA.value.includes(two), boxA.value);
-  assert.equal(boxA.value.length, one.length + two.length);
+  // Each person's words whole, and on a line of their own (issue 14): never "…sixForms…".
+  assert.deepEqual(lines(boxA.value).sort(), [one, two].sort(), JSON.stringify(boxA.value));
+  assert.equal(boxA.value, server.getText("gaps").toString());
+});
+
+function lines(text) {
+  return text.split("\n").filter((line) => line !== "");
+}
+
+/**
+ * Two phones bound to one empty cell, typing `one` and `two` one keystroke each in turn, their documents
+ * relayed through the server every `every` keystrokes (so up to `every` keystrokes each are concurrent),
+ * the server merging A's then B's or B's then A's. Returns the two boxes and the server's text.
+ */
+function typeAtOnce(one, two, { every, bFirst = false, start = "" }) {
+  const { server, id, a, b, boxA, boxB } = twoPhones(start);
+  for (const box of [boxA, boxB]) box.setSelectionRange(box.value.length, box.value.length); // tapped at the end
+  const relay = () => {
+    const order = bFirst ? [b, a] : [a, b];
+    for (const p of order) Y.applyUpdate(server, Y.encodeStateAsUpdate(p.sync.doc(id)));
+    const full = toBase64(Y.encodeStateAsUpdate(server));
+    for (const [p, box] of [[a, boxA], [b, boxB]]) {
+      globalThis.document.activeElement = box;
+      p.sync.ingestUpdate({ type: "worksheet", worksheet: { id, table_id: "t" }, update: full });
+    }
+  };
+  for (let i = 0; i < Math.max(one.length, two.length); i += 1) {
+    globalThis.document.activeElement = boxA;
+    if (i < one.length) boxA.type(one[i]);
+    globalThis.document.activeElement = boxB;
+    if (i < two.length) boxB.type(two[i]);
+    if ((i + 1) % every === 0) relay();
+  }
+  relay();
+  return { boxA, boxB, text: server.getText("gaps").toString() };
+}
+
+test("people typing at once in one box each get a line of their own, however the keystrokes interleave", () => {
+  const one = "Forms use words young people do not use";
+  const two = "Buses stop at six";
+  for (const every of [1, 2, 3, 5, 8, 1000]) {
+    for (const bFirst of [false, true]) {
+      for (const start of ["", "Already here\n", "Already here"]) {
+        const { boxA, boxB, text } = typeAtOnce(one, two, { every, bFirst, start });
+        const label = JSON.stringify({ every, bFirst, start, text });
+        assert.equal(boxA.value, text, label);
+        assert.equal(boxB.value, text, label);
+        assert.ok(!text.includes("useBuses") && !text.includes("sixForms"), label);
+        const got = lines(text);
+        if (start === "Already here") {
+          // Both carried on the line that was there: it keeps one of them, the other gets a line of its own.
+          assert.ok(got.includes(two) || got.includes(one), label);
+          assert.ok(got.some((l) => l.startsWith("Already here")), label);
+          assert.equal(got.length, 2, label);
+          assert.ok(got.join("\n").includes(one) && got.join("\n").includes(two), label);
+        } else {
+          assert.deepEqual(got.filter((l) => l !== "Already here").sort(), [one, two].sort(), label);
+        }
+      }
+    }
+  }
+});
+
+test("a caret resting at the end follows what someone else adds, so the next words start a new line", () => {
+  const { server, id, a, b, boxA, boxB } = twoPhones();
+  globalThis.document.activeElement = boxA;
+  for (const ch of "Buses") boxA.type(ch);
+  Y.applyUpdate(server, Y.encodeStateAsUpdate(a.sync.doc(id)));
+  globalThis.document.activeElement = boxB; // B has the empty box focused, caret at 0
+  b.sync.ingestUpdate({ type: "worksheet", worksheet: { id, table_id: "t" }, update: toBase64(Y.encodeStateAsUpdate(server)) });
+  assert.equal(boxB.selectionStart, boxB.value.length);
+  for (const ch of "Forms") boxB.type(ch);
+  assert.equal(boxB.value, "Buses\nForms\n");
+});
+
+test("one person's own typing adds no empty lines: Enter, a second line, a fix inside a line", () => {
+  const server = new Y.Doc();
+  server.getText("gaps");
+  const a = phone(server, "w1");
+  const box = new FakeBox();
+  a.sync.bind(box, "w1", "gaps");
+  globalThis.document.activeElement = box;
+  for (const ch of "Buses stop") box.type(ch);
+  assert.equal(box.value, "Buses stop\n");
+  assert.equal(box.selectionStart, "Buses stop".length); // the caret stays before its line end
+  for (const ch of " at six\nForms") box.type(ch);
+  assert.equal(box.value, "Buses stop at six\nForms\n");
+  box.setSelectionRange(5, 5);
+  box.type(",");
+  assert.equal(box.value, "Buses, stop at six\nForms\n");
+  // After a reload (a new document, so none of these line ends is "its own"), carrying on a line adds none.
+  Y.applyUpdate(server, Y.encodeStateAsUpdate(a.sync.doc("w1")));
+  const again = phone(server, "w1");
+  const box2 = new FakeBox();
+  again.sync.bind(box2, "w1", "gaps");
+  globalThis.document.activeElement = box2;
+  box2.setSelectionRange("Buses, stop at six".length, "Buses, stop at six".length);
+  box2.type("!");
+  assert.equal(box2.value, "Buses, stop at six!\nForms\n");
 });
 
 test("a table's reasons use the same sync: reasons.update names the table, and a refusal with state resets", async () => {

@@ -156,6 +156,7 @@ ROWS = [
     ),
     Row("agenda.set_lock_on_timeout", FACILITATORS, lambda c: {"enabled": True}),
     Row("display.set", FACILITATORS, lambda c: {"mode": "table", "table_id": c.tables[0]}, scoped=True),
+    Row("display.page", FACILITATORS, lambda c: {"page": 1}),
     Row("consensus.set_method", FACILITATORS, lambda c: {"method": "schulze"}),
     Row("consensus.reveal", FACILITATORS, lambda c: {"revealed": True}),
     Row("consensus.confirm", FACILITATORS, lambda c: {"items": FIVE, "note": "agreed", "reason": "local_plans"},

@@ -281,6 +281,7 @@ FIELDS: dict[str, st.SearchStrategy[dict]] = {
         {"mode": st.sampled_from(["auto", "join", "rankings", "table", "tally", "final"]) | text},
         {"table_id": ids},
     ),
+    "display.page": shaped({"page": st.integers(-3, 1200) | st.none() | json_leaf}),
     "consensus.set_method": shaped(
         {"method": st.sampled_from(["borda", "dowdall", "count", "schulze"]) | text}
     ),

@@ -289,7 +289,7 @@ async def test_moving_on_returns_the_projector_to_following_the_agenda(world):
     segments = (await world.snapshot(f))["agenda"]["segments"]
     assert (await world.run(f, "agenda.go_to", {"segment_id": segments[2]["id"]}))["ok"]
     snap = await world.snapshot(f)
-    assert snap["display"] == {"version": snap["version"], "mode": "auto", "table_id": None, "cell": None}
+    assert snap["display"] == {"version": snap["version"], "mode": "auto", "table_id": None, "cell": None, "page": None}
 
 
 async def test_refusals_leave_no_garbage_for_the_collector(world):

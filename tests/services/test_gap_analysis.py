@@ -200,6 +200,36 @@ async def test_display_shows_worksheets_answers_and_the_plan(world):
     assert (await world.run(f, "display.set", {"mode": "answers", "cell": "nope"}))["error"]["code"] == "invalid_payload"
 
 
+async def test_the_facilitator_steps_the_projectors_pages_and_every_projector_follows(world):
+    f = world.facilitator
+    assert (await world.run(f, "display.set", {"mode": "answers", "cell": "gaps"}))["ok"]
+    assert (await world.snapshot(world.projector))["display"]["page"] is None  # turning by itself
+    world.broadcaster.take()
+    assert (await world.run(f, "display.page", {"page": 2}))["ok"]
+    sent = [e for e in world.broadcaster.take() if e.data.get("type") == "display"]
+    assert len(sent) == 1 and sent[0].data["display"]["page"] == 2 and sent[0].data["display"]["mode"] == "answers"
+    snap = await world.snapshot(world.projector)
+    assert snap["display"]["page"] == 2 and snap["display"]["version"] == sent[0].data["version"]
+    # The same page again changes nothing; back to turning by itself; bad pages are refused and change nothing.
+    assert (await world.run(f, "display.page", {"page": 2}))["ok"]
+    assert world.broadcaster.take() == []
+    for bad in ({"page": -1}, {"page": 1000}, {"page": "2"}, {"page": 1.5}, {}, {"page": 1, "extra": 1}):
+        assert (await world.run(f, "display.page", bad))["error"]["code"] == "invalid_payload", bad
+    assert (await world.snapshot(f))["display"]["page"] == 2
+    phone = await world.participant(0)
+    assert (await world.run(phone, "display.page", {"page": 0}))["error"]["code"] == "forbidden"
+    assert (await world.run(f, "display.page", {"page": None}))["ok"]
+    assert (await world.snapshot(f))["display"]["page"] is None
+    # Another view, or moving on in the agenda, starts again at the first page, turning by itself.
+    assert (await world.run(f, "display.page", {"page": 1}))["ok"]
+    assert (await world.run(f, "display.set", {"mode": "plan"}))["ok"]
+    assert (await world.snapshot(f))["display"]["page"] is None
+    assert (await world.run(f, "display.set", {"mode": "auto"}))["ok"]
+    assert (await world.run(f, "display.page", {"page": 3}))["ok"]
+    assert (await world.run(f, "agenda.next"))["ok"]
+    assert (await world.snapshot(f))["display"]["page"] is None
+
+
 async def test_snapshot_plus_events_equals_a_fresh_snapshot_in_the_second_half(world):
     phone = await world.participant(0)
     viewers = {"facilitator": world.facilitator, "projector": world.projector, "participant": phone,
@@ -226,6 +256,7 @@ async def test_snapshot_plus_events_equals_a_fresh_snapshot_in_the_second_half(w
     assert (await world.run(world.facilitator, "makeup.set_sector",
                             {"table_id": world.table_ids[1], "sector_id": "young_people", "present": True}))["ok"]
     await world.run(world.facilitator, "display.set", {"mode": "answers", "cell": "gaps"})
+    await world.run(world.facilitator, "display.page", {"page": 1})  # the facilitator steps the answers' pages
     events = world.broadcaster.take()
     recorded = []
     for name, actor in viewers.items():

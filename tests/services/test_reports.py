@@ -232,7 +232,11 @@ async def test_text_is_escaped_in_the_printable_page(world):
 
 async def test_a_json_export_imports_into_an_equal_workshop(world):
     await run_workshop(world)
+    # The projector held on a page by the facilitator (display.page) travels too.
+    assert (await world.run(world.facilitator, "display.set", {"mode": "answers", "cell": "gaps"}))["ok"]
+    assert (await world.run(world.facilitator, "display.page", {"page": 2}))["ok"]
     first = export(await _rows(world))
+    assert first["workshop"]["display_page"] == 2 and first["workshop"]["display_cell"] == "gaps"
     text = json.dumps(first)
     for secret in ("token", "password", "join_code", world.join_code, world.workshop_id):
         assert secret not in text, secret

@@ -114,6 +114,41 @@ function vectorCovers(server, local) {
   return true;
 }
 
+// --- people writing in one box at once -------------------------------------------------------------------
+//
+// Yjs keeps every keystroke, but two people who start typing at the same place at the same time (both at the
+// end of a box, say) get their runs side by side with nothing between: "…do not useBuses stop at six…".
+// Yjs orders such concurrent insertions one after the other and never interleaves them, and each later
+// keystroke is anchored to the writer's previous character and to what was on its right when it was typed.
+// So a run that starts with its own line end keeps its writer's words in front of that line end, and another
+// person's run can only go before its first character or after its line end, never inside it:
+//
+//   a line started where no line end follows (the end of the box), or on an empty line whose line end someone
+//   else wrote, is inserted with a line end of its own ("B" becomes "B\n", the caret stays before the "\n").
+//
+// Then "do not use" and "Buses stop at six" typed at once come out as two lines, on every phone, the
+// console, the projector and the consolidated sheet, whatever the order the server merges them in. Typing
+// inside a line (one's own, whose line end this document wrote, or anyone's with words in it) adds nothing.
+// The wire format is unchanged: the line end is ordinary text in the same update (docs/protocol.md).
+
+/** Whether the line end at `index` of `ytext` was written by this document (this page, since it loaded). */
+function writtenHere(doc, ytext, index) {
+  const position = Y.createRelativePositionFromTypeIndex(ytext, index);
+  return Boolean(position.item) && position.item.client === doc.clientID;
+}
+
+/** Whether text typed over [from, to) of `ytext` must bring a line end of its own (see above). */
+export function needsOwnLineEnd(doc, ytext, from, to, inserted) {
+  if (inserted.endsWith("\n")) return false; // it ends its own line already
+  const text = ytext.toString();
+  const rest = text.slice(0, from) + text.slice(to);
+  const lineEnd = rest.indexOf("\n", from);
+  if (lineEnd < 0) return true; // nothing ends this line: the end of the box
+  if (writtenHere(doc, ytext, lineEnd + (to - from))) return false; // continuing a line this person ended
+  const lineStart = from === 0 || rest[from - 1] === "\n";
+  return lineStart && lineEnd === from; // an empty line someone else ended
+}
+
 // --- the sync ---------------------------------------------------------------------------------------------
 
 // The kinds of co-edited document (docs/protocol.md): where the snapshot and the updates carry them, the field
@@ -358,7 +393,10 @@ export function createWorksheetSync(options) {
       if (focused) {
         try {
           const collapsed = area.selectionStart === area.selectionEnd;
-          start = mapCaret(area.selectionStart, false);
+          // A caret resting at the very end follows what others add there, so that what this person types
+          // next starts after it (and as a line of its own: see ownLineEnd) instead of in front of it.
+          const atEnd = collapsed && area.selectionStart >= shown.length;
+          start = mapCaret(area.selectionStart, atEnd);
           // A caret stays a caret: text someone else inserts right at it must not become selected.
           end = collapsed ? start : mapCaret(area.selectionEnd, true);
         } catch (_) {
@@ -398,13 +436,14 @@ export function createWorksheetSync(options) {
         to = Math.max(from, mapIndex(delta, to, true));
       }
       const inserted = value.slice(start, newEnd);
+      const terminate = Boolean(inserted) && needsOwnLineEnd(entry.doc, ytext, from, to, inserted);
       entry.doc.transact(() => {
         if (to > from) ytext.delete(from, to - from);
-        if (inserted) ytext.insert(from, inserted);
+        if (inserted) ytext.insert(from, terminate ? `${inserted}\n` : inserted);
       }, LOCAL);
-      if (deferred.length) {
+      if (deferred.length || terminate) {
         deferred = [];
-        const caret = from + inserted.length;
+        const caret = from + inserted.length; // before the line end just added
         showFromText(() => caret);
       } else {
         shown = value;
