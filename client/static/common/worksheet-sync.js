@@ -158,8 +158,9 @@ export const WORKSHEETS = {
   payload: (id, update) => ({ worksheet_id: id, update }),
 };
 // A table's reasons (one Y.Text per principle id). A phone sends its own table's; a console names the table.
+// A reason is one line (the server refuses a line end), so a new run never brings a line end of its own there.
 export const REASONS = {
-  snapshotKey: "reasons", updateType: "reasons", idField: "table_id", event: "reasons.update",
+  snapshotKey: "reasons", updateType: "reasons", idField: "table_id", event: "reasons.update", oneLine: true,
   payload: (id, update) => ({ table_id: id, update }),
 };
 
@@ -436,7 +437,7 @@ export function createWorksheetSync(options) {
         to = Math.max(from, mapIndex(delta, to, true));
       }
       const inserted = value.slice(start, newEnd);
-      const terminate = Boolean(inserted) && needsOwnLineEnd(entry.doc, ytext, from, to, inserted);
+      const terminate = Boolean(inserted) && !kind.oneLine && needsOwnLineEnd(entry.doc, ytext, from, to, inserted);
       entry.doc.transact(() => {
         if (to > from) ytext.delete(from, to - from);
         if (inserted) ytext.insert(from, terminate ? `${inserted}\n` : inserted);
