@@ -3,6 +3,7 @@
 // `next_steps` segments; this module builds its view once and then updates it in place, so a text box being
 // typed in is never replaced.
 import { el, principleById } from "./common/live.js";
+import { formatDate } from "./common/format.js";
 import {
   CELLS, CELL_LABELS, CELL_PROMPTS, MAX_CELL_CHARS, STATUS_WORDS, createWorksheetSync,
 } from "./common/worksheet-sync.js";
@@ -210,7 +211,7 @@ export function createSecondHalf({ getLive, storagePrefix, showMessage, announce
     view.root.querySelector(".plan-notes").replaceChildren(
       el("h3", null, "Sharing the next steps"),
       el("p", { class: "pre-wrap" }, plan.engagement_notes || "Not written yet."),
-      el("p", null, el("strong", null, "Redesign workshop: "), plan.redesign_date || "date to be agreed"));
+      el("p", null, el("strong", null, "Redesign workshop: "), formatDate(plan.redesign_date) || "date to be agreed"));
   }
 
   function addActionForm(state) {

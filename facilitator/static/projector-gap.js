@@ -1,6 +1,7 @@
 // The projector's second half: a worksheet (one table's, or the consolidated one) for the priority in hand,
 // every table's answers in one column side by side, and the action plan. projector.js adds these views.
 import { currentSegment, el } from "/static/client/common/live.js";
+import { formatDate } from "/static/client/common/format.js";
 import { CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT } from "/static/client/common/worksheet-sync.js";
 import { orderedTables, principleName } from "./shared.js";
 
@@ -65,7 +66,7 @@ function renderPlan(state) {
   const actions = plan.actions || [];
   return el("div", { class: "ws-view plan-view", "data-testid": "projector-plan" },
     el("header", { class: "ws-head" }, el("h2", {}, "Next steps"),
-      plan.redesign_date ? el("span", { class: "tag" }, `Redesign workshop: ${plan.redesign_date}`) : null),
+      plan.redesign_date ? el("span", { class: "tag" }, `Redesign workshop: ${formatDate(plan.redesign_date)}`) : null),
     actions.length
       ? el("ol", { class: "plan-list" }, actions.map((a) => el("li", {},
         el("strong", {}, a.action),
