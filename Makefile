@@ -105,16 +105,19 @@ $(LOWEST_VENV)/.installed-stamp: pyproject.toml $(LOWEST)
 # python-engineio, uvicorn, aiohttp and starlette (connecting, the token re-checks, the public API, a live
 # workshop, the web routes with uploads on python-multipart and pages on jinja2); the relay on redis; the
 # reports on python-docx and openpyxl, worksheets on pycrdt, catalogue files on openpyxl, python-docx and
-# defusedxml. Left out: pure domain logic (no library), the browser tests (playwright drives Chromium, not our
-# libraries), and the long multi-process cluster, fuzz and limit tests.
+# defusedxml. The test tools' bounds too: the tally's property tests (hypothesis), one Chromium test (playwright)
+# and the lint (ruff). Left out: the rest of the pure domain logic and of the browser tests (no other library
+# calls), and the long multi-process cluster, fuzz and limit tests.
 LOWEST_TESTS ?= tests/test_startup_imports.py tests/test_sqlite_driver.py tests/test_statements.py \
   tests/services/test_commands.py tests/services/test_locks.py tests/services/test_database_errors.py \
   tests/scaleout/test_migrations.py \
   tests/realtime/test_access_live.py tests/realtime/test_token_rechecks.py tests/realtime/test_public_api.py \
   tests/realtime/test_live_workshop.py tests/web \
   tests/scaleout/test_relay.py tests/scaleout/test_services.py \
-  tests/services/test_reports.py tests/services/test_gap_analysis.py tests/catalogue/test_formats.py
+  tests/services/test_reports.py tests/services/test_gap_analysis.py tests/catalogue/test_formats.py \
+  tests/domain/test_tally.py tests/e2e/test_phone_gestures.py
 test-lowest: $(LOWEST_VENV)/.installed-stamp
+	$(LOWEST_VENV)/bin/ruff check .
 	$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider $(LOWEST_TESTS)
 
 clean:
