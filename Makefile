@@ -2,6 +2,8 @@
 # make test  - set up .venv and run the whole test suite
 # make lock  - refresh requirements-lock.txt after a change to pyproject.toml's dependencies (keeps the other pins)
 # make lock-upgrade - move every pin of requirements-lock.txt to the newest release pyproject.toml allows
+# make test-lowest - the tests of the libraries' APIs in a venv of pyproject.toml's lower bounds (requirements-lowest.txt)
+# make lock-lowest - refresh requirements-lowest.txt after a change to a lower bound in pyproject.toml
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,7 +17,7 @@ LOCK_VENV := .venv-lock
 PIP_TOOLS_VERSION := 7.7.0
 LOCK_INDEX ?= https://pypi.org/simple
 
-.PHONY: setup run test demo lint vendor bench lock lock-upgrade clean sample-report
+.PHONY: setup run test test-lowest demo lint vendor bench lock lock-upgrade lock-lowest clean sample-report
 
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -75,5 +77,49 @@ lock: $(LOCK_VENV)/.installed-stamp
 lock-upgrade: LOCK_ARGS = --upgrade
 lock-upgrade: lock
 
+# The lower bounds: every `>=` of pyproject.toml pinned exactly (scripts/lowest-constraints), what they need
+# resolved as for the lock, with hashes. CI installs it into a venv of its own and runs the tests below with it, so
+# a lower bound in pyproject.toml is one the tests have passed on, not a guess.
+LOWEST := requirements-lowest.txt
+LOWEST_VENV := .venv-lowest
+lock-lowest: $(LOCK_VENV)/.installed-stamp
+	scripts/lowest-constraints > $(LOCK_VENV)/lowest-constraints.txt
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+	  $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra test \
+	  --no-emit-index-url --no-emit-find-links --index-url $(LOCK_INDEX) \
+	  --constraint $(LOCK_VENV)/lowest-constraints.txt -o $(LOWEST) pyproject.toml
+
+$(LOWEST_VENV)/.installed-stamp: pyproject.toml $(LOWEST)
+	scripts/lowest-constraints --check $(LOWEST)
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --require-hashes -r $(LOWEST)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(LOWEST_VENV)/bin/python -m pip check
+	scripts/check-lock $(LOWEST_VENV)/bin/python $(LOWEST)
+	@touch $@
+
+# The tests that call the libraries' APIs the most, a few minutes' worth rather than the whole suite (the lock's
+# venv runs that): storage on SQLAlchemy, aiosqlite, asyncpg and alembic (the SQLite driver, statements, the
+# command path, locks, database errors, migrations on both databases); the transport on python-socketio,
+# python-engineio, uvicorn, aiohttp and starlette (connecting, the token re-checks, the public API, a live
+# workshop, the web routes with uploads on python-multipart and pages on jinja2); the relay on redis; the
+# reports on python-docx and openpyxl, worksheets on pycrdt, catalogue files on openpyxl, python-docx and
+# defusedxml. The test tools' bounds too: the tally's property tests (hypothesis), one Chromium test (playwright)
+# and the lint (ruff). Left out: the rest of the pure domain logic and of the browser tests (no other library
+# calls), and the long multi-process cluster, fuzz and limit tests.
+LOWEST_TESTS ?= tests/test_startup_imports.py tests/test_sqlite_driver.py tests/test_statements.py \
+  tests/services/test_commands.py tests/services/test_locks.py tests/services/test_database_errors.py \
+  tests/scaleout/test_migrations.py \
+  tests/realtime/test_access_live.py tests/realtime/test_token_rechecks.py tests/realtime/test_public_api.py \
+  tests/realtime/test_live_workshop.py tests/web \
+  tests/scaleout/test_relay.py tests/scaleout/test_services.py \
+  tests/services/test_reports.py tests/services/test_gap_analysis.py tests/catalogue/test_formats.py \
+  tests/domain/test_tally.py tests/e2e/test_phone_gestures.py
+test-lowest: $(LOWEST_VENV)/.installed-stamp
+	$(LOWEST_VENV)/bin/ruff check .
+	$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider $(LOWEST_TESTS)
+
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) var build dist *.egg-info
+	rm -rf $(VENV) $(LOCK_VENV) $(LOWEST_VENV) var build dist *.egg-info

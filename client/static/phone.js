@@ -6,16 +6,16 @@ import {
   connectLive,
   currentSegment,
   el,
-  formatDuration,
   principleById,
-  segmentRemaining,
 } from "./common/live.js";
 import { lazySecondHalf } from "./worksheet-loader.js";
+import { formatDuration, minutesLeft, plural, timeLeft } from "./common/format.js";
 import { createTableNews } from "./table-news.js";
 import { createTableMakeup } from "./table-makeup.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
 import { createReasons } from "./phone-reasons.js";
+import { createRankingGesture } from "./ranking-gesture.js";
 
 const TICK_MS = 250;
 const MESSAGE_MS = 12000; // how long an error stays on screen (the next action clears it sooner)
@@ -35,10 +35,10 @@ const views = {
 let live = null;
 let connection = 0; // bumped to disown a closed connection's late callbacks
 let selectedTableId = null;
-let dragging = null; // the drag in progress, if any (renders wait until it ends)
-let pointerHeld = false; // a finger is on a button: replacing it now would swallow the tap
-let pointerHeldTimer = null;
-let renderWaiting = false;
+// Presses, drags and the move buttons (ranking-gesture.js): renders wait while a finger is on the list.
+const gesture = createRankingGesture(runGestureEffect);
+let gestureTimer = null;
+let dragNodes = null; // {item, items, handle} of the drag in progress: the DOM side of the machine's drag
 let exerciseKey = null; // what the exercise region was last built from
 let lastRenderedItems = [];
 let lastSegmentKey = null;
@@ -144,10 +144,6 @@ function showMessage(text, tone) {
   }
   region.replaceChildren(el("p", { class: `notice notice-${tone || "danger"}` }, text));
   messageTimer = setTimeout(() => region.replaceChildren(), MESSAGE_MS);
-}
-
-function plural(n, one, many) {
-  return n === 1 ? one : many;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -340,37 +336,20 @@ function renderStatus(status) {
   document.body.dataset.status = status;
 }
 
+/** A re-render would pull the button or item out from under the finger: the gesture machine says when. */
 function requestRender() {
-  if (dragging || pointerHeld) {
-    renderWaiting = true; // a re-render would pull the button or item out from under the finger
-    return;
-  }
-  render();
+  gesture.dispatch({ type: "render" });
 }
 
-function flushRender() {
-  if (!renderWaiting || dragging || pointerHeld) return;
-  renderWaiting = false;
-  render();
-}
-
-// Hold re-renders from pointerdown until just after the click that follows pointerup (at most 3 s).
+// Hold re-renders from pointerdown until just after the click that follows pointerup; drags follow the finger.
+// Moves and lifts are heard on the whole document (capture), so a drag ending outside the list still ends.
 function holdRendersWhilePressed() {
-  const exercise = $("exercise");
-  const release = () => {
-    clearTimeout(pointerHeldTimer);
-    pointerHeldTimer = setTimeout(() => {
-      pointerHeld = false;
-      flushRender();
-    }, 80);
-  };
-  exercise.addEventListener("pointerdown", () => {
-    pointerHeld = true;
-    clearTimeout(pointerHeldTimer);
-    pointerHeldTimer = setTimeout(release, 3000);
-  });
-  document.addEventListener("pointerup", () => pointerHeld && release(), true);
-  document.addEventListener("pointercancel", () => pointerHeld && release(), true);
+  $("exercise").addEventListener("pointerdown", (event) => gesture.dispatch({ type: "press", pointerId: event.pointerId }));
+  document.addEventListener("pointermove", (event) => {
+    if (gesture.state.name === "dragging") gesture.dispatch({ type: "move", pointerId: event.pointerId, y: event.clientY });
+  }, true);
+  document.addEventListener("pointerup", (event) => gesture.dispatch({ type: "release", pointerId: event.pointerId, y: event.clientY }), true);
+  document.addEventListener("pointercancel", (event) => gesture.dispatch({ type: "cancel", pointerId: event.pointerId }), true);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -416,7 +395,7 @@ function renderHeader(state) {
   const parts = [];
   if (table) parts.push(`Table: ${table.name}`);
   if (state.me && state.me.display_name) parts.push(`You: ${state.me.display_name}`);
-  if (typeof people === "number") parts.push(`${people} ${plural(people, "phone", "phones")} at your table`);
+  if (typeof people === "number") parts.push(`${plural(people, "phone")} at your table`);
   $("table-name").textContent = parts.join(" · ");
   document.title = `${table ? table.name + " – " : ""}${workshop.title || "Workshop"}`;
 }
@@ -579,12 +558,12 @@ function rankingItem(state, ranking, id, index, editable) {
     editButton({
       testid: "move-up", id, label: `Move ${name} up to place ${index}`, text: "↑",
       disabled: !editable || index === 0,
-      action: () => edit({ op: "move", principle_id: id, to_index: index - 1 }, `${name} moved up to ${index}.`),
+      action: () => gesture.dispatch({ type: "step", id, index, count, by: -1 }),
     }),
     editButton({
       testid: "move-down", id, label: `Move ${name} down to place ${index + 2}`, text: "↓",
       disabled: !editable || index >= count - 1,
-      action: () => edit({ op: "move", principle_id: id, to_index: index + 1 }, `${name} moved down to ${index + 2}.`),
+      action: () => gesture.dispatch({ type: "step", id, index, count, by: 1 }),
     }),
     editButton({
       testid: "remove-principle", id, label: `Remove ${name} from your top five`, text: "✕",
@@ -660,7 +639,7 @@ function tablesAgreedLine(state) {
   const total = (state.tables || []).length;
   if (!consensus || typeof consensus.agreed_tables !== "number" || !total) return null;
   return el("p", { class: "muted tables-agreed" },
-    `${consensus.agreed_tables} of ${total} ${plural(total, "table has", "tables have")} agreed.`);
+    `${consensus.agreed_tables} of ${plural(total, "table has", "tables have")} agreed.`);
 }
 
 // Choosing among many principles: grouped by level, filtered, searched, each opening to its statement and
@@ -710,7 +689,7 @@ function consensusView(state) {
     el("h3", null, "The room's top five"),
     el("p", null, "The facilitator will reveal the results."),
     typeof consensus.agreed_tables === "number" && total
-      ? el("p", { class: "muted" }, `${consensus.agreed_tables} of ${total} ${plural(total, "table has", "tables have")} agreed.`)
+      ? el("p", { class: "muted" }, `${consensus.agreed_tables} of ${plural(total, "table has", "tables have")} agreed.`)
       : null)];
 }
 
@@ -735,11 +714,7 @@ function tallyRow(state, row, id, index) {
     el("span", { class: "slot-number" }, String(rank)),
     el("span", { class: "slot-name" }, principle ? principle.name : id,
       row && row.shared ? el("span", { class: "muted" }, " (shared place)") : null),
-    points === null ? null : el("span", { class: "tally-points" }, `${formatPoints(points)} ${plural(points, "point", "points")}`));
-}
-
-function formatPoints(points) {
-  return Number.isInteger(points) ? String(points) : points.toFixed(1);
+    points === null ? null : el("span", { class: "tally-points" }, plural(points, "point")));
 }
 
 function cutTieNotice(state, cutTie) {
@@ -824,85 +799,77 @@ function reopen(state) {
 // Drag to reorder (pointer events: touch, pen and mouse). Keyboard users have the move buttons.
 
 function startDrag(event) {
-  if (dragging || (event.pointerType === "mouse" && event.button !== 0)) return;
-  const item = event.currentTarget.closest("[data-testid=ranking-item]");
+  const handle = event.currentTarget;
+  const item = handle.closest("[data-testid=ranking-item]");
   const list = item && item.parentElement;
-  if (!item || !list) return;
-  event.preventDefault();
+  if (!item || !list || gesture.state.name === "dragging") return;
   const items = Array.from(list.querySelectorAll("[data-testid=ranking-item]"));
-  const from = items.indexOf(item);
-  const rects = items.map((node) => node.getBoundingClientRect());
-  const step = items.length > 1 ? rects[1].top - rects[0].top : rects[from].height;
-  dragging = { pointerId: event.pointerId, item, items, rects, step, from, to: from, startY: event.clientY };
-  // Focus follows the finger: left on the last "+ Add" tapped, the re-render after the drop would scroll
-  // the page down to it, away from the list just reordered.
-  item.focus({ preventScroll: true });
-  const handle = event.currentTarget;
-  try {
-    handle.setPointerCapture(event.pointerId);
-  } catch (_) {
-    // capture is a nicety; moves are also tracked on the handle while the pointer stays over it
-  }
-  item.classList.add("dragging");
-  handle.addEventListener("pointermove", moveDrag);
-  handle.addEventListener("pointerup", endDrag);
-  handle.addEventListener("pointercancel", cancelDrag);
-}
-
-/** The place under the finger: the places as they were when the drag began, split half-way between them. */
-function placeUnder(clientY, rects) {
-  let place = 0;
-  for (let j = 0; j < rects.length - 1; j += 1) {
-    if (clientY >= (rects[j].bottom + rects[j + 1].top) / 2) place = j + 1;
-  }
-  return place;
-}
-
-function moveDrag(event) {
-  if (!dragging || event.pointerId !== dragging.pointerId) return;
-  const { item, items, rects, from, step } = dragging;
-  const dy = event.clientY - dragging.startY;
-  const to = placeUnder(event.clientY, rects);
-  dragging.to = to;
-  item.style.transform = `translateY(${dy}px)`;
-  items.forEach((node, j) => {
-    if (j === from) return;
-    let shift = 0;
-    if (from < to && j > from && j <= to) shift = -step;
-    if (from > to && j >= to && j < from) shift = step;
-    node.style.transform = shift ? `translateY(${shift}px)` : "";
+  dragNodes = { item, items, handle };
+  gesture.dispatch({
+    type: "grab",
+    pointerId: event.pointerId,
+    pointerType: event.pointerType,
+    button: event.button,
+    id: item.dataset.principleId,
+    from: items.indexOf(item),
+    places: items.map((node) => {
+      const rect = node.getBoundingClientRect();
+      return { top: rect.top, bottom: rect.bottom };
+    }),
+    y: event.clientY,
   });
+  if (gesture.state.name === "dragging") event.preventDefault(); // no text selection, no scroll
+  else dragNodes = null; // not a drag (a mouse's other button)
 }
 
-function finishDrag(event) {
-  const handle = event.currentTarget;
-  handle.removeEventListener("pointermove", moveDrag);
-  handle.removeEventListener("pointerup", endDrag);
-  handle.removeEventListener("pointercancel", cancelDrag);
-  const done = dragging;
-  dragging = null;
-  for (const node of done.items) node.style.transform = "";
-  done.item.classList.remove("dragging");
-  return done;
-}
-
-function endDrag(event) {
-  if (!dragging || event.pointerId !== dragging.pointerId) return;
-  // Where the finger lifted, not where the last move event (moves are coalesced) left it.
-  dragging.to = placeUnder(event.clientY, dragging.rects);
-  const done = finishDrag(event);
-  flushRender();
-  if (done.to !== done.from) {
-    const id = done.item.dataset.principleId;
-    const name = (principleById(live.state, id) || { name: id }).name;
-    edit({ op: "move", principle_id: id, to_index: done.to }, `${name} moved to ${done.to + 1}.`);
+/** What the gesture machine asks for, done to the page. */
+function runGestureEffect(effect) {
+  switch (effect.type) {
+    case "render":
+      render();
+      break;
+    case "timer":
+      clearTimeout(gestureTimer);
+      gestureTimer = setTimeout(() => gesture.dispatch({ type: "timeout" }), effect.ms);
+      break;
+    case "clearTimer":
+      clearTimeout(gestureTimer);
+      break;
+    case "lift": {
+      const { item, handle } = dragNodes;
+      // Focus follows the finger: left on the last "+ Add" tapped, the re-render after the drop would scroll
+      // the page down to it, away from the list just reordered.
+      item.focus({ preventScroll: true });
+      try {
+        handle.setPointerCapture(gesture.state.pointerId);
+      } catch (_) {
+        // capture is a nicety; moves and lifts are heard on the whole document anyway
+      }
+      item.classList.add("dragging");
+      break;
+    }
+    case "shift":
+      dragNodes.items.forEach((node, j) => {
+        const offset = node === dragNodes.item ? effect.dy : effect.shifts[j];
+        node.style.transform = offset ? `translateY(${offset}px)` : "";
+      });
+      break;
+    case "drop":
+      if (!dragNodes) break;
+      for (const node of dragNodes.items) node.style.transform = "";
+      dragNodes.item.classList.remove("dragging");
+      dragNodes = null;
+      break;
+    case "move": {
+      const name = (principleById(live.state, effect.id) || { name: effect.id }).name;
+      const words = effect.by === "drag" ? "moved to"
+        : effect.to < effect.from ? "moved up to" : "moved down to";
+      edit({ op: "move", principle_id: effect.id, to_index: effect.to }, `${name} ${words} ${effect.to + 1}.`);
+      break;
+    }
+    default:
+      break;
   }
-}
-
-function cancelDrag(event) {
-  if (!dragging || event.pointerId !== dragging.pointerId) return;
-  finishDrag(event);
-  flushRender();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -973,7 +940,7 @@ function tick() {
   const state = live && live.state;
   if (!state) return;
   const segment = currentSegment(state);
-  const remaining = segmentRemaining(segment, live.serverNow());
+  const remaining = timeLeft(segment, live.serverNow());
   const view = timerView(segment, remaining);
   const timer = $("timer");
   if (timer.textContent !== view.text) timer.textContent = view.text;
@@ -983,18 +950,18 @@ function tick() {
 
 function announceTimer(segment, remaining, timerState) {
   const key = segment ? `${segment.id}:${timerState}` : null;
-  const minutes = timerState === "running" ? Math.ceil(remaining / 60) : null;
+  const minutes = timerState === "running" ? minutesLeft(remaining) : null;
   const previous = timerMemory;
   timerMemory = { key, minutes };
   if (!previous) return; // the first tick after loading: nothing has changed yet
   if (key !== previous.key) {
     if (timerState === "overtime") announce("Time's up.");
     else if (timerState === "paused") announce("The timer is paused.");
-    else if (timerState === "running") announce(`Timer running: ${minutes} ${plural(minutes, "minute", "minutes")} left.`);
+    else if (timerState === "running") announce(`Timer running: ${plural(minutes, "minute")} left.`);
     return;
   }
   if (timerState === "running" && minutes !== previous.minutes) {
-    announce(`${minutes} ${plural(minutes, "minute", "minutes")} left.`);
+    announce(`${plural(minutes, "minute")} left.`);
   }
 }
 

@@ -3,7 +3,7 @@
 // `next_steps` segments; this module builds its view once and then updates it in place, so a text box being
 // typed in is never replaced.
 import { el, principleById } from "./common/live.js";
-import { englishDate } from "./common/plan-dates.js";
+import { formatDate } from "./common/format.js";
 import {
   CELLS, CELL_LABELS, CELL_PROMPTS, MAX_CELL_CHARS, STATUS_WORDS, createWorksheetSync,
 } from "./common/worksheet-sync.js";
@@ -221,8 +221,8 @@ export function createSecondHalf({ getLive, storagePrefix, showMessage, announce
         el("span", { class: "muted" }, [
           a.priority_id ? principleName(state, a.priority_id) : null,
           a.owner ? `Owner: ${a.owner}` : null,
-          a.due ? `Due: ${englishDate(a.due)}` : (a.due_note ? `By: ${a.due_note}` : null),
-          a.review ? `Review: ${englishDate(a.review)}` : null,
+          a.due ? `Due: ${formatDate(a.due)}` : (a.due_note ? `By: ${a.due_note}` : null),
+          a.review ? `Review: ${formatDate(a.review)}` : null,
           a.measure ? `Success: ${a.measure}` : null,
           STATUS_LABELS[a.status] || a.status,
         ].filter(Boolean).join(" · ")))))
@@ -230,7 +230,7 @@ export function createSecondHalf({ getLive, storagePrefix, showMessage, announce
     view.root.querySelector(".plan-notes").replaceChildren(
       el("h3", null, "Sharing the next steps"),
       el("p", { class: "pre-wrap" }, plan.engagement_notes || "Not written yet."),
-      el("p", null, el("strong", null, "Redesign workshop: "), plan.redesign_date ? englishDate(plan.redesign_date) : "date to be agreed"));
+      el("p", null, el("strong", null, "Redesign workshop: "), formatDate(plan.redesign_date) || "date to be agreed"));
   }
 
   function addActionForm(state) {

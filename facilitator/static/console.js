@@ -5,12 +5,15 @@
 // changes (compared by a small key), and keyboard focus is put back on the same control afterwards.
 // Timers tick by rewriting a few text nodes, never by re-rendering.
 import {
-  connectLive, currentSegment, el, formatDuration, principleById,
+  connectLive, currentSegment, el, principleById,
 } from "../client/common/live.js";
 import {
-  DISPLAY_MODES, timeLeft, KIND_LABELS, METHODS, METHOD_LABELS, METHOD_SHORT, agreedCount, baselineSpoken, baselineText,
-  displayedTable, effectiveDisplayMode, errorText, formatPoints, listInWords, ordinal, orderedTables, phonesAt,
-  plural, principleName, rankText, rankingFor, segmentLabel, settledByText, shortUrl, joinUrl,
+  clockTime, formatDuration, formatPoints, minutesLeft, plural, timeLeft,
+} from "../client/common/format.js";
+import {
+  DISPLAY_MODES, KIND_LABELS, METHODS, METHOD_LABELS, METHOD_SHORT, agreedCount, baselineSpoken, baselineText,
+  displayedTable, effectiveDisplayMode, errorText, listInWords, ordinal, orderedTables, phonesAt,
+  principleName, rankText, rankingFor, segmentLabel, settledByText, shortUrl, joinUrl,
   warningText,
 } from "./shared.js";
 import { createGapPanel } from "./worksheets.js";
@@ -123,11 +126,6 @@ function principleLabel(state, id) {
 
 function timerText(seconds) {
   return formatDuration(seconds);
-}
-
-function clockTime(epochSeconds) {
-  if (typeof epochSeconds !== "number") return "";
-  return new Date(epochSeconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
 function segments(state) {
@@ -766,7 +764,7 @@ function presenceLine(state, table) {
   const phones = phonesAt(state, table.id);
   return el("p", { class: ["presence", phones === 0 && "presence-none"] },
     phones === 0 ? el("span", { "aria-hidden": "true" }, "⚠ ") : null,
-    el("span", { "data-testid": "presence-count" }, `${phones} ${phones === 1 ? "phone" : "phones"} connected`));
+    el("span", { "data-testid": "presence-count" }, `${plural(phones, "phone")} connected`));
 }
 
 function rankingList(state, ranking) {
@@ -1061,7 +1059,7 @@ function pointsBar(row, context) {
   const spoken = parts.map((p) => `${p.table.name} ${formatPoints(p.points)}`).join(", ");
   const bar = el("div", {
     class: "bar", role: "img",
-    "aria-label": `${formatPoints(row.points)} points${spoken ? `: ${spoken}` : ""}`,
+    "aria-label": `${plural(row.points, "point")}${spoken ? `: ${spoken}` : ""}`,
   });
   if (!parts.length && share > 0) {
     bar.append(el("span", { class: "bar-seg bar-plain", style: { width: `${share * 100}%` } }));
@@ -1069,7 +1067,7 @@ function pointsBar(row, context) {
   for (const p of parts) {
     bar.append(el("span", {
       class: ["bar-seg", `tcol-${p.index % 8}`, `tpat-${Math.floor(p.index / 8) % 4}`],
-      title: `${p.table.name}: ${formatPoints(p.points)} points`,
+      title: `${p.table.name}: ${plural(p.points, "point")}`,
       style: { width: `${(p.points / sum) * share * 100}%` },
     }, String(p.index + 1)));
   }
@@ -1533,7 +1531,7 @@ function announceTime(at) {
     return;
   }
   const remaining = timeLeft(current, at);
-  const minute = remaining > 0 ? Math.ceil(remaining / 60) : 0;
+  const minute = minutesLeft(remaining);
   if (ui.seen.minute === null || ui.seen.minuteSegment !== current.id) {
     ui.seen.minute = minute;
     ui.seen.minuteSegment = current.id;

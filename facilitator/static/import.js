@@ -6,6 +6,7 @@
 // shows offers it (save-catalogue.js), with the name suggested here (the hidden `catalogue_title` field).
 // Without JavaScript this step stays hidden and the form creates a workshop with the built-in principles.
 import { el } from "../client/common/live.js";
+import { plural } from "../client/common/format.js";
 
 const $ = (id) => document.getElementById(id);
 const LEVEL_WORDS = { macro: "macro", meso: "meso", micro: "micro", none: "no level" };
@@ -71,7 +72,7 @@ async function preview(mapping) {
   ui.confirmGaps = false; // what the confirmation was about may have changed
   const c = result.body.counts;
   const gaps = gapWarnings(result.body);
-  ui.message = `${c.accepted} ${c.accepted === 1 ? "row" : "rows"} will be imported, ${c.refused} refused.`
+  ui.message = `${plural(c.accepted, "row")} will be imported, ${c.refused} refused.`
     + (gaps.length ? ` Check before importing: ${gaps.join(" ")}` : "");
   if (!mapping) ui.focus = "import-summary"; // a changed mapping keeps the keyboard on its select
   render();
@@ -265,10 +266,10 @@ function previewView(p) {
   const levels = Object.entries(c.by_level).filter(([, n]) => n).map(([level, n]) => `${n} ${LEVEL_WORDS[level]}`);
   return el("section", { class: "import-preview", "aria-labelledby": "import-summary", "data-testid": "import-preview" },
     el("h3", { id: "import-summary", tabindex: "-1" },
-      `${p.format_name}: ${c.accepted} ${c.accepted === 1 ? "row" : "rows"} will be imported`,
+      `${p.format_name}: ${plural(c.accepted, "row")} will be imported`,
       c.refused ? `, ${c.refused} refused` : "", "."),
     levels.length ? el("p", { class: "hint" }, `By level: ${levels.join(", ")}.`) : null,
-    p.blank_rows ? el("p", { class: "hint" }, `${p.blank_rows} empty ${p.blank_rows === 1 ? "row was" : "rows were"} skipped.`) : null,
+    p.blank_rows ? el("p", { class: "hint" }, `${plural(p.blank_rows, "empty row was", "empty rows were")} skipped.`) : null,
     p.notes.length ? el("ul", { class: "import-notes" }, p.notes.map((n) => el("li", {}, n))) : null,
     p.problems.length ? el("ul", { class: "import-problems", "data-testid": "import-problems" },
       p.problems.map((n) => el("li", {}, n))) : null,
@@ -373,7 +374,7 @@ function actions(p) {
   return el("div", { class: "import-actions" },
     gaps.length ? checkbox("import-confirm-gaps", "confirmGaps", " I have checked the warnings above: import anyway") : null,
     p.refused.length ? checkbox("import-skip", "skip",
-      ` Leave out the ${p.refused.length} refused ${p.refused.length === 1 ? "row" : "rows"} and import the rest`) : null,
+      ` Leave out the ${plural(p.refused.length, "refused row")} and import the rest`) : null,
     el("div", { class: "button-row" },
       el("button", {
         type: "button", class: "btn btn-primary", id: "import-accept", "data-testid": "import-accept",

@@ -6,7 +6,8 @@
 // date before the workshop's asks first); a measure of success; a status. The panel flags agreed priorities with
 // no action and actions past their due date (today in the workshop's time zone).
 import { el } from "../client/common/live.js";
-import { englishDate, isOverdue, recommendationLines, todayIn, unactioned } from "../client/common/plan-dates.js";
+import { formatDate } from "../client/common/format.js";
+import { isOverdue, recommendationLines, todayIn, unactioned } from "../client/common/plan-dates.js";
 import { principleName } from "./shared.js";
 
 const STATUSES = [["not_started", "Not started"], ["in_progress", "In progress"], ["done", "Done"]];
@@ -58,7 +59,7 @@ export function createPlanPanel({ send, showError, announce, ask }) {
     if (!value || !plan.workshop_date || value >= plan.workshop_date || !ask) return true;
     return ask({
       title: `${what} before the workshop?`,
-      body: `${englishDate(value)} is before the workshop (${englishDate(plan.workshop_date)}). Keep it only if the date is right: an action due in the past shows as overdue.`,
+      body: `${formatDate(value)} is before the workshop (${formatDate(plan.workshop_date)}). Keep it only if the date is right: an action due in the past shows as overdue.`,
       confirmLabel: "Keep this date",
     });
   }
@@ -226,7 +227,7 @@ export function createPlanPanel({ send, showError, announce, ask }) {
     if (late.length) {
       lines.push(el("p", { class: "flag", "data-testid": "plan-overdue-count" },
         el("strong", {}, `⚠ ${late.length} ${late.length === 1 ? "action is" : "actions are"} past the due date`),
-        ` and not done (today is ${englishDate(today)}).`));
+        ` and not done (today is ${formatDate(today)}).`));
     }
     view.root.querySelector(".plan-flags").replaceChildren(...lines);
   }
@@ -263,7 +264,7 @@ export function createPlanPanel({ send, showError, announce, ask }) {
       }
       const overdue = isOverdue(item, today);
       entry.flag.hidden = !overdue;
-      entry.flag.textContent = overdue ? `⚠ Overdue: it was due on ${englishDate(item.due)}.` : "";
+      entry.flag.textContent = overdue ? `⚠ Overdue: it was due on ${formatDate(item.due)}.` : "";
       entry.tr.classList.toggle("is-overdue", overdue);
       entry.note.hidden = !item.due_note;
       entry.note.replaceChildren(...(item.due_note ? [`Written before dates were dates: “${item.due_note}”. Pick a date, then `,

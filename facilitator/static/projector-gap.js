@@ -1,11 +1,11 @@
 // The projector's second half: a worksheet (one table's, or the consolidated one) for the priority in hand,
 // every table's answers in one column side by side, and the action plan. projector.js adds these views.
 import { currentSegment, el } from "../client/common/live.js";
+import { formatDate } from "../client/common/format.js";
 import { CELLS, CELL_LABELS, CELL_PROMPTS, CELL_SHORT } from "../client/common/worksheet-sync.js";
 import { orderedTables, principleName } from "./shared.js";
 import { draftMark, gapPrompt } from "../client/common/deck-words.js";
 import { worksheetContext } from "../client/common/worksheet-context.js";
-import { englishDate } from "../client/common/plan-dates.js";
 
 const STATUS_LABELS = { not_started: "Not started", in_progress: "In progress", done: "Done" };
 
@@ -72,12 +72,12 @@ function renderPlan(state) {
   const actions = plan.actions || [];
   return el("div", { class: "ws-view plan-view", "data-testid": "projector-plan" },
     el("header", { class: "ws-head" }, el("h2", {}, "Next steps"),
-      plan.redesign_date ? el("span", { class: "tag" }, `Redesign workshop: ${englishDate(plan.redesign_date)}`) : null),
+      plan.redesign_date ? el("span", { class: "tag" }, `Redesign workshop: ${formatDate(plan.redesign_date)}`) : null),
     actions.length
       ? el("ol", { class: "plan-list" }, actions.map((a) => el("li", {},
         el("strong", {}, a.action),
         el("span", { class: "plan-meta" }, [a.priority_id ? principleName(state, a.priority_id) : null,
-          a.owner || null, a.due ? `due ${englishDate(a.due)}` : (a.due_note || null),
+          a.owner || null, a.due ? `due ${formatDate(a.due)}` : (a.due_note || null),
           STATUS_LABELS[a.status] || a.status].filter(Boolean).join(" · ")))))
       : el("p", { class: "ws-prompt" }, "The actions appear here as the room agrees them."));
 }

@@ -1,11 +1,12 @@
 // The projector: a read-only, 1920×1080 picture of the workshop, readable from the back of the room.
 // It always shows the current segment and its timer; the main area follows `display.mode` (docs/protocol.md).
 import {
-  connectLive, currentSegment, el, formatDuration, principleById,
+  connectLive, currentSegment, el, principleById,
 } from "../client/common/live.js";
+import { formatDuration, formatPoints, plural, timeLeft } from "../client/common/format.js";
 import {
-  agreedCount, timeLeft, baselineSpoken, baselineText, displayedTable, effectiveDisplayMode, joinUrl, listInWords, ordinal,
-  orderedTables, plural, principleName, rankText, rankingFor, segmentLabel, shortUrl,
+  agreedCount, baselineSpoken, baselineText, displayedTable, effectiveDisplayMode, joinUrl, listInWords, ordinal,
+  orderedTables, principleName, rankText, rankingFor, segmentLabel, shortUrl,
 } from "./shared.js";
 import { SECOND_HALF_VIEWS, secondHalfKey } from "./projector-gap.js";
 import { SCORE_FITS, SCORE_VIEWS, scoresKey } from "./projector-scores.js";
@@ -218,7 +219,7 @@ function settledAtTheCut(state, tally, capacity) {
     const unit = tally.method === "schulze" ? "wins" : "points";
     lines.push(el("li", {},
       group.map((r) => `${principleName(state, r.principle_id)} ${r.shared ? "joint " : ""}${ordinal(r.rank)}`).join(", "),
-      `: ${formatPointsShort(group[0].points)} ${unit} each, settled by `,
+      `: ${formatPoints(group[0].points)} ${unit} each, settled by `,
       el("strong", {}, listInWords(rules.map((rule) => SETTLED_WORDS[rule])))));
   }
   if (!lines.length) return null;
@@ -295,12 +296,7 @@ function tallyRow(state, row, { maxPoints, top, tie }) {
     el("span", { class: "t-name" }, principleLine(state, row.principle_id),
       inTie ? el("span", { class: "tag tag-tie" }, "Tie") : null),
     el("span", { class: "bar-track", "aria-hidden": "true" }, bar),
-    el("span", { class: "points" }, formatPointsShort(row.points)));
-}
-
-function formatPointsShort(points) {
-  if (typeof points !== "number") return "";
-  return Number.isInteger(points) ? String(points) : points.toFixed(1);
+    el("span", { class: "points" }, formatPoints(row.points)));
 }
 
 function cutTieFlag(state, cutTie, capacity) {

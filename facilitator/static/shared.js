@@ -1,22 +1,12 @@
 // Pure view helpers shared by the facilitator console and the projector: wording, lookups and the
 // projector's effective mode. No DOM state and no network here, so both pages describe things the same way.
-import { currentSegment, principleById, segmentRemaining } from "../client/common/live.js";
+// Numbers, counts, times and dates are written by client/static/common/format.js, on every page.
+import { currentSegment, principleById } from "../client/common/live.js";
 
 /** The token from `#k=TOKEN`. It stays in the fragment: browsers never send fragments to the server. */
 export function tokenFromHash() {
   const params = new URLSearchParams(location.hash.replace(/^#/, ""));
   return (params.get("k") || "").trim();
-}
-
-/**
- * Seconds left, for display. While running it never exceeds the length of the current run: our clock
- * estimate can lag the server's by a network trip, which would otherwise show 30:01 just after a start.
- */
-export function timeLeft(segment, serverNow) {
-  const remaining = segmentRemaining(segment, serverNow);
-  if (remaining === null || segment.status !== "running") return remaining;
-  if (typeof segment.deadline !== "number" || typeof segment.run_started_at !== "number") return remaining;
-  return Math.min(remaining, segment.deadline - segment.run_started_at);
 }
 
 export const KIND_LABELS = {
@@ -151,21 +141,11 @@ export function rankText(row) {
   return row.shared ? `=${row.rank}` : String(row.rank);
 }
 
-/** Points as people say them: whole numbers bare, others to two places (Dowdall gives fractions). */
-export function formatPoints(points) {
-  if (typeof points !== "number" || !isFinite(points)) return "–";
-  return Number.isInteger(points) ? String(points) : points.toFixed(2);
-}
-
 /** "Alpha", "Alpha and Beta", "Alpha, Beta and Gamma". */
 export function listInWords(items) {
   const list = items.filter(Boolean);
   if (list.length <= 1) return list.join("");
   return `${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
-}
-
-export function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 export function ordinal(n) {

@@ -3,14 +3,15 @@
 // tests/domain/test_worksheet_js.py.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { englishDate, isOverdue, recommendationLines, todayIn, unactioned } from "../../client/static/common/plan-dates.js";
+import { formatDate } from "../../client/static/common/format.js";
+import { isOverdue, recommendationLines, todayIn, unactioned } from "../../client/static/common/plan-dates.js";
 
 test("ISO dates read as England writes them; anything else as it is", () => {
-  assert.equal(englishDate("2027-03-31"), "31 March 2027");
-  assert.equal(englishDate("2027-01-05"), "5 January 2027");
-  assert.equal(englishDate("spring"), "spring");
-  assert.equal(englishDate(""), "");
-  assert.equal(englishDate(undefined), "");
+  assert.equal(formatDate("2027-03-31"), "31 March 2027");
+  assert.equal(formatDate("2027-01-05"), "5 January 2027");
+  assert.equal(formatDate("spring"), "spring");
+  assert.equal(formatDate(""), "");
+  assert.equal(formatDate(undefined), "");
 });
 
 test("today is the workshop's, in its time zone", () => {

@@ -134,38 +134,7 @@ function sectionVersion(section, update) {
   return typeof section.version === "number" ? section.version : 0;
 }
 
-/** Seconds left in a segment at `serverNow` (epoch seconds); negative = overtime; null without a segment. */
-export function segmentRemaining(segment, serverNow) {
-  if (!segment) return null;
-  if (segment.status === "running" && typeof segment.deadline === "number") {
-    return segment.deadline - serverNow;
-  }
-  if (typeof segment.remaining_seconds === "number") return segment.remaining_seconds;
-  return typeof segment.planned_seconds === "number" ? segment.planned_seconds : null;
-}
-
-const MINUS = "\u2212";
-
-/**
- * "12:05", "1:02:03"; overtime "−0:32" (a real minus sign).
- * Rounds away from zero so a countdown shows 0:01 until time is really up, then −0:01.
- */
-export function formatDuration(seconds) {
-  if (typeof seconds !== "number" || !isFinite(seconds)) return "--:--";
-  const negative = seconds < 0;
-  const whole = Math.ceil(Math.abs(seconds) - 1e-6); // the epsilon absorbs float noise like 1800.0000001
-  const hours = Math.floor(whole / 3600);
-  const minutes = Math.floor((whole % 3600) / 60);
-  const secs = whole % 60;
-  const body = hours > 0
-    ? `${hours}:${pad2(minutes)}:${pad2(secs)}`
-    : `${minutes}:${pad2(secs)}`;
-  return negative && whole > 0 ? MINUS + body : body;
-}
-
-function pad2(n) {
-  return n < 10 ? `0${n}` : String(n);
-}
+// Times, counts and points are written by ./format.js (formatDuration, timeLeft, plural, formatPoints …).
 
 /** The agenda's current segment, or null. */
 export function currentSegment(state) {

@@ -1,15 +1,8 @@
 // Dates in the action plan (issue 17), shared by the console, the phones and the projector. The protocol's dates
 // are ISO ("2027-03-31"); people read "31 March 2027". "Today" is the workshop's (the plan section's
-// `time_zone`), not the laptop's, so an action is overdue on the same day for everyone.
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-  "November", "December"];
+// `time_zone`), not the laptop's, so an action is overdue on the same day for everyone. The dates are written
+// by format.js's formatDate, as on every page.
 const ISO = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** "2027-03-31" -> "31 March 2027"; anything else as it is. */
-export function englishDate(iso) {
-  const m = ISO.exec(iso || "");
-  return m ? `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}` : (iso || "");
-}
 
 /** Today in a time zone, as an ISO date (the laptop's own zone when the name is unknown). */
 export function todayIn(timeZone, now = new Date()) {
