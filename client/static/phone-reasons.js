@@ -110,7 +110,9 @@ export function createReasons({ getLive, storagePrefix, showMessage, othersWrote
   }
 
   function showCount(input, count) {
-    const n = input.value.length;
+    // Not the space the box keeps after a run of typing (worksheet-sync.js): it is dropped before it would
+    // make the reason too long, so it takes no place the writer could use.
+    const n = input.value.replace(/ $/, "").length;
     const left = MAX_REASON_CHARS - n;
     const text = n === 0 ? `Up to ${MAX_REASON_CHARS} characters` : left <= 20 ? `${left} characters left` : `${n} of ${MAX_REASON_CHARS} characters`;
     if (count.textContent !== text) count.textContent = text;

@@ -77,8 +77,9 @@ def text_update(state: bytes | None, principle_id: str, value: str, principle_id
 
 
 def shown(items: Sequence[str], texts: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The five in order, each with its reason ("" when none): what screens and reports show."""
-    return [(pid, texts.get(pid, "")) for pid in items]
+    """The five in order, each with its reason ("" when none): what screens and reports show, without the space
+    a phone keeps after a run of typing (client/static/common/worksheet-sync.js)."""
+    return [(pid, texts.get(pid, "").strip()) for pid in items]
 
 
 def empty_document() -> bytes:

@@ -211,8 +211,9 @@ test("a table's reasons use the same sync: reasons.update names the table, and a
   assert.equal(sent.length, 1);
   assert.equal(sent[0][0], "reasons.update");
   assert.equal(sent[0][1].table_id, "red");
-  // A reason is one line: typing at the end of an empty one brings no line end (the server would refuse it).
-  assert.equal(sync.text("red", "access"), "Buses");
+  // A reason is one line: typing at the end of an empty one brings a space of its own, never a line end (the
+  // server would refuse it), so a second writer's words land after the space, not inside "Buses".
+  assert.equal(sync.text("red", "access"), "Buses ");
   // Refused (too long once merged): the document starts again from the server's, and the box shows it.
   answer = { ok: false, error: { code: "reason_too_long", message: "full", state: toBase64(Y.encodeStateAsUpdate(other)) } };
   box.type("!");

@@ -137,15 +137,17 @@ function writtenHere(doc, ytext, index) {
   return Boolean(position.item) && position.item.client === doc.clientID;
 }
 
-/** Whether text typed over [from, to) of `ytext` must bring a line end of its own (see above). */
-export function needsOwnLineEnd(doc, ytext, from, to, inserted) {
-  if (inserted.endsWith("\n")) return false; // it ends its own line already
+/** Whether text typed over [from, to) of `ytext` must bring a line end (`end`) of its own (see above). A
+ * document of one-line texts (a table's reasons) uses a space as its "line end": the same rule keeps each
+ * writer's words whole, separated by a space. */
+export function needsOwnLineEnd(doc, ytext, from, to, inserted, end = "\n") {
+  if (inserted.endsWith(end)) return false; // it ends its own line already
   const text = ytext.toString();
   const rest = text.slice(0, from) + text.slice(to);
-  const lineEnd = rest.indexOf("\n", from);
+  const lineEnd = rest.indexOf(end, from);
   if (lineEnd < 0) return true; // nothing ends this line: the end of the box
   if (writtenHere(doc, ytext, lineEnd + (to - from))) return false; // continuing a line this person ended
-  const lineStart = from === 0 || rest[from - 1] === "\n";
+  const lineStart = from === 0 || rest[from - 1] === end;
   return lineStart && lineEnd === from; // an empty line someone else ended
 }
 
@@ -158,9 +160,10 @@ export const WORKSHEETS = {
   payload: (id, update) => ({ worksheet_id: id, update }),
 };
 // A table's reasons (one Y.Text per principle id). A phone sends its own table's; a console names the table.
-// A reason is one line (the server refuses a line end), so a new run never brings a line end of its own there.
+// A reason is one line (the server refuses a line end), so there a new run brings a space of its own instead.
 export const REASONS = {
-  snapshotKey: "reasons", updateType: "reasons", idField: "table_id", event: "reasons.update", oneLine: true,
+  snapshotKey: "reasons", updateType: "reasons", idField: "table_id", event: "reasons.update", lineEnd: " ",
+  maxChars: 200, // server/domain/reasons.py MAX_REASON_CHARS: the space is left out rather than make a reason too long
   payload: (id, update) => ({ table_id: id, update }),
 };
 
@@ -437,10 +440,12 @@ export function createWorksheetSync(options) {
         to = Math.max(from, mapIndex(delta, to, true));
       }
       const inserted = value.slice(start, newEnd);
-      const terminate = Boolean(inserted) && !kind.oneLine && needsOwnLineEnd(entry.doc, ytext, from, to, inserted);
+      const end = kind.lineEnd || "\n";
+      const room = !kind.maxChars || ytext.length - (to - from) + inserted.length + end.length <= kind.maxChars;
+      const terminate = Boolean(inserted) && room && needsOwnLineEnd(entry.doc, ytext, from, to, inserted, end);
       entry.doc.transact(() => {
         if (to > from) ytext.delete(from, to - from);
-        if (inserted) ytext.insert(from, terminate ? `${inserted}\n` : inserted);
+        if (inserted) ytext.insert(from, terminate ? `${inserted}${end}` : inserted);
       }, LOCAL);
       if (deferred.length || terminate) {
         deferred = [];
