@@ -14,7 +14,7 @@ import { createTableNews } from "./table-news.js";
 import { createTableMakeup } from "./table-makeup.js";
 import { createPicker } from "./principle-picker.js";
 import { scoringKey, scoringOpen, scoringView } from "./phone-scoring.js";
-import { createReasons } from "./phone-reasons.js";
+import { lazyReasons } from "./reasons-loader.js";
 import { createRankingGesture } from "./ranking-gesture.js";
 
 const TICK_MS = 250;
@@ -63,11 +63,14 @@ const secondHalf = lazySecondHalf({
   requestRender();
 });
 // Exercise 1's reasons, one line per priority (phone-reasons.js): one card kept across re-renders.
-const reasons = createReasons({
+const reasons = lazyReasons({
   getLive: () => live,
   storagePrefix: `thrive.reasons.${joinCode}`,
   showMessage: (text) => showMessage(text),
   othersWrote: (label) => tableNews.wrote(label),
+}, () => {
+  exerciseKey = null;
+  requestRender();
 });
 
 // Who is at this table (table-makeup.js): sectors and people, said on any phone of the table.

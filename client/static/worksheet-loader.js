@@ -74,7 +74,7 @@ export function lazySecondHalf(options, onReady) {
   };
 }
 
-function keptEdits(prefix) {
+export function keptEdits(prefix) {
   if (!prefix) return false;
   try {
     for (let i = 0; i < localStorage.length; i += 1) {
