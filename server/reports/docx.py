@@ -56,7 +56,18 @@ def _page(section, landscape: bool) -> None:
 
 
 def _new_section(doc, landscape: bool):
+    # A spacer paragraph left after the last table would be laid out alone on a page when the table fills its own.
+    body = doc.element.body
+    last = body[-2] if len(body) > 1 else None  # body[-1] is the document's closing sectPr
+    if last is not None and last.tag == qn("w:p") and not "".join(last.itertext()).strip() \
+            and last.find(qn("w:pPr") + "/" + qn("w:sectPr")) is None:
+        body.remove(last)
     section = doc.add_section(WD_SECTION.NEW_PAGE)
+    # The break is kept in a paragraph of its own at the end of the section before: 1 pt high, so that a table
+    # filling its last page does not push that paragraph onto a page of its own (a blank page in the printout).
+    holder = doc.paragraphs[-1].paragraph_format
+    holder.space_before = holder.space_after = Pt(0)
+    holder.line_spacing = Pt(1)
     _page(section, landscape)
     return section
 
