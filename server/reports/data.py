@@ -46,7 +46,7 @@ SEGMENT_STATUS = {"pending": "Not started", "running": "Running", "paused": "Pau
 BASELINE_LABEL = "Baseline"
 AGREED_LABEL = "Agreed today"
 NOT_SCORED = "not scored"
-LEVEL_TITLES = {"macro": "Macro", "meso": "Meso", "micro": "Micro", "": "No level"}
+LEVEL_TITLES = {"macro": "Macro", "meso": "Meso", "micro": "Micro", "": "not given"}
 LEVEL_HINTS = {"macro": "commissioning, agencies together", "meso": "services", "micro": "with families", "": ""}
 PLACES = ("1st", "2nd", "3rd", "4th", "5th")
 SETTLED_BY = {
@@ -394,7 +394,7 @@ def _assemble(rows: ReportRows) -> ReportData:
     for level in ("macro", "meso", "micro", ""):
         members = [p for p in principles if (p["level"] if p["level"] in ("macro", "meso", "micro") else "") == level]
         if members:
-            levels.append({"level": level, "title": LEVEL_TITLES[level], "hint": LEVEL_HINTS[level], "principles": members})
+            levels.append({"level": level, "title": LEVEL_TITLES[level] if level else "Principles without a level", "hint": LEVEL_HINTS[level], "principles": members})
     by_ref = {p["id"]: p for p in principles}
 
     summary = []
