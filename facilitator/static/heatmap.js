@@ -5,7 +5,7 @@
 import { el } from "../client/common/live.js";
 
 export const LEVELS = ["macro", "meso", "micro"];
-const LEVEL_TITLES = { macro: "Macro", meso: "Meso", micro: "Micro", none: "No level" };
+const LEVEL_TITLES = { macro: "Macro", meso: "Meso", micro: "Micro", none: "Without a level" };
 const LEVEL_HINTS = { macro: "commissioning, agencies together", meso: "services", micro: "with families", none: "" };
 const THRIVE_LIKE_AT_LEAST = 3;
 
@@ -31,7 +31,7 @@ export function spreadFor(state, principle) {
   return (items && items[principle.id]) || { counts: [0, 0, 0, 0], n: 0, mean: null };
 }
 
-/** Principles in columns by level; the "No level" column only when some principle has none. */
+/** Principles in columns by level; the "Without a level" column only when some principle has none. */
 export function columns(principles) {
   const byLevel = { macro: [], meso: [], micro: [], none: [] };
   for (const p of principles) byLevel[LEVELS.includes(p.level) ? p.level : "none"].push(p);
