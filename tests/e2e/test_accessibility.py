@@ -161,9 +161,7 @@ async def test_every_page_and_state_passes_axe(browser, server):
     # the notes box on the console; then on to Exercise 1.
     await facilitator_click(console, "agenda-start")
     await expect(tid(projector, "projector-review")).to_be_visible()
-    await audit.check(console, "console: opening review")
-    await audit.check(projector, "projector: opening review")
-    await audit.check(red[0], "phone: opening review")
+    await audit.stage("05-opening-review", console=console, projector=projector, phone=red[0])
     await facilitator_click(console, "agenda-next")
 
     # Exercise 1: every table builds its five, then agrees.
