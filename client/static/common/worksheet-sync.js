@@ -398,7 +398,7 @@ export function createWorksheetSync(options) {
         try {
           const collapsed = area.selectionStart === area.selectionEnd;
           // A caret resting at the very end follows what others add there, so that what this person types
-          // next starts after it (and as a line of its own: see ownLineEnd) instead of in front of it.
+          // next starts after it (and as a line of its own: see needsOwnLineEnd) instead of in front of it.
           const atEnd = collapsed && area.selectionStart >= shown.length;
           start = mapCaret(area.selectionStart, atEnd);
           // A caret stays a caret: text someone else inserts right at it must not become selected.
