@@ -4,9 +4,7 @@
 // and live's raw messages since the last snapshot wait here and are handed over in order, so the reasons start
 // from the same state as if the module had been there all along (as worksheet-loader.js does).
 import { el } from "./common/live.js";
-import { keptEdits } from "./worksheet-loader.js";
-
-const RETRY_AFTER_MS = 5000; // after a failed load (offline), the next render tries again no sooner than this
+import { keptEdits, onFirstNeed } from "./worksheet-loader.js";
 
 /**
  * lazyReasons(options, onReady)
@@ -15,11 +13,9 @@ const RETRY_AFTER_MS = 5000; // after a failed load (offline), the next render t
  * Returns the interface of createReasons: onRaw, onStatus, card.
  */
 export function lazyReasons(options, onReady) {
-  let real = null;
-  let loading = null;
-  let failedAt = null;
-  let status = null;
-  let raw = []; // [kind, data] since the last snapshot
+  const later = onFirstNeed(() => import("./phone-reasons.js").then(({ createReasons }) => createReasons(options)),
+    onReady);
+  const load = later.load;
   let openedEarly = false;
 
   const placeholder = el("details", { class: "card reasons-card", "data-testid": "reasons" },
@@ -33,27 +29,6 @@ export function lazyReasons(options, onReady) {
     }
   });
 
-  function load() {
-    if (!loading && (failedAt === null || Date.now() - failedAt >= RETRY_AFTER_MS)) {
-      loading = import("./phone-reasons.js").then(
-        ({ createReasons }) => {
-          real = createReasons(options);
-          if (status !== null) real.onStatus(status);
-          raw.forEach(([kind, data]) => real.onRaw(kind, data));
-          raw = [];
-          failedAt = null;
-          onReady();
-        },
-        () => {
-          loading = null;
-          failedAt = Date.now();
-          onReady();
-        },
-      );
-    }
-    return loading;
-  }
-
   function needed(state) {
     const tableId = state.me && state.me.table_id;
     const ranking = (state.rankings && state.rankings[tableId]) || { items: [] };
@@ -65,21 +40,11 @@ export function lazyReasons(options, onReady) {
   if (keptEdits(options.storagePrefix)) load();
 
   return {
-    onRaw(kind, data) {
-      if (real) {
-        real.onRaw(kind, data);
-        return;
-      }
-      if (kind === "snapshot") raw = [];
-      raw.push([kind, data]);
-    },
-    onStatus(next) {
-      status = next;
-      if (real) real.onStatus(next);
-    },
+    onRaw: later.onRaw,
+    onStatus: later.onStatus,
     card(state) {
-      if (real) {
-        const node = real.card(state);
+      if (later.real()) {
+        const node = later.real().card(state);
         if (openedEarly) { // opened by hand before the module came: open, and so kept open (phone-reasons.js)
           openedEarly = false;
           node.open = true;
