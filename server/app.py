@@ -22,21 +22,7 @@ from .db import SessionFactory, make_engine, make_session_factory
 from .realtime.handlers import SocketHandlers
 from .realtime.relay import RedisRelay
 from .realtime.transport import SocketIOBroadcaster, create_relay, create_socket_server, resync_local_clients
-from .services import (  # noqa: F401  (register their commands)
-    access,
-    agenda,
-    consensus,
-    display,
-    makeup,
-    notes,
-    plan,
-    rankings,
-    reasons,
-    report_links,
-    report_status,
-    scores,
-    worksheets,
-)
+from .services import every_command  # noqa: F401  (registers every command)
 from .services.commands import CommandBus
 from .services.guesses import Guesses
 from .services.presence import PresenceTracker, run_heartbeat

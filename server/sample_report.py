@@ -30,19 +30,7 @@ from .models import Workshop
 from .reports import FORMATS
 from .reports.data import assemble, load_report_rows
 from .reports.json_export import export
-from .services import (  # noqa: F401  (commands)
-    agenda,
-    consensus,
-    display,
-    makeup,
-    notes,
-    plan,
-    rankings,
-    reasons,
-    report_status,
-    scores,
-    worksheets,
-)
+from .services import every_command  # noqa: F401  (registers every command)
 from .services.commands import Actor, CommandBus
 from .services.state import build_snapshot
 from .services.workshops import CreateWorkshop, create_workshop, join_table

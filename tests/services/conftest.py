@@ -4,18 +4,7 @@ import pytest_asyncio
 
 from server.broadcast import MemoryBroadcaster, rooms
 from server.client import apply_update
-from server.services import (  # noqa: F401  (register commands)
-    agenda,
-    consensus,
-    display,
-    makeup,
-    notes,
-    plan,
-    rankings,
-    reasons,
-    report_status,
-    worksheets,
-)
+from server.services import every_command  # noqa: F401  (registers every command)
 from server.services.commands import Actor, CommandBus
 from server.services.state import build_snapshot
 from server.services.workshops import CreateWorkshop, create_workshop, join_table
