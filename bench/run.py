@@ -95,8 +95,10 @@ class Server:
         floor_imports: tuple[str, ...] = (),
         deployment: str = "embedded",
         workers: int = 1,
+        app_tree: Path = ROOT,
     ):
         self.kind = kind
+        self.app_tree = app_tree
         self.deployment, self.workers = deployment, workers
         run_id = os.urandom(5).hex()
         self.database = f"thrive_bench_{run_id}" if deployment == "scaleout" and kind == "app" else None
@@ -128,7 +130,7 @@ class Server:
                 env["REDIS_CHANNEL"] = self.prefix + "socketio"
             subprocess.run(
                 [sys.executable, "-m", "server.cli", "migrate"],
-                cwd=ROOT,
+                cwd=self.app_tree,
                 env=env,
                 check=True,
                 capture_output=True,
@@ -153,8 +155,9 @@ class Server:
             # uvicorn says when each worker is serving ("Application startup complete"): wait for all of them.
             command += ["--workers", str(self.workers), "--no-access-log"]
             command[command.index("--log-level") + 1] = "info"
+        # ``python -m`` puts the working folder first on sys.path: the app's ``server`` comes from its tree.
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT
+            command, cwd=self.app_tree if self.kind == "app" else ROOT, env=env, stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 30 + 30 * self.workers
         while time.monotonic() < deadline:
@@ -575,7 +578,8 @@ class TargetRun:
         a = self.args
         extra_env = dict(item.split("=", 1) for item in self.args.app_env)
         server = Server(
-            self.kind, self.folder, self.args.out, extra_env, a.tables, deployment=a.deployment, workers=a.workers
+            self.kind, self.folder, self.args.out, extra_env, a.tables, deployment=a.deployment, workers=a.workers,
+            app_tree=a.app_tree,
         )
         try:
             server.start()
@@ -1027,6 +1031,7 @@ def report(
     return {
         "deployment": args.deployment,
         "workers": args.workers,
+        "app_tree": None if args.app_tree == ROOT else str(args.app_tree),
         "repeat": args.repeat,
         "phones": phones,
         "workshops": args.workshops,
@@ -1251,6 +1256,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--targets", default="app,floor", help="kept for debugging: both are needed for the report"
+    )
+    p.add_argument(
+        "--app-tree",
+        type=Path,
+        default=ROOT,
+        help="run the app from another checkout of this project, with this one's harness, floor and libraries "
+        "(to compare two trees in one sitting)",
     )
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for the full results")
     p.add_argument("--plot", type=Path, default=None, help="PNG path (default: in --out)")
