@@ -1179,9 +1179,15 @@ def plot(runs: dict[str, dict[str, Any]], args: argparse.Namespace, path: Path) 
     ax.set_yscale("log")
     ax.set_xlabel("ranking commands answered per second (whole server)")
     ax.set_ylabel("phone edit -> projector update, ms")
+    deployment = (
+        "embedded: one process, SQLite"
+        if args.deployment == "embedded"
+        else f"scale-out: {args.workers} workers, PostgreSQL and Redis"
+    )
     ax.set_title(
-        f"Latency against load: {args.workshops} workshops x {args.tables} tables x {args.phones} phones "
-        f"= {phones} phones"
+        f"Latency against load ({deployment})\n{args.workshops} workshops x {args.tables} tables x "
+        f"{args.phones} phones = {phones} phones",
+        fontsize=11,
     )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
