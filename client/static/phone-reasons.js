@@ -6,6 +6,7 @@
 // A reason whose principle leaves the five stays in the document and comes back with the principle.
 import { el, principleById } from "./common/live.js";
 import { REASONS, STATUS_WORDS, createWorksheetSync } from "./common/worksheet-sync.js";
+import { plural } from "./common/format.js";
 
 export const MAX_REASON_CHARS = 200;
 
@@ -105,16 +106,20 @@ export function createReasons({ getLive, storagePrefix, showMessage, othersWrote
     });
     const row = el("li", { class: "reason-row", "data-principle-id": id }, label, input, count);
     const unbind = sync.bind(input, tableId, id);
+    // Again after the binding's listener: it may have given up the space at the end (the box's room changes).
+    input.addEventListener("input", () => showCount(input, count));
     showCount(input, count);
     return { row, input, count, label, unbind };
   }
 
   function showCount(input, count) {
     // Not the space the box keeps after a run of typing (worksheet-sync.js): it is dropped before it would
-    // make the reason too long, so it takes no place the writer could use.
+    // make the reason too long, so it takes no place the writer could use, in the count or in the box.
     const n = input.value.replace(/ $/, "").length;
+    const room = MAX_REASON_CHARS + (input.value.endsWith(" ") ? 1 : 0);
+    if (input.maxLength !== room) input.maxLength = room;
     const left = MAX_REASON_CHARS - n;
-    const text = n === 0 ? `Up to ${MAX_REASON_CHARS} characters` : left <= 20 ? `${left} characters left` : `${n} of ${MAX_REASON_CHARS} characters`;
+    const text = n === 0 ? `Up to ${MAX_REASON_CHARS} characters` : left <= 20 ? `${plural(left, "character")} left` : `${n} of ${MAX_REASON_CHARS} characters`;
     if (count.textContent !== text) count.textContent = text;
     count.dataset.nearLimit = String(left <= 20);
   }

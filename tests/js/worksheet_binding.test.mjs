@@ -223,3 +223,28 @@ test("a table's reasons use the same sync: reasons.update names the table, and a
   assert.equal(sync.text("red", "needs-led"), "Families wait");
   assert.equal(sync.status("red"), "error");
 });
+
+test("a reason filled to its last character gives up the space its typing left at the end", async () => {
+  const { REASONS } = await import("../../client/static/common/worksheet-sync.js");
+  const server = new Y.Doc();
+  const sync = createWorksheetSync({
+    document: REASONS,
+    send: async () => ({ ok: true, state_vector: toBase64(Y.encodeStateVector(server)) }),
+  });
+  sync.ingestSnapshot({ reasons: { red: { table_id: "red", state: toBase64(Y.encodeStateAsUpdate(server)) } } });
+  sync.setOnline(true);
+  const box = new FakeBox();
+  sync.bind(box, "red", "access");
+  globalThis.document.activeElement = box;
+  for (let i = 0; i < 199; i += 1) box.type("a");
+  assert.equal(box.value, `${"a".repeat(199)} `); // the run's space, after the caret
+  assert.equal(box.selectionStart, 199);
+  box.type("b"); // the 200th character: the space goes, not the character
+  assert.equal(sync.text("red", "access"), `${"a".repeat(199)}b`);
+  assert.equal(box.value, `${"a".repeat(199)}b`);
+  assert.equal(box.selectionStart, 200);
+  // Typing inside a full reason takes nothing from it but the change itself (no space to give up).
+  box.setSelectionRange(0, 1);
+  box.type("c");
+  assert.equal(sync.text("red", "access"), `c${"a".repeat(198)}b`);
+});

@@ -443,11 +443,20 @@ export function createWorksheetSync(options) {
       const end = kind.lineEnd || "\n";
       const room = !kind.maxChars || ytext.length - (to - from) + inserted.length + end.length <= kind.maxChars;
       const terminate = Boolean(inserted) && room && needsOwnLineEnd(entry.doc, ytext, from, to, inserted, end);
+      let trimmed = false;
       entry.doc.transact(() => {
         if (to > from) ytext.delete(from, to - from);
         if (inserted) ytext.insert(from, terminate ? `${inserted}${end}` : inserted);
+        // A one-line text (a reason) that this typing fills past its limit gives up the space a run of typing
+        // left at its very end: there it separates nothing, and the writer's last characters take its place
+        // rather than being refused.
+        const tail = kind.lineEnd && kind.maxChars && ytext.length > kind.maxChars ? kind.lineEnd.length : 0;
+        if (tail && ytext.length - tail >= from + inserted.length && ytext.toString().endsWith(kind.lineEnd)) {
+          ytext.delete(ytext.length - tail, tail);
+          trimmed = true;
+        }
       }, LOCAL);
-      if (deferred.length || terminate) {
+      if (deferred.length || terminate || trimmed) {
         deferred = [];
         const caret = from + inserted.length; // before the line end just added
         showFromText(() => caret);
