@@ -8,10 +8,10 @@ import sys
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import expect
+from playwright.async_api import Locator, expect
 
 from tests.conftest import require_service
-from tests.live import ROOT, LiveServer
+from tests.live import ROOT, LiveServer, eventually
 
 # Every expect() waits for its condition; on a busy machine a page can take far longer than Playwright's 5 s
 # default to get there (an import preview parsed in a child process, say). The ceiling only shows when a test fails.
@@ -88,3 +88,20 @@ async def new_page(browser, errors: list[str], **context_options):
     page.on("console", lambda msg: _record_console_error(page, msg, errors))
     page.on("dialog", lambda dialog: dialog.accept())  # facilitators confirm what they asked for
     return page
+
+
+# Found and scrolled to in one step in the page: the element centred unless it is in view already (as Playwright's
+# scroll_into_view_if_needed does). False while no attached, rendered element matches: the caller tries again.
+SCROLL_INTO_VIEW = """elements => {
+  const element = elements.find((e) => e.isConnected && e.checkVisibility());
+  if (!element) return false;
+  element.scrollIntoViewIfNeeded(true);
+  return true;
+}"""
+
+
+async def scroll_into_view(locator: Locator) -> None:
+    """Bring ``locator``'s element into view, for a screenshot or a gesture. The console and the phone redraw
+    their panels as updates arrive, and Playwright's own scroll fails when a redraw replaces the element it found
+    before it scrolls; here the finding and the scrolling happen in one step, again until it lands."""
+    await eventually(lambda: locator.evaluate_all(SCROLL_INTO_VIEW))
