@@ -34,6 +34,9 @@ PHONE = {
 }
 PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
 LAPTOP = {"viewport": {"width": 1440, "height": 900}}
+# Every page as UK users have it, whatever the machine's settings: date pickers read dd/mm/yyyy, times 24-hour,
+# and "today" is England's.
+UK = {"locale": "en-GB", "timezone_id": "Europe/London"}
 
 
 def chromium_path() -> str | None:
@@ -80,9 +83,14 @@ def _record_console_error(page, msg, errors: list[str]) -> None:
     errors.append(f"{page.url}: {msg.text} ({resource})" if resource else f"{page.url}: {msg.text}")
 
 
+async def new_context(browser, **context_options):
+    """A browser context (its own localStorage, like a separate device) set up as in the UK."""
+    return await browser.new_context(**{**UK, **context_options})
+
+
 async def new_page(browser, errors: list[str], **context_options):
     """A page in its own context (its own localStorage, like a separate device) that records script errors."""
-    context = await browser.new_context(**context_options)
+    context = await new_context(browser, **context_options)
     page = await context.new_page()
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
     page.on("console", lambda msg: _record_console_error(page, msg, errors))
