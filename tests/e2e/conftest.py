@@ -8,10 +8,10 @@ import sys
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import expect
+from playwright.async_api import Locator, expect
 
 from tests.conftest import require_service
-from tests.live import ROOT, LiveServer
+from tests.live import ROOT, LiveServer, eventually
 
 # Every expect() waits for its condition; on a busy machine a page can take far longer than Playwright's 5 s
 # default to get there (an import preview parsed in a child process, say). The ceiling only shows when a test fails.
@@ -34,6 +34,9 @@ PHONE = {
 }
 PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
 LAPTOP = {"viewport": {"width": 1440, "height": 900}}
+# Every page as UK users have it, whatever the machine's settings: date pickers read dd/mm/yyyy, times 24-hour,
+# and "today" is England's.
+UK = {"locale": "en-GB", "timezone_id": "Europe/London"}
 
 
 def chromium_path() -> str | None:
@@ -80,11 +83,33 @@ def _record_console_error(page, msg, errors: list[str]) -> None:
     errors.append(f"{page.url}: {msg.text} ({resource})" if resource else f"{page.url}: {msg.text}")
 
 
+async def new_context(browser, **context_options):
+    """A browser context (its own localStorage, like a separate device) set up as in the UK."""
+    return await browser.new_context(**{**UK, **context_options})
+
+
 async def new_page(browser, errors: list[str], **context_options):
     """A page in its own context (its own localStorage, like a separate device) that records script errors."""
-    context = await browser.new_context(**context_options)
+    context = await new_context(browser, **context_options)
     page = await context.new_page()
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
     page.on("console", lambda msg: _record_console_error(page, msg, errors))
     page.on("dialog", lambda dialog: dialog.accept())  # facilitators confirm what they asked for
     return page
+
+
+# Found and scrolled to in one step in the page: the element centred unless it is in view already (as Playwright's
+# scroll_into_view_if_needed does). False while no attached, rendered element matches: the caller tries again.
+SCROLL_INTO_VIEW = """elements => {
+  const element = elements.find((e) => e.isConnected && e.checkVisibility());
+  if (!element) return false;
+  element.scrollIntoViewIfNeeded(true);
+  return true;
+}"""
+
+
+async def scroll_into_view(locator: Locator) -> None:
+    """Bring ``locator``'s element into view, for a screenshot or a gesture. The console and the phone redraw
+    their panels as updates arrive, and Playwright's own scroll fails when a redraw replaces the element it found
+    before it scrolls; here the finding and the scrolling happen in one step, again until it lands."""
+    await eventually(lambda: locator.evaluate_all(SCROLL_INTO_VIEW))

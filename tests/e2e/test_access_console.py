@@ -7,7 +7,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import LAPTOP, PHONE, PROJECTOR, new_page
+from tests.e2e.conftest import LAPTOP, PHONE, PROJECTOR, new_context, new_page
 
 pytestmark = pytest.mark.asyncio
 
@@ -18,7 +18,7 @@ def tid(page: Page, name: str):
 
 async def console_page(browser, errors: list[str], url: str, answers: list[str]) -> Page:
     """A console whose confirm() and prompt() dialogs are answered from ``answers`` (accept when empty)."""
-    context = await browser.new_context(**LAPTOP)
+    context = await new_context(browser, **LAPTOP)
     page = await context.new_page()
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
 
@@ -56,7 +56,7 @@ async def test_the_access_panel(browser, server):
     await expect(person).to_contain_text("Red")
     await person.locator('[data-testid="access-remove"]').click()
     await expect(tid(console, "access-status")).to_contain_text("removed")
-    await expect(phone.locator('[data-testid="table-option"]').first).to_be_visible(timeout=15000)
+    await expect(phone.locator('[data-testid="table-option"]').first).to_be_visible()
 
     # A new projector link: the open projector stops; the new link works.
     projector = await new_page(browser, errors, **PROJECTOR)
@@ -65,7 +65,7 @@ async def test_the_access_panel(browser, server):
     await tid(console, "access-rotate-projector").click()
     new_link = await tid(console, "access-new-link").input_value()
     assert new_link.startswith(f"{server.url}/projector#k=") and new_link != created["projector_url"]
-    await expect(tid(projector, "fatal")).to_be_visible(timeout=15000)
+    await expect(tid(projector, "fatal")).to_be_visible()
     projector = await new_page(browser, errors, **PROJECTOR)
     await projector.goto(new_link)
     await expect(tid(projector, "projector-segment-title")).not_to_have_text("Connecting…")
@@ -87,7 +87,7 @@ async def test_the_access_panel(browser, server):
     answers.append(code)
     await tid(console, "access-delete").click()
     await expect(tid(console, "fatal")).to_contain_text("has been deleted")
-    await expect(tid(projector, "fatal")).to_be_visible(timeout=15000)
+    await expect(tid(projector, "fatal")).to_be_visible()
     async with httpx.AsyncClient(base_url=server.url) as http:
         assert (await http.get(f"/api/join/{code}")).status_code == 404
     assert errors == []

@@ -72,7 +72,7 @@ async def test_gap_analysis_next_steps_and_the_report(browser, server, tmp_path)
     await asyncio.gather(gaps[0].press_sequentially(RED_TEXT, delay=25),
                          gaps[1].press_sequentially(RED_TEXT_2, delay=25))
     for box in gaps:
-        await expect(box).to_have_value(_both(), timeout=10000)
+        await expect(box).to_have_value(_both())
         # Each phone's words whole and on a line of their own (issue 14): never glued together.
         assert sorted((await box.input_value()).splitlines()) == sorted([RED_TEXT, RED_TEXT_2])
     for phone in red:

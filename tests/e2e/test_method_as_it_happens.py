@@ -12,7 +12,7 @@ from playwright.async_api import expect
 
 from server.client import WorkshopClient, create_workshop, join, tables
 from tests.catalogue import synthetic as syn
-from tests.e2e.conftest import PROJECTOR, new_page
+from tests.e2e.conftest import PROJECTOR, new_page, scroll_into_view
 from tests.e2e.test_workshop_walk import facilitator_click, join_phone, tid
 from tests.live import eventually
 
@@ -90,7 +90,7 @@ async def test_the_opening_review_exercise_two_notes_and_a_worksheet_with_its_de
     await red_row.locator('[data-testid="share-note-text"]').fill(RED_SAID)
     await red_row.locator('[data-testid="share-note-text-save"]').click()
     await expect(red_row.locator('[data-testid="share-note-text-status"]')).to_contain_text("Saved at")
-    await console.locator("#ex2-notes-section").scroll_into_view_if_needed()
+    await scroll_into_view(console.locator("#ex2-notes-section"))
     await console.screenshot(path=str(shots / "console-ex2-notes.png"))
     await eventually(lambda: (facilitator.state["notes"]["tables"].get(red_id) or {}).get("text") == RED_SAID)
 
@@ -112,7 +112,7 @@ async def test_the_opening_review_exercise_two_notes_and_a_worksheet_with_its_de
     await expect(target).to_contain_text("Synthetic description 1.4")
     await expect(tid(red, "gap-prompt")).to_contain_text("right help at the right time")
     await expect(tid(red, "draft-mark")).to_contain_text("Draft")
-    await context.scroll_into_view_if_needed()
+    await scroll_into_view(context)
     await red.screenshot(path=str(shots / "phone-worksheet-context.png"))
 
     # The console's gap panel and the projector's worksheet say the same numbers.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
+from tests.e2e.conftest import scroll_into_view
 from tests.e2e.test_room import FIVE, centre_of, create_workshop, ranked_ids, shot, start_exercise_one, tid
 from tests.e2e.test_room import shots as shots_folder  # noqa: F401  (the screenshot folder fixture)
 
@@ -35,7 +36,7 @@ async def test_a_drag_lifted_below_the_list_lands_last_and_a_cancelled_one_moves
     for pid in FIVE:
         await tid(phone, "add-principle", principle_id=pid).tap()
         await expect(tid(phone, "ranking-item", principle_id=pid)).to_be_visible()
-    await phone.locator("#ranking-slots").scroll_into_view_if_needed()
+    await scroll_into_view(phone.locator("#ranking-slots"))
 
     # Lifted below the list (over the places and buttons under it): the item goes to the last place.
     x0, y0 = await centre_of(phone.locator(HANDLES).nth(0))

@@ -14,7 +14,7 @@ from playwright.async_api import expect
 
 from server.client import WorkshopClient
 from server.domain import worksheet as w
-from tests.e2e.conftest import PHONE, new_page
+from tests.e2e.conftest import PHONE, new_page, scroll_into_view
 from tests.e2e.test_gap_analysis import confirmed_workshop
 from tests.e2e.test_workshop_walk import join_phone, tid
 
@@ -53,7 +53,7 @@ async def test_sectors_and_people_and_a_plan_with_dates_reach_the_report(browser
     await tid(phone, "phone-makeup-sector", sector_id="health").check()
     await tid(phone, "phone-makeup-sector", sector_id="young_people").check()
     await expect(phone.locator('[data-testid="phone-makeup"] summary')).to_contain_text("6 people, 2 sectors")
-    await phone.locator('[data-testid="phone-makeup"]').scroll_into_view_if_needed()
+    await scroll_into_view(phone.locator('[data-testid="phone-makeup"]'))
     await phone.screenshot(path=str(shots / "phone-makeup.png"), full_page=True)
 
     # The console sees it, and says Blue's: five people, education and parent carers. (The panel folds itself
@@ -72,7 +72,7 @@ async def test_sectors_and_people_and_a_plan_with_dates_reach_the_report(browser
     await expect(tid(console, "makeup-young-people")).to_have_text("✔ Young people took part")
     await expect(tid(console, "makeup-parent-carers")).to_have_text("✔ Parent carers took part")
     await expect(tid(console, "makeup-summary")).to_contain_text("Sectors represented: Health, Education, Young people, Parent carers.")
-    await console.locator("#makeup-section").scroll_into_view_if_needed()
+    await scroll_into_view(console.locator("#makeup-section"))
     await console.screenshot(path=str(shots / "console-makeup.png"))
     # The facilitator adds a sector for this workshop; every table can tick it, on the console and the phone.
     await console.locator('[data-testid="makeup-editor"] summary').click()
@@ -83,7 +83,7 @@ async def test_sectors_and_people_and_a_plan_with_dates_reach_the_report(browser
     await expect(tid(phone, "phone-makeup-sector", sector_id="police_and_youth_justice")).to_be_attached()
 
     # A plan: the first action is due before the workshop. The console asks; declining leaves the form as it was.
-    await console.locator("#plan-section").scroll_into_view_if_needed()
+    await scroll_into_view(console.locator("#plan-section"))
     await expect(tid(console, "plan-unactioned")).to_contain_text("Accessibility")
     await tid(console, "plan-new-action").fill("Map evening provision with the bus company")
     await console.select_option("#plan-new-priority", label="Accessibility")
@@ -122,7 +122,7 @@ async def test_sectors_and_people_and_a_plan_with_dates_reach_the_report(browser
     await tid(console, "plan-add").click()
     await expect(tid(console, "plan-row")).to_have_count(2)
     await expect(tid(console, "plan-overdue").nth(1)).to_be_hidden()
-    await console.locator("#plan-section").scroll_into_view_if_needed()
+    await scroll_into_view(console.locator("#plan-section"))
     await console.screenshot(path=str(shots / "console-plan-governed.png"))
     await console.locator("#plan-section").screenshot(path=str(shots / "console-plan-panel.png"))
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import expect
 
 from server.client import WorkshopClient, create_workshop, join, tables
-from tests.e2e.conftest import PROJECTOR, new_page
+from tests.e2e.conftest import PROJECTOR, new_page, scroll_into_view
 from tests.e2e.test_workshop_walk import join_phone, tid
 from tests.live import eventually
 
@@ -54,7 +54,7 @@ async def test_two_phones_write_reasons_that_the_console_and_projector_show(brow
         tid(red[1], "reason-input", principle_id="common-language").press_sequentially("Schools and health use other words", delay=15),
     )
     for box in same:
-        await expect(box).to_have_value(_both(), timeout=10000)
+        await expect(box).to_have_value(_both())
     for phone in red:
         await expect(tid(phone, "reason-input", principle_id="needs-led")).to_have_value(_typed("Referrals bounce between services"))
         await expect(tid(phone, "reason-input", principle_id="common-language")).to_have_value(_typed("Schools and health use other words"))
@@ -94,7 +94,7 @@ async def test_two_phones_write_reasons_that_the_console_and_projector_show(brow
     await expect(tid(red[1], "reasons-toggle")).to_contain_text("5 of 5 written")
     await red[0].screenshot(path=str(server.log_path.parent / "phone-reasons.png"), full_page=True)
     viewport_shot = server.log_path.parent / "phone-reasons-viewport.png"
-    await tid(red[0], "reasons").scroll_into_view_if_needed()
+    await scroll_into_view(tid(red[0], "reasons"))
     await red[0].screenshot(path=str(viewport_shot))
 
     # The console shows each reason under its principle, beside the table's five.
@@ -104,7 +104,7 @@ async def test_two_phones_write_reasons_that_the_console_and_projector_show(brow
     await expect(card.locator('[data-testid="reason"]')).to_have_count(5)
     await expect(card).to_contain_text(FIRST)
     await expect(card).to_contain_text(SECOND)
-    await card.scroll_into_view_if_needed()
+    await scroll_into_view(card)
     await console.screenshot(path=str(server.log_path.parent / "console-reasons.png"))
 
     # Exercise 2's spotlight on the projector: Red's five with its reasons, large, none of it cut off.

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import expect
 
 from server.client import WorkshopClient, create_workshop, join, tables
-from tests.e2e.conftest import PROJECTOR, new_page
+from tests.e2e.conftest import PROJECTOR, new_page, scroll_into_view
 from tests.e2e.test_workshop_walk import tid
 from tests.live import eventually
 
@@ -64,7 +64,7 @@ async def test_a_tie_settled_with_a_reason_and_the_report_marked_final(browser, 
     await tid(console, "draft-select").nth(4).select_option("reducing-stigma")  # the room chose Reducing Stigma
     await tid(console, "tie-reason-room_voted").check()
     await tid(console, "confirm-note").fill(NOTE)
-    await scroll_to(console, "tie-reason")
+    await scroll_into_view(tid(console, "tie-reason"))
     await console.screenshot(path=str(shots / "console-tie-reason.png"))
     await expect(tid(console, "confirm-consensus")).not_to_have_attribute("aria-disabled", "true")
     await tid(console, "confirm-consensus").click()
@@ -72,7 +72,7 @@ async def test_a_tie_settled_with_a_reason_and_the_report_marked_final(browser, 
     await expect(tid(console, "confirmed-changed")).to_have_text(
         "✎ The room settled a tie at the cut that the Borda tally could not separate.")
     await expect(console.locator(".confirmed-note")).to_have_text(f"Note: {NOTE}")
-    await scroll_to(console, "tie-reason-line")
+    await scroll_into_view(tid(console, "tie-reason-line"))
     await console.screenshot(path=str(shots / "console-tie-confirmed.png"))
 
     # The projector's final five say it in words.
@@ -83,7 +83,7 @@ async def test_a_tie_settled_with_a_reason_and_the_report_marked_final(browser, 
 
     # The report: a draft until marked final.
     status = tid(console, "report-status")
-    await scroll_to(console, "report-status")
+    await scroll_into_view(status)
     await expect(status).to_have_attribute("data-state", "draft")
     await expect(status).to_contain_text("every format of the report is marked DRAFT")
     await tid(console, "report-finalise").click()
@@ -91,7 +91,7 @@ async def test_a_tie_settled_with_a_reason_and_the_report_marked_final(browser, 
     await expect(status).to_have_attribute("data-state", "final")
     await expect(status).to_contain_text(f"Final, agreed on {today}")
     await expect(status).to_contain_text("by the facilitator")
-    await scroll_to(console, "report-status")
+    await scroll_into_view(status)
     await console.screenshot(path=str(shots / "console-report-final.png"))
 
     # Returning it to draft asks first: "cancel" keeps it final, confirming returns it.
@@ -115,7 +115,7 @@ async def test_a_tie_settled_with_a_reason_and_the_report_marked_final(browser, 
     await expect(tid(console, "report-returned")).to_contain_text("the implementation plan changed after it was made final")
     await tid(console, "report-history").locator("summary").click()
     await expect(tid(console, "report-history")).to_contain_text("Back to draft by itself")
-    await scroll_to(console, "report-status")
+    await scroll_into_view(status)
     await console.screenshot(path=str(shots / "console-report-back-to-draft.png"))
 
     # The printable page follows the state: DRAFT now, "Final, agreed on" once marked again.
@@ -141,10 +141,3 @@ async def test_a_tie_settled_with_a_reason_and_the_report_marked_final(browser, 
     await printable.screenshot(path=str(shots / "printable-final.png"))
     await facilitator.close()
     assert errors == []
-
-
-async def scroll_to(page, testid: str) -> None:
-    """Bring an element into view for a screenshot in one step in the page: the console redraws its panels as
-    updates arrive, and Playwright's scroll waits for an element that a redraw may replace meanwhile."""
-    await page.evaluate("id => document.querySelector(`[data-testid='${id}']`).scrollIntoView({block: 'center'})",
-                        testid)

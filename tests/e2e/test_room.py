@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import PHONE, PROJECTOR, new_page
+from tests.e2e.conftest import PHONE, PROJECTOR, new_page, scroll_into_view
 
 pytestmark = pytest.mark.asyncio
 
@@ -342,7 +342,7 @@ async def test_a_touch_drag_lands_where_the_finger_lifts_and_the_list_stays_in_v
         (0, 2, ["accessibility", "shared-decision-making", "needs-led", "partnership-working", "outcome-informed"]),
         (4, 1, ["accessibility", "outcome-informed", "shared-decision-making", "needs-led", "partnership-working"]),
     ):
-        await phone.locator("#ranking-slots").scroll_into_view_if_needed()
+        await scroll_into_view(phone.locator("#ranking-slots"))
         before = await phone.evaluate("() => window.scrollY")
         handles = phone.locator('[data-testid="ranking-item"] .drag-handle')
         x0, y0 = await centre_of(handles.nth(start))
@@ -604,7 +604,7 @@ async def test_two_phones_typing_in_one_box_at_once_give_two_separate_points(bro
                 await phone.keyboard.type(text[i])
     both = re.compile(f"^({re.escape(words[0])}\n{re.escape(words[1])}|{re.escape(words[1])}\n{re.escape(words[0])})\n$")
     for phone in phones:
-        await expect(tid(phone, "worksheet-cell", cell="gaps")).to_have_value(both, timeout=15000)
+        await expect(tid(phone, "worksheet-cell", cell="gaps")).to_have_value(both)
         await expect(tid(phone, "worksheet-status")).to_have_text("All changes saved")
     await shot(ann, shots, "phone-two-writers-one-box", full_page=True)
 

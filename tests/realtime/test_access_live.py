@@ -8,7 +8,7 @@ import pytest
 import socketio
 
 from server.client import WorkshopClient
-from tests.live import eventually
+from tests.live import LONGEST_WAIT, eventually
 from tests.realtime.conftest import open_room
 
 pytestmark = pytest.mark.asyncio
@@ -18,7 +18,7 @@ A = "needs-led"
 async def refused_code(url: str, token: str, **kwargs) -> str:
     client = WorkshopClient(url, token, reconnection=False, **kwargs)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.connect(timeout=5)
+        await client.connect(timeout=LONGEST_WAIT)
     return client.connect_error["data"]["code"]
 
 
@@ -131,19 +131,19 @@ async def test_events_named_like_socketio_internals_are_refused_and_change_nothi
         await eventually(lambda: facilitator.state["presence"]["tables"].get(room.table_ids[0]) == 1)
         # A phone that sends "disconnect" must not vanish from the presence count (and dodge the table cap),
         # and one that sends "connect" with the facilitator's token must not become the facilitator.
-        ack = await phone.sio.call("disconnect", "io client disconnect", timeout=5)
+        ack = await phone.sio.call("disconnect", "io client disconnect", timeout=LONGEST_WAIT)
         assert ack["error"]["code"] == "unknown_event"
         for data in ({"token": facilitator.token}, ({}, {"token": facilitator.token}), None):
-            ack = await phone.sio.call("connect", data, timeout=5)
+            ack = await phone.sio.call("connect", data, timeout=LONGEST_WAIT)
             assert ack["error"]["code"] == "unknown_event"
         assert (await phone.call("agenda.start"))["error"]["code"] == "forbidden"
         synced = await facilitator.sync()
         assert synced["presence"]["tables"].get(room.table_ids[0]) == 1
         # Extra arguments and odd payloads are answered, not crashed on.
-        assert (await phone.sio.call("clock", ({}, 1, "two"), timeout=5))["ok"] is True
-        ack = await phone.sio.call("ranking.edit", ({"base_revision": 0}, [1], None), timeout=5)
+        assert (await phone.sio.call("clock", ({}, 1, "two"), timeout=LONGEST_WAIT))["ok"] is True
+        ack = await phone.sio.call("ranking.edit", ({"base_revision": 0}, [1], None), timeout=LONGEST_WAIT)
         assert ack["error"]["code"] == "invalid_payload"
-        assert (await phone.sio.call("no.such.event", (1, 2, 3), timeout=5))["error"][
+        assert (await phone.sio.call("no.such.event", (1, 2, 3), timeout=LONGEST_WAIT))["error"][
             "code"
         ] == "unknown_event"
     finally:

@@ -26,7 +26,7 @@ from server.domain import reasons as reason_rules
 from server.domain import worksheet as doc_rules
 from server.services.commands import REGISTRY
 from server.web.routes import routes
-from tests.live import LiveServer
+from tests.live import LONGEST_WAIT, LiveServer
 from tests.realtime.conftest import migrate
 
 pytestmark = pytest.mark.asyncio
@@ -424,14 +424,14 @@ async def test_nobody_cannot_connect(live):
     for auth_token in ("", "x" * 43, "short", "k" * 300):
         client = WorkshopClient(live.url, auth_token, reconnection=False)
         with pytest.raises(socketio.exceptions.ConnectionError):
-            await client.connect(timeout=5)
+            await client.connect(timeout=LONGEST_WAIT)
         assert client.connect_error["data"]["code"] == "unauthenticated", auth_token
     raw = socketio.AsyncClient(reconnection=False)
     errors = []
     raw.on("connect_error", errors.append)
     for auth in (None, {"token": None}, {"token": ["a", "b"]}, {"nope": 1}, "text"):
         with pytest.raises(socketio.exceptions.ConnectionError):
-            await raw.connect(live.url, auth=auth, transports=["websocket"], wait_timeout=5)
+            await raw.connect(live.url, auth=auth, transports=["websocket"], wait_timeout=LONGEST_WAIT)
     assert [e["data"]["code"] for e in errors] == ["unauthenticated"] * 5
 
 
@@ -529,7 +529,7 @@ async def test_http_endpoints_take_no_token_and_stay_inside_a_workshop(live):
 async def _origin_accepted(url: str, token: str, origin: str) -> bool:
     client = WorkshopClient(url, token, reconnection=False, headers={"origin": origin})
     try:
-        await client.connect(timeout=5)
+        await client.connect(timeout=LONGEST_WAIT)
     except socketio.exceptions.ConnectionError:
         return False
     await client.close()

@@ -10,7 +10,7 @@ import pytest
 import socketio
 
 from server.client import WorkshopClient, join
-from tests.live import eventually
+from tests.live import LONGEST_WAIT, eventually
 from tests.realtime.conftest import open_room
 
 pytestmark = pytest.mark.asyncio
@@ -79,7 +79,7 @@ async def test_one_process_serves_the_polling_fallback(shared_server):
 async def test_an_unknown_token_is_refused_with_a_clear_error(shared_server):
     client = WorkshopClient(shared_server.url, "x" * 43, reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.connect(timeout=3)
+        await client.connect(timeout=LONGEST_WAIT)
     assert client.connect_error["data"]["code"] == "unauthenticated"
 
 
@@ -230,7 +230,7 @@ async def test_timer_and_work_survive_a_kill_and_restart(fresh_server):
     fresh_server.kill()
     fresh_server.start()
     # The clients reconnect by themselves and get a snapshot.
-    await eventually(lambda: phone.snapshots >= 2 and facilitator.snapshots >= 2, timeout=15)
+    await eventually(lambda: phone.snapshots >= 2 and facilitator.snapshots >= 2)
     assert ranking(phone, table)["items"] == [PRINCIPLES[0]]
     segment = facilitator.state["agenda"]["segments"][0]
     assert segment["status"] == "running" and segment["deadline"] == deadline

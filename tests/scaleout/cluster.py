@@ -20,12 +20,6 @@ from pathlib import Path
 import asyncpg
 
 from tests.live import LiveServer, free_port
-from tests.live import eventually as _eventually
-
-
-async def eventually(predicate, timeout: float = 30, interval: float = 0.05):
-    """``tests.live.eventually`` with a generous default: these tests share a small machine with real servers."""
-    return await _eventually(predicate, timeout=timeout, interval=interval)
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.05) -> None:
@@ -257,7 +251,8 @@ class Balancer:
         for attempt in range(len(self.backends)):
             port = self.backends[(self._next + attempt) % len(self.backends)]
             try:
-                up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 2)
+                # A dead backend refuses at once; the bound is for a busy machine, where 2 s could pass anyway.
+                up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
             except (TimeoutError, OSError):
                 continue
             self._next = (self._next + attempt + 1) % len(self.backends)

@@ -17,7 +17,7 @@ import pytest
 import socketio
 
 from server.client import WorkshopClient, join, new_command_id
-from tests.scaleout.cluster import eventually
+from tests.live import eventually
 from tests.scaleout.conftest import migrate, open_room, room_at
 
 pytestmark = pytest.mark.asyncio
@@ -46,11 +46,13 @@ async def add(phone: WorkshopClient, table_id: str, principle: str, **kwargs) ->
     )
 
 
-async def send_until_answered(phone: WorkshopClient, event: str, payload: dict, attempts: int = 200) -> dict:
+async def send_until_answered(phone: WorkshopClient, event: str, payload: dict, within: float = 90) -> dict:
     """What the web client does: a command whose answer was lost is sent again, with the same command_id, once
-    the connection is back (the server applies it once). Retryable refusals are retried too."""
+    the connection is back (the server applies it once). Retryable refusals are retried too. ``within`` seconds
+    (not a count of tries: a restart on a busy machine can take tens of seconds)."""
     payload = {"command_id": new_command_id(), **payload}
-    for _ in range(attempts):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
         if phone.sio.connected:
             try:
                 ack = await phone.call(event, payload, timeout=2)

@@ -15,8 +15,8 @@ from redis import asyncio as aioredis
 from server.broadcast import Event
 from server.realtime import relay as relay_module
 from server.realtime.relay import RedisRelay, parse_sentinel_url
-from tests.live import free_port
-from tests.scaleout.cluster import _port_open, eventually, wait_until
+from tests.live import eventually, free_port
+from tests.scaleout.cluster import _port_open, wait_until
 
 pytestmark = pytest.mark.redis
 
