@@ -1,6 +1,7 @@
 """The front end's pure modules under node, without a browser: client/static/common/format.js (how every page
-writes points, counts, times and dates) and client/static/ranking-gesture.js (the phone's presses, drags and move
-buttons as a state machine). node comes from Debian's ``nodejs`` package (.ci/run installs it)."""
+writes points, counts, times and dates), client/static/ranking-gesture.js (the phone's presses, drags and move
+buttons as a state machine), and the console's facilitator/static/agenda-time.js and consensus-draft.js. node comes
+from Debian's ``nodejs`` package (.ci/run installs it)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from tests.conftest import require_service
 from tests.live import ROOT
 
 
-@pytest.mark.parametrize("script", ["tests/js/format.test.mjs", "tests/js/ranking_gesture.test.mjs"])
+@pytest.mark.parametrize("script", [
+    "tests/js/format.test.mjs", "tests/js/ranking_gesture.test.mjs",
+    # The console's pure pieces (issue 18): the agenda's times, and the five about to be confirmed.
+    "tests/js/agenda_time.test.mjs", "tests/js/consensus_draft.test.mjs",
+])
 def test_the_front_end_module_passes_its_node_tests(script):
     node = shutil.which("node")
     require_service("node", node is not None)
