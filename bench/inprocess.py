@@ -44,14 +44,23 @@ from server.settings import Settings
 class Counter:
     def __init__(self) -> None:
         self.statements = 0
+        # On PostgreSQL, the queries asyncpg's query logger sees: its unprepared ones (BEGIN, COMMIT, ROLLBACK,
+        # pings), not the statements (prepared once per connection). With the statements: the round trips.
+        self.queries = 0
 
     def __call__(self, *_args) -> None:
         self.statements += 1
 
+    def count_queries(self, dbapi_connection, _record) -> None:
+        dbapi_connection.driver_connection.add_query_logger(self._query)
+
+    def _query(self, _record) -> None:
+        self.queries += 1
+
 
 async def measure(label: str, n: int, work, counter: Counter) -> dict:
     await work(0)  # warm: first-use compilation of statements and models
-    s0, c0, w0 = counter.statements, time.process_time(), time.perf_counter()
+    s0, q0, c0, w0 = counter.statements, counter.queries, time.process_time(), time.perf_counter()
     for i in range(n):
         await work(i)
     cpu, wall, statements = time.process_time() - c0, time.perf_counter() - w0, counter.statements - s0
@@ -62,8 +71,12 @@ async def measure(label: str, n: int, work, counter: Counter) -> dict:
         "wall_ms": round(wall * 1000 / n, 3),
         "statements": round(statements / n, 2),
     }
+    queries = ""
+    if counter.queries:
+        figures["round_trips"] = round((statements + counter.queries - q0) / n, 2)
+        queries = f"{figures['round_trips']:>6.2f} round trips"
     print(f"{label:<28} {figures['cpu_ms']:>8.3f} ms CPU {figures['wall_ms']:>8.3f} ms wall "
-          f"{figures['statements']:>6.2f} statements  (n={n})")
+          f"{figures['statements']:>6.2f} statements {queries} (n={n})")
     return figures
 
 
@@ -75,6 +88,8 @@ async def run(args: argparse.Namespace) -> list[dict]:
         counter = Counter()
         event.listen(engine.sync_engine, "before_cursor_execute", counter)
         sqlite_driver.statement_listeners.append(counter)  # what runs in SQLite's threads
+        if not settings.is_sqlite:
+            event.listen(engine.sync_engine, "connect", counter.count_queries)
         if not settings.is_sqlite:
             await drop_schema(engine)
         await create_schema(engine)
