@@ -5,11 +5,9 @@ On SQLite the hot transactions also run in SQLite's own threads on a synchronous
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,40 +29,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
-    engine = create_async_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
-    _ping_idle_connections(engine)
-    return engine
-
-
-# A pooled connection idle this long is pinged before use (a restarted database, a dropped idle connection).
-PING_AFTER_IDLE_S = 5.0
-_LAST_USED = "thrive.last_used"
-
-
-def _ping_idle_connections(engine: AsyncEngine) -> None:
-    """SQLAlchemy's ``pool_pre_ping``, for connections idle ``PING_AFTER_IDLE_S`` or more only. Pinging costs
-    asyncpg three round trips (BEGIN, the ping, ROLLBACK), and pinging at every checkout made them a third of a
-    ranking edit's. A connection in steady use is not pinged: if the database went away meanwhile, its next
-    statement fails, the command is answered ``unavailable`` (the client retries), and SQLAlchemy invalidates
-    the whole pool, so the retry gets a fresh connection."""
-    dialect = engine.sync_engine.dialect
-
-    def used_now(_dbapi_connection, record) -> None:
-        record.info[_LAST_USED] = time.monotonic()
-
-    def ping_if_idle(dbapi_connection, record, _proxy) -> None:
-        last_used = record.info.get(_LAST_USED)
-        if last_used is not None and time.monotonic() - last_used < PING_AFTER_IDLE_S:
-            return
-        try:
-            dialect.do_ping(dbapi_connection)
-        except Exception as exc:
-            # The pool drops this connection and checks out another (SQLAlchemy's PoolEvents.checkout).
-            raise DisconnectionError("the pooled connection did not answer a ping") from exc
-
-    event.listen(engine.sync_engine, "connect", used_now)
-    event.listen(engine.sync_engine, "checkin", used_now)
-    event.listen(engine.sync_engine, "checkout", ping_if_idle)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:
