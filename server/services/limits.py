@@ -141,10 +141,9 @@ class SocketLimits:
 async def check_connection_caps(
     session: statements.Executor, actor: Actor, settings: Settings
 ) -> CommandError | None:
-    """Room for this connection in this workshop (and, for a phone, at its table), its own presence row already
-    written and counted? The facilitator's own link is never turned away, so a flooded workshop can still be
-    run (and its links rotated). Both counts in one statement, on any executor (the presence write runs it in
-    the writer's turn, under the workshop row's lock)."""
+    """Room for one more connection in this workshop (and, for a phone, at its table)? The facilitator's own
+    link is never turned away, so a flooded workshop can still be run (and its links rotated). Both counts in
+    one statement, on any executor (the presence write runs it in the writer's turn)."""
     if actor.principal == "facilitator":
         return None
     per_workshop = settings.limits.max_connections_per_workshop
@@ -156,9 +155,9 @@ async def check_connection_caps(
     counts = await statements.first(
         session, _COUNT_CONNECTIONS, {"workshop_id": actor.workshop_id, "table_id": actor.table_id or ""}
     )
-    if per_workshop and counts.workshop > per_workshop:
+    if per_workshop and counts.workshop >= per_workshop:
         return too_many_connections("This workshop has as many connections as it can take.")
-    if per_table and actor.table_id is not None and (counts.table or 0) > per_table:
+    if per_table and actor.table_id is not None and (counts.table or 0) >= per_table:
         return too_many_connections("This table has as many phones connected as it can take.")
     return None
 

@@ -29,7 +29,7 @@ from .. import statements
 from ..broadcast import Broadcaster, Event, rooms
 from ..db import SessionFactory
 from ..models import Presence, Worker, Workshop
-from .commands import Actor, is_database_outage, one_statement
+from .commands import Actor, is_database_outage
 from .errors import CommandError
 from .state import presence_counts
 
@@ -85,35 +85,22 @@ _LOCK_WORKSHOP = (
     _WORKSHOPS.update().where(_WORKSHOPS.c.id == bindparam("workshop_id")).values(id=_WORKSHOPS.c.id)
 )
 _ADD_PRESENCE = _PRESENCE.insert().values({c.name: bindparam(c.name) for c in _PRESENCE.columns})
-# PostgreSQL: the row written and the workshop's row locked in one statement (one round trip fewer, and the
-# lock is held for one fewer). The INSERT alone would not do: its foreign key takes a shared lock only.
-_LOCKED = _LOCK_WORKSHOP.returning(_WORKSHOPS.c.id).cte("locked")
-_ADD_PRESENCE_LOCKING = _PRESENCE.insert().add_cte(_LOCKED).from_select(
-    [c.name for c in _PRESENCE.columns],
-    select(*(bindparam(c.name, type_=c.type) for c in _PRESENCE.columns)).select_from(_LOCKED),
-)
 _REMOVE_PRESENCE = (
     _PRESENCE.delete().where(_PRESENCE.c.sid == bindparam("sid")).returning(_PRESENCE.c.workshop_id)
 )
 
 
 async def _add_row(connection: statements.Executor, values: dict[str, Any], caps) -> Refusal:
-    """A connection's row, counted against the caps (``caps`` counts with the row written) under the workshop
-    row's lock; the refusal, if any, comes back as a value (from SQLite's thread, without a traceback's frames).
-
-    The row is written first and takes the lock: on SQLite any write takes the database's write lock (and the
-    writers take turns besides), on PostgreSQL the same statement locks the workshop's row. The count, the next
-    statement, then sees every connection committed before."""
+    """A connection's row, counted against the caps under the workshop row's lock; the refusal, if any, comes
+    back as a value (from SQLite's thread, without a traceback's frames)."""
     try:
-        if caps is None:
-            await statements.execute(connection, _ADD_PRESENCE, values)
-        else:
-            postgres = statements.dialect_name(connection) != "sqlite"
-            await statements.execute(connection, _ADD_PRESENCE_LOCKING if postgres else _ADD_PRESENCE, values)
+        if caps is not None:
+            await statements.execute(connection, _LOCK_WORKSHOP, {"workshop_id": values["workshop_id"]})
             refused = await caps(connection)
             if refused is not None:
                 await statements.rollback(connection)
                 return refused
+        await statements.execute(connection, _ADD_PRESENCE, values)
         await statements.commit(connection)
     except BaseException:
         await statements.rollback(connection)
@@ -121,7 +108,6 @@ async def _add_row(connection: statements.Executor, values: dict[str, Any], caps
     return None
 
 
-@one_statement
 async def _remove_row(connection: statements.Executor, sid: str) -> str | None:
     """Delete a connection's row; its workshop, or None when there was none."""
     try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import and_, bindparam, false, func, literal
+from sqlalchemy import and_, bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -302,8 +302,6 @@ async def join_in_turn(connection: statements.Executor, raw_code: str, request: 
     trip to the writer thread): the workshop by its code, the table, the table's cap counted under the table
     row's lock, the participant and its credential written, committed."""
     code = tokens.normalise_join_code(raw_code or "")[:12]
-    if statements.dialect_name(connection) != "sqlite":
-        return await _join_in_one_statement(connection, code, request, now)
     try:
         found = await statements.first(connection, _JOIN_TABLE, {"join_code": code, "table_id": request.table_id})
         if found is None:
@@ -315,7 +313,12 @@ async def join_in_turn(connection: statements.Executor, raw_code: str, request: 
         await statements.execute(connection, _LOCK_TABLE, {"table_id": found.table_id})
         joined = await statements.first(connection, _COUNT_JOINED, {"table_id": found.table_id})
         if joined.n >= MAX_PARTICIPANTS_PER_TABLE:
-            raise _table_full()
+            raise CommandError(
+                "table_full",
+                f"{MAX_PARTICIPANTS_PER_TABLE} phones have joined this table already. Join another table, or ask "
+                "the facilitator.",
+                status=409,
+            )
         participant_id, token = tokens.new_id(), tokens.new_token()
         values = {"workshop_id": found.workshop_id, "table_id": found.table_id, "created_at": now}
         await statements.execute(
@@ -340,49 +343,6 @@ async def join_in_turn(connection: statements.Executor, raw_code: str, request: 
     return Joined(token, participant_id, found.table_id)
 
 
-async def _join_in_one_statement(connection: statements.Executor, code: str, request: JoinRequest, now: float):
-    """``join_in_turn`` on PostgreSQL: the table found by the code and locked, the participant and its credential
-    written, in one statement; then the table's phones counted (this one among them), under the lock. Two round
-    trips with the table's row locked, where one statement each took five."""
-    participant_id, token = tokens.new_id(), tokens.new_token()
-    try:
-        joined = await statements.first(
-            connection,
-            _LOCK_TABLE_AND_JOIN,
-            {
-                "j_code": code,
-                "j_table": request.table_id,
-                "j_participant": participant_id,
-                "j_name": request.display_name,
-                "j_token_hash": tokens.hash_token(token),
-                "j_now": now,
-            },
-        )
-        if joined is None:
-            await statements.rollback(connection)
-            if await statements.first(connection, _WORKSHOP_BY_CODE, {"join_code": code}) is None:
-                raise _no_workshop()
-            raise not_found("That table")
-        if (await statements.first(connection, _COUNT_JOINED, {"table_id": request.table_id})).n > (
-            MAX_PARTICIPANTS_PER_TABLE
-        ):
-            raise _table_full()
-        await statements.commit(connection)
-    except BaseException:
-        await statements.rollback(connection)
-        raise
-    return Joined(token, participant_id, request.table_id)
-
-
-def _table_full() -> CommandError:
-    return CommandError(
-        "table_full",
-        f"{MAX_PARTICIPANTS_PER_TABLE} phones have joined this table already. Join another table, or ask "
-        "the facilitator.",
-        status=409,
-    )
-
-
 def _no_workshop() -> CommandError:
     return CommandError("not_found", "No workshop has that code. Check the code on the projector.", status=404)
 
@@ -399,51 +359,6 @@ _LOCK_TABLE = _TABLES.update().where(_TABLES.c.id == bindparam("table_id")).valu
 _COUNT_JOINED = select(func.count().label("n")).where(_PARTICIPANTS.c.table_id == bindparam("table_id"))
 _ADD_PARTICIPANT = _PARTICIPANTS.insert().values({c.name: bindparam(c.name) for c in _PARTICIPANTS.columns})
 _ADD_CREDENTIAL = _CREDENTIALS.insert().values({c.name: bindparam(c.name) for c in _CREDENTIALS.columns})
-# PostgreSQL's join (``_join_in_one_statement``): the table's row locked (found by the workshop's code), then
-# the participant and its credential written. The parameters are named after no column: SQLAlchemy would take a
-# parameter named as a column of a table the statement writes for a value to write there.
-_TABLE_LOCKED = (
-    _TABLES.update()
-    .where(
-        _TABLES.c.workshop_id == _WORKSHOPS.c.id,
-        _WORKSHOPS.c.join_code == bindparam("j_code"),
-        _TABLES.c.id == bindparam("j_table"),
-    )
-    .values(id=_TABLES.c.id)
-    .returning(_TABLES.c.id.label("table_id"), _TABLES.c.workshop_id)
-    .cte("table_locked")
-)
-_PARTICIPANT_ADDED = (
-    _PARTICIPANTS.insert()
-    .from_select(
-        ["id", "workshop_id", "table_id", "display_name", "created_at"],
-        select(
-            bindparam("j_participant", type_=_PARTICIPANTS.c.id.type),
-            _TABLE_LOCKED.c.workshop_id,
-            _TABLE_LOCKED.c.table_id,
-            bindparam("j_name", type_=_PARTICIPANTS.c.display_name.type),
-            bindparam("j_now", type_=_PARTICIPANTS.c.created_at.type),
-        ),
-    )
-    .returning(_PARTICIPANTS.c.id, _PARTICIPANTS.c.workshop_id)
-    .cte("participant_added")
-)
-_LOCK_TABLE_AND_JOIN = (
-    _CREDENTIALS.insert()
-    .add_cte(_TABLE_LOCKED, _PARTICIPANT_ADDED)
-    .from_select(
-        ["token_hash", "workshop_id", "role", "participant_id", "revoked", "created_at"],
-        select(
-            bindparam("j_token_hash", type_=_CREDENTIALS.c.token_hash.type),
-            _PARTICIPANT_ADDED.c.workshop_id,
-            literal("participant", _CREDENTIALS.c.role.type),
-            _PARTICIPANT_ADDED.c.id,
-            false(),
-            bindparam("j_now", type_=_CREDENTIALS.c.created_at.type),
-        ),
-    )
-    .returning(_CREDENTIALS.c.workshop_id)
-)
 # A token's credential, its participant and (for the facilitator link) its workshop's password: one statement.
 _READ_CREDENTIAL = (
     select(
