@@ -13,13 +13,12 @@ import functools
 import logging
 import time
 import weakref
-from collections import namedtuple
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError
-from sqlalchemy import ColumnElement, Table, bindparam, exists, false, literal
+from sqlalchemy import bindparam, exists, false
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -90,8 +89,6 @@ class Context:
     now: float
     events: list[Event] = field(default_factory=list)
     changed: bool = False  # a change with nothing to publish still commits
-    # The command's ``ReadAhead`` row, read with the token after the lock (PostgreSQL); None: read it yourself.
-    read_ahead: Any = None
 
     def emit(self, data: dict[str, Any], to: Iterable[str]) -> None:
         self.events.append(Event("update", data, tuple(to)))
@@ -144,19 +141,6 @@ class Context:
 Handler = Callable[[Context, Actor, Any], Awaitable[dict[str, Any] | None]]
 
 
-@dataclass(frozen=True, eq=False)
-class ReadAhead:
-    """The row a command reads first, read on PostgreSQL in the statement that checks the token after the lock
-    (one round trip fewer, with the workshop's row locked): the row of ``table`` where ``on`` holds (its
-    parameters: ``read_ahead_key`` and ``workshop_id``), ``key(actor, payload)`` being ``read_ahead_key``
-    (None: nothing to read ahead). The handler finds it in ``ctx.read_ahead`` (None when not read or not there:
-    it reads as it would have)."""
-
-    table: Table
-    on: ColumnElement[bool]
-    key: Callable[[Actor, Any], str | None]
-
-
 @dataclass(frozen=True)
 class CommandSpec:
     name: str
@@ -166,7 +150,6 @@ class CommandSpec:
     secret: tuple[str, ...] = ()  # result keys never stored for a resend (new tokens)
     keep_record: bool = True  # False when the command deletes the workshop the record would belong to
     statements_only: bool = False  # see ``command``
-    read_ahead: ReadAhead | None = None
 
 
 REGISTRY: dict[str, CommandSpec] = {}
@@ -181,7 +164,6 @@ def command(
     secret: Iterable[str] = (),
     keep_record: bool = True,
     statements_only: bool = False,
-    read_ahead: ReadAhead | None = None,
 ):
     """Register a command. ``roles`` are principals (``Actor.principal``); ``"facilitator"`` includes the
     co-facilitator unless ``owner_only``.
@@ -197,7 +179,7 @@ def command(
         if name in REGISTRY:
             raise RuntimeError(f"command {name!r} registered twice")
         REGISTRY[name] = CommandSpec(
-            name, frozenset(allowed), payload, handler, tuple(secret), keep_record, statements_only, read_ahead
+            name, frozenset(allowed), payload, handler, tuple(secret), keep_record, statements_only
         )
         return handler
 
@@ -256,16 +238,6 @@ def refusal(error: CommandError) -> dict[str, Any]:
     return {"ok": False, "error": error.to_payload()}
 
 
-# Marks a function for ``CommandBus.write`` whose transaction is one statement (``one_statement``).
-ONE_STATEMENT = "runs_one_statement"
-
-
-def one_statement(function: Callable[..., Awaitable[Any]]):
-    """Mark a ``CommandBus.write`` function whose transaction is a single statement (then its commit)."""
-    setattr(function, ONE_STATEMENT, True)
-    return function
-
-
 class CommandBus:
     def __init__(
         self,
@@ -281,10 +253,6 @@ class CommandBus:
         self._locks = _WorkshopLocks(one_writer=sqlite)
         # SQLite: the statements_only commands waiting for the one writer's turn run together (statements).
         self._turns = statements.TakingTurns(self._engine, self._locks.get("*")) if sqlite else None
-        # PostgreSQL: reads run outside a transaction. Under READ COMMITTED (the default, and what the app
-        # uses) each statement sees its own snapshot in a transaction too, and a read then costs no BEGIN and
-        # no ROLLBACK: two round trips fewer for every connection's token check and snapshot.
-        self._reader = self._engine if sqlite else self._engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def write(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """``await function(connection, *args)``: a transaction of ``statements`` (no ORM) that ends with
@@ -294,15 +262,13 @@ class CommandBus:
         the presence rows), which would otherwise queue for SQLite's write lock outside the turns."""
         if self._turns is not None:
             return await self._turns.run(function, *args)
-        # A transaction of one statement is that statement alone: on PostgreSQL without BEGIN and COMMIT.
-        engine = self._reader if getattr(function, ONE_STATEMENT, False) else self._engine
-        async with engine.connect() as connection:
+        async with self._engine.connect() as connection:
             return await function(connection, *args)
 
     async def read(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """``await function(connection, *args)``, reads of ``statements`` only, with no ORM session: on SQLite
         one trip to one of SQLite's reader threads (``statements.read``)."""
-        return await statements.read(self._reader, function, *args)
+        return await statements.read(self._engine, function, *args)
 
     async def execute(self, name: str, actor: Actor, raw: Any) -> dict[str, Any]:
         """Run one command and answer with an ack (docs/protocol.md). Never raises for bad input."""
@@ -354,11 +320,16 @@ class CommandBus:
 
     async def _transaction(self, session: statements.Executor, spec: CommandSpec, actor: Actor, payload: Payload):
         try:
-            workshop, record, ahead = await _lock_workshop(session, actor, payload, spec.read_ahead)
+            workshop = await _lock_workshop(session, actor)
             if not spec.statements_only:
                 # The ORM object the handler may change (flushed at the commit), read after the lock.
                 workshop = await session.get(Workshop, actor.workshop_id)
             if payload.command_id:
+                record = await statements.first(
+                    session,
+                    _FIND_RECORD,
+                    {"workshop_id": actor.workshop_id, "command_id": payload.command_id},
+                )
                 if record is not None:
                     if (record.actor and record.actor != actor.key) or (
                         record.event and record.event != spec.name
@@ -367,7 +338,7 @@ class CommandBus:
                         raise invalid_payload("command_id: already used for another command; make a new one.")
                     await statements.rollback(session)
                     return record.response, []
-            ctx = Context(session, workshop, workshop.version, self.clock(), read_ahead=ahead)
+            ctx = Context(session, workshop, workshop.version, self.clock())
             try:
                 result = ok(await spec.handler(ctx, actor, payload))
             except Conflict as exc:
@@ -494,29 +465,6 @@ _READ_CREDENTIAL = select(_CREDENTIALS.c.workshop_id, _CREDENTIALS.c.revoked).wh
 )
 
 
-_Record = namedtuple("_Record", "response actor event")
-
-
-def _one_value(column, *where):
-    return select(column).where(*where).scalar_subquery()
-
-
-# The token (as in _READ_CREDENTIAL) and the command's record (as in _FIND_RECORD) in one statement: a value
-# each, NULL when there is no such row. Every record has its event (the column is NOT NULL).
-_RECORD_IS_THIS = (
-    _RECORDS.c.workshop_id == bindparam("workshop_id"),
-    _RECORDS.c.command_id == bindparam("command_id"),
-)
-_CREDENTIAL_IS_THIS = (_CREDENTIALS.c.token_hash == bindparam("token_hash"),)
-_CREDENTIAL_AND_RECORD = select(
-    _one_value(_CREDENTIALS.c.workshop_id, *_CREDENTIAL_IS_THIS).label("credential_workshop_id"),
-    _one_value(_CREDENTIALS.c.revoked, *_CREDENTIAL_IS_THIS).label("revoked"),
-    _one_value(_RECORDS.c.response, *_RECORD_IS_THIS).label("response"),
-    _one_value(_RECORDS.c.actor, *_RECORD_IS_THIS).label("actor"),
-    _one_value(_RECORDS.c.event, *_RECORD_IS_THIS).label("event"),
-)
-
-
 @functools.cache
 def _update_workshop(names: tuple[str, ...]):
     return (
@@ -526,78 +474,28 @@ def _update_workshop(names: tuple[str, ...]):
     )
 
 
-async def _lock_workshop(session: statements.Executor, actor: Actor, payload: Payload, ahead: ReadAhead | None):
-    """Bump the workshop's version (the row lock that orders writers), check that the actor's token still works
-    as seen after the lock (a command that waited for a revocation is refused), and find the command's record
-    if its command_id was used before. The answer: the locked row, read-only, the record (or None) and, on
-    PostgreSQL, the ``ReadAhead`` row (or None)."""
-    record_key = {"workshop_id": actor.workshop_id, "command_id": payload.command_id}
-    if statements.dialect_name(session) == "sqlite":
-        workshop = await _lock_workshop_sqlite(session, actor)
-        record = await statements.first(session, _FIND_RECORD, record_key) if payload.command_id else None
-        return workshop, record, None
+async def _lock_workshop(session: statements.Executor, actor: Actor):
+    """Bump the workshop's version (the row lock that orders writers) and check that the actor's token still
+    works as seen after the lock (a command that waited for a revocation is refused). The locked row, read-only,
+    is the answer."""
+    sqlite = statements.dialect_name(session) == "sqlite"
+    if actor.credential_hash is not None and sqlite:
+        # Writers take turns before their first statement, so one statement sees every commit: one round trip.
+        workshop = await statements.first(
+            session,
+            _BUMP_VERSION_IF_TOKEN_VALID,
+            {"workshop_id": actor.workshop_id, "token_hash": actor.credential_hash},
+        )
+        if workshop is not None:
+            return workshop
+        # Say why. A deleted workshop's tokens went with it, so look for the workshop first.
+        if await statements.first(session, _WORKSHOP_EXISTS, {"workshop_id": actor.workshop_id}) is None:
+            raise not_found("The workshop")
+        raise unauthenticated()
     # PostgreSQL: an UPDATE that waited for the row lock re-checks the workshop row only and sees other tables
-    # as they were when it started, so the token is read by the next statement, which sees the revocation; the
-    # record and the row read ahead come back with it (each round trip here is one more, with the row locked).
+    # as they were when it started, so the token is read by the next statement, which sees the revocation.
     workshop = await statements.first(session, _BUMP_VERSION, {"workshop_id": actor.workshop_id})
     if workshop is None:
         raise not_found("The workshop")
-    ahead_key = ahead.key(actor, payload) if ahead is not None else None
-    if actor.credential_hash is None and not payload.command_id and ahead_key is None:
-        return workshop, None, None
-    found = await statements.first(
-        session,
-        _after_the_lock(ahead if ahead_key is not None else None),
-        {**record_key, "token_hash": actor.credential_hash, "read_ahead_key": ahead_key},
-    )
-    if actor.credential_hash is not None and (
-        found.credential_workshop_id != actor.workshop_id or found.revoked
-    ):
-        raise unauthenticated()
-    record = _Record(found.response, found.actor, found.event) if found.event is not None else None
-    return workshop, record, _ahead_row(ahead, found[len(_CREDENTIAL_AND_RECORD.selected_columns):])
-
-
-@functools.cache
-def _after_the_lock(ahead: ReadAhead | None):
-    """``_CREDENTIAL_AND_RECORD``, with the ``ReadAhead`` row's columns (NULL when there is none)."""
-    if ahead is None:
-        return _CREDENTIAL_AND_RECORD
-    one_row = select(literal(1).label("one")).subquery("one_row")
-    return select(*_CREDENTIAL_AND_RECORD.selected_columns, *ahead.table.columns).select_from(
-        one_row.outerjoin(ahead.table, ahead.on)
-    )
-
-
-@functools.cache
-def _ahead_type(ahead: ReadAhead):
-    return namedtuple("Row", [c.key for c in ahead.table.columns], rename=True)
-
-
-def _ahead_row(ahead: ReadAhead | None, values: tuple):
-    if ahead is None or not values:
-        return None
-    row = _ahead_type(ahead)(*values)
-    if any(getattr(row, c.key) is None for c in ahead.table.primary_key.columns):
-        return None  # no such row
-    return row
-
-
-async def _lock_workshop_sqlite(session: statements.Executor, actor: Actor):
-    if actor.credential_hash is None:
-        workshop = await statements.first(session, _BUMP_VERSION, {"workshop_id": actor.workshop_id})
-        if workshop is None:
-            raise not_found("The workshop")
-        return workshop
-    # Writers take turns before their first statement, so one statement sees every commit: one round trip.
-    workshop = await statements.first(
-        session,
-        _BUMP_VERSION_IF_TOKEN_VALID,
-        {"workshop_id": actor.workshop_id, "token_hash": actor.credential_hash},
-    )
-    if workshop is not None:
-        return workshop
-    # Say why. A deleted workshop's tokens went with it, so look for the workshop first.
-    if await statements.first(session, _WORKSHOP_EXISTS, {"workshop_id": actor.workshop_id}) is None:
-        raise not_found("The workshop")
-    raise unauthenticated()
+    await check_credential(session, actor)
+    return workshop

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, model_validator
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import bindparam, select
 
 from .. import statements
 from ..broadcast import rooms
 from ..domain import ranking as rules
 from ..domain.errors import Conflict
 from ..models import Ranking, WorkshopTable
-from .commands import Actor, Context, Payload, ReadAhead, command
+from .commands import Actor, Context, Payload, command
 from .consensus import publish_consensus
 from .errors import CommandError, forbidden, invalid_payload, not_found
 from .sections import ranking_section, workshop_section
@@ -89,12 +89,6 @@ _RANKINGS = Ranking.__table__
 _READ_RANKING = select(_RANKINGS).where(
     _RANKINGS.c.table_id == bindparam("table_id"), _RANKINGS.c.workshop_id == bindparam("workshop_id")
 )
-# A phone's own table's ranking, read with its token (commands.ReadAhead).
-_OWN_RANKING = ReadAhead(
-    _RANKINGS,
-    and_(_RANKINGS.c.table_id == bindparam("read_ahead_key"), _RANKINGS.c.workshop_id == bindparam("workshop_id")),
-    lambda actor, _payload: actor.table_id if actor.role == "participant" else None,
-)
 _WRITE_RANKING = (
     _RANKINGS.update()
     .where(_RANKINGS.c.table_id == bindparam("row_table_id"))
@@ -110,11 +104,7 @@ _WRITE_RANKING = (
 
 
 async def _ranking_for(ctx: Context, table_id: str):
-    """The ranking row as stored: a read-only row of ``Ranking``'s columns (``statements``), read ahead (a
-    phone's own table, on PostgreSQL: ``_OWN_RANKING``) or now."""
-    ahead = ctx.read_ahead
-    if ahead is not None and ahead.table_id == table_id and ahead.workshop_id == ctx.workshop.id:
-        return ahead
+    """The ranking row as stored: a read-only row of ``Ranking``'s columns (``statements``)."""
     row = await statements.first(
         ctx.session, _READ_RANKING, {"table_id": table_id, "workshop_id": ctx.workshop.id}
     )
@@ -174,13 +164,7 @@ async def _store(ctx: Context, row, new: rules.Ranking):
     return stored
 
 
-@command(
-    "ranking.edit",
-    roles={"participant", "facilitator"},
-    payload=EditRanking,
-    statements_only=True,
-    read_ahead=_OWN_RANKING,
-)
+@command("ranking.edit", roles={"participant", "facilitator"}, payload=EditRanking, statements_only=True)
 async def edit_ranking(ctx: Context, actor: Actor, p: EditRanking):
     table_id = await target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
@@ -210,8 +194,7 @@ def _check_revision(row, base_revision: int) -> None:
 
 
 @command(
-    "ranking.agree", roles={"participant", "facilitator"}, payload=AgreeRanking, statements_only=True,
-    read_ahead=_OWN_RANKING,
+    "ranking.agree", roles={"participant", "facilitator"}, payload=AgreeRanking, statements_only=True
 )
 async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
     table_id = await target_table(ctx, actor, p.table_id)
@@ -228,8 +211,7 @@ async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
 
 
 @command(
-    "ranking.reopen", roles={"participant", "facilitator"}, payload=ReopenRanking, statements_only=True,
-    read_ahead=_OWN_RANKING,
+    "ranking.reopen", roles={"participant", "facilitator"}, payload=ReopenRanking, statements_only=True
 )
 async def reopen_ranking(ctx: Context, actor: Actor, p: ReopenRanking):
     table_id = await target_table(ctx, actor, p.table_id)
