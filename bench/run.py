@@ -17,6 +17,7 @@ one JSON object as its last line. See docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import multiprocessing
@@ -29,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +289,28 @@ def cpu_seconds(pid: int | ProcessTree) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def system_cpu_seconds(pid: int | ProcessTree) -> float:
+    """The kernel's share of ``cpu_seconds`` (system calls: sockets, futexes of threads handing over the GIL)."""
+    if isinstance(pid, ProcessTree):
+        return sum(system_cpu_seconds(p) for p in pid.pids)
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[12]) / CLK_TCK
+
+
+def context_switches(pid: int | ProcessTree) -> int:
+    """Context switches of every thread so far (voluntary and not): each a thread that waited or was preempted."""
+    if isinstance(pid, ProcessTree):
+        return sum(context_switches(p) for p in pid.pids)
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                total += sum(int(line.split()[1]) for line in f if "ctxt_switches:" in line)
+        except OSError:
+            pass
+    return total
+
+
 def status_mb(pid: int | ProcessTree, key: str) -> float:
     if isinstance(pid, ProcessTree):
         return sum(status_mb(p, key) for p in pid.pids)
@@ -519,6 +543,10 @@ class TargetRun:
         self.result: dict[str, Any] = {"target": self.kind}
         self.quiet_budget = args.quiet_budget  # seconds this target may wait for a quiet machine
         self.retries = args.noisy_retries
+        self.server: Server | None = None
+        self.neighbours: list[TargetRun] = []  # the other targets up at the same time (``side_by_side``)
+        self.loads: LoadProcesses | None = None
+        self.rss: RssSampler | None = None
 
     def log(self, text: str) -> None:
         print(f"[{self.kind}] {text}", flush=True)
@@ -575,65 +603,133 @@ class TargetRun:
     # --- the run ---
 
     def run(self) -> dict[str, Any]:
+        """This target alone, start to end."""
+        try:
+            self.start()
+            self.join()
+            for k in range(1, self.args.repeat + 1):
+                self.main_repeat(k)
+            self.after_main()
+            self.capacity()
+            self.finish()
+        finally:
+            self.stop()
+        return self.result
+
+    def start(self) -> None:
+        """The server, its workshops and its load processes, set up; nobody joined yet."""
         a = self.args
         extra_env = dict(item.split("=", 1) for item in self.args.app_env)
-        server = Server(
+        self.server = Server(
             self.kind, self.folder, self.args.out, extra_env, a.tables, deployment=a.deployment, workers=a.workers,
             app_tree=a.app_tree,
         )
         try:
-            server.start()
-            self.services = Services(server.database, server.redis_url)
-        except BaseException:
-            server.stop()
-            raise
-        pid = server.tree
-        rss = RssSampler(pid)
-        rss.start()
-        loads: LoadProcesses | None = None
-        try:
+            self.server.start()
+            self.services = Services(self.server.database, self.server.redis_url)
+            self.pid = self.server.tree
+            self.rss = RssSampler(self.pid)
+            self.rss.start()
             time.sleep(0.5)
-            self.result["rss_idle_mb"] = round(status_mb(pid, "VmRSS"), 1)
-            workshops = self.make_workshops(server.url)
-            loads = LoadProcesses(self.specs(server.url, workshops))
-            self.load_pids = loads.pids
-            loads.ask({"cmd": "setup"}, timeout=120)
-            self.log(f"{len(workshops)} workshops, {self.phones} phones, {len(loads.procs)} load processes")
-            with Profiler(a, pid, f"{self.kind}-join"):
-                self.join_storm(loads, pid)
-            time.sleep(a.settle)
-            self.idle(pid)
-            rate = self.phones / a.edit_interval
-            with Profiler(a, pid, f"{self.kind}-main"):
-                repeats = [self.measured(loads, pid, rss, "main", rate, a.duration)]
-                for k in range(2, a.repeat + 1):
-                    time.sleep(a.settle)
-                    repeats.append(self.measured(loads, pid, rss, f"main-{k}", rate, a.duration))
-            main = repeats[0]
-            self.result["main"] = median_phase(repeats)
-            self.result["rss_main_peak_mb"] = round(rss.peak_between(0, time.time()), 1)
-            # Every phone connected, the main phase over: what the phones hold (``rss_increment``).
-            self.result["rss_after_main_mb"] = round(status_mb(pid, "VmRSS"), 1)
-            self.capacity_search(loads, pid, rss, main)
-            final = loads.ask({"cmd": "final", "settle": 1.0}, timeout=300)
+            self.result["rss_idle_mb"] = round(status_mb(self.pid, "VmRSS"), 1)
+            workshops = self.make_workshops(self.server.url)
+            self.loads = LoadProcesses(self.specs(self.server.url, workshops))
+            self.load_pids = self.loads.pids
+            self.loads.ask({"cmd": "setup"}, timeout=120)
+            self.log(f"{len(workshops)} workshops, {self.phones} phones, {len(self.loads.procs)} load processes")
+        except BaseException:
+            self.failed()
+            raise
+        self.repeats: list[dict[str, Any]] = []
+
+    def pids(self) -> list[int | ProcessTree]:
+        """This target's server and load processes, while they run."""
+        if self.server is None or self.loads is None:
+            return []
+        return [self.pid, *self.loads.pids]
+
+    def neighbours_cpu(self) -> float:
+        """CPU seconds so far of the other targets' servers and load processes (idle meanwhile: not others')."""
+        total = 0.0
+        for p in (p for other in self.neighbours for p in other.pids()):
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(p)
+        return total
+
+    def failed(self) -> None:
+        self.log("failed; the end of the server's log:\n" + self.server.log()[-3000:])
+
+    def stop(self) -> None:
+        if self.loads is not None:
+            self.loads.close()
+            self.loads = None
+        if self.rss is not None:
+            self.rss.stop()
+            self.rss = None
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def _step(self, work: Callable[[], Any]) -> Any:
+        try:
+            return work()
+        except BaseException:
+            self.failed()
+            raise
+
+    def join(self) -> None:
+        """The join storm, then the server at rest with everyone connected."""
+
+        def work():
+            with Profiler(self.args, self.pid, f"{self.kind}-join"):
+                self.join_storm(self.loads, self.pid)
+            time.sleep(self.args.settle)
+            self.idle(self.pid)
+
+        self._step(work)
+
+    def main_repeat(self, k: int) -> None:
+        """The ``k``-th main phase at the default rate."""
+        a = self.args
+
+        def work():
+            if k > 1:
+                time.sleep(a.settle)
+            with Profiler(a, self.pid, f"{self.kind}-main" + (f"-{k}" if k > 1 else "")):
+                name = "main" if k == 1 else f"main-{k}"
+                self.repeats.append(
+                    self.measured(self.loads, self.pid, self.rss, name, self.phones / a.edit_interval, a.duration)
+                )
+
+        self._step(work)
+
+    def after_main(self) -> None:
+        self.result["main"] = median_phase(self.repeats)
+        self.result["rss_main_peak_mb"] = round(self.rss.peak_between(0, time.time()), 1)
+        # Every phone connected, the main phase over: what the phones hold (``rss_increment``).
+        self.result["rss_after_main_mb"] = round(status_mb(self.pid, "VmRSS"), 1)
+
+    def capacity(self) -> None:
+        self._step(lambda: self.capacity_search(self.loads, self.pid, self.rss, self.repeats[0]))
+
+    def finish(self) -> None:
+        """The consoles' final sync, the integrity check, the peak."""
+
+        def work():
+            final = self.loads.ask({"cmd": "final", "settle": 1.0}, timeout=300)
             self.collect(final)
             self.result["integrity"] = self.integrity(final)
-            self.result["rss_peak_mb"] = round(status_mb(pid, "VmHWM"), 1)
-        except BaseException:
-            self.log("failed; the end of the server's log:\n" + server.log()[-3000:])
-            raise
-        finally:
-            if loads is not None:
-                loads.close()
-            rss.stop()
-            server.stop()
-        return self.result
+            self.result["rss_peak_mb"] = round(status_mb(self.pid, "VmHWM"), 1)
+
+        self._step(work)
 
     def join_storm(self, loads: LoadProcesses, pid: int) -> None:
         at = time.time() + 1.0
         cpu0, services0 = cpu_seconds(pid), self.services.sample()
+        system0, switches0 = system_cpu_seconds(pid), context_switches(pid)
         replies = loads.ask({"cmd": "join", "at": at, "window": self.args.join_window}, timeout=300)
         cpu = cpu_seconds(pid) - cpu0
+        system, switches = system_cpu_seconds(pid) - system0, context_switches(pid) - switches0
         services = Services.between(services0, self.services.sample())
         ready = [r for reply in replies for r in reply["ready"]]
         failed = [f for reply in replies for f in reply["failed"]]
@@ -651,12 +747,15 @@ class TargetRun:
             "phone_ready_ms": per_phone,
             "http_join_ms": http,
             "server_cpu_s": round(cpu, 2),
+            "server_system_cpu_s": round(system, 2),
+            "server_context_switches": switches,
             "postgres_cpu_s": round(services["postgres_cpu_s"], 2),
             "redis_cpu_s": round(services["redis_cpu_s"], 2),
         }
         self.log(
             f"join storm: {len(ready)} phones ready in {storm:.2f} s "
-            f"(per phone p50 {per_phone['p50']:.0f} ms, p99 {per_phone['p99']:.0f} ms), server CPU {cpu:.1f} s"
+            f"(per phone p50 {per_phone['p50']:.0f} ms, p99 {per_phone['p99']:.0f} ms), server CPU {cpu:.1f} s "
+            f"({system:.1f} s in the kernel, {switches} context switches)"
             + (f"; {len(failed)} could NOT join: {Counter(failed).most_common(3)}" if failed else "")
         )
 
@@ -667,9 +766,10 @@ class TargetRun:
         started = time.monotonic()
         ours = [pid, *load_pids]
         while self.quiet_budget > 0:
-            (busy0, total0), cpu0, t0 = machine_busy(), sum(cpu_seconds(p) for p in ours), time.time()
+            (busy0, total0), t0 = machine_busy(), time.time()
+            cpu0 = sum(cpu_seconds(p) for p in ours) + self.neighbours_cpu()
             time.sleep(0.5)
-            (busy1, total1), cpu1 = machine_busy(), sum(cpu_seconds(p) for p in ours)
+            (busy1, total1), cpu1 = machine_busy(), sum(cpu_seconds(p) for p in ours) + self.neighbours_cpu()
             others = NCPU * (busy1 - busy0) / max(1, total1 - total0) - (cpu1 - cpu0) / (time.time() - t0)
             if others < a.quiet_cores or time.monotonic() - started >= a.quiet_wait:
                 break
@@ -725,6 +825,7 @@ class TargetRun:
         waited = self.wait_quiet(pid, loads.pids)
         at = time.time() + 0.5
         cpu0, load0, (busy0, total0) = cpu_seconds(pid), [cpu_seconds(p) for p in loads.pids], machine_busy()
+        neighbours0 = self.neighbours_cpu()
         services0 = self.services.sample()
         msg = {
             "cmd": "run",
@@ -741,6 +842,7 @@ class TargetRun:
         server_cpu = cpu_seconds(pid) - cpu0
         services = Services.between(services0, self.services.sample())
         load_cpu = [cpu_seconds(p) - c for p, c in zip(loads.pids, load0, strict=True)]
+        neighbours_cpu = self.neighbours_cpu() - neighbours0
         busy1, total1 = machine_busy()
         wall = t_end - at
         self.collect(replies)
@@ -801,7 +903,10 @@ class TargetRun:
                 max(
                     0.0,
                     NCPU * (busy1 - busy0) / max(1, total1 - total0)
-                    - (server_cpu + sum(load_cpu) + services["postgres_cpu_s"] + services["redis_cpu_s"]) / wall,
+                    - (
+                        server_cpu + sum(load_cpu) + neighbours_cpu + services["postgres_cpu_s"] + services["redis_cpu_s"]
+                    )
+                    / wall,
                 ),
                 2,
             ),
@@ -1216,6 +1321,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=3,
         help="main phases per target: the latency and CPU figures are the medians over them",
     )
+    p.add_argument(
+        "--sequential",
+        action="store_true",
+        help="one target after the other (as before issue 19's alternation), not both servers up at once",
+    )
     p.add_argument("--step-duration", type=float, default=6.0, help="seconds of each capacity step")
     p.add_argument("--max-steps", type=int, default=7, help="capacity steps per target (0: no search)")
     p.add_argument("--max-rate", type=float, default=3200.0, help="highest edit rate tried, per second")
@@ -1312,14 +1422,46 @@ def stack_libraries_mb(folder: Path, tables: int) -> dict[str, float]:
     }
 
 
+def side_by_side(targets: list[TargetRun], repeat: int) -> dict[str, dict[str, Any]]:
+    """Every target's server up at once, each with its phones connected: the main phases alternate between them
+    (ABBA: app, floor, floor, app, ...), so that what the machine does over the minutes a run takes (a shared
+    virtual machine's speed drifts) falls on both alike and ``ratio_p99`` compares like with like. The join
+    storms and capacity searches run one target at a time; the other's phones sit idle (pings only)."""
+    for target in targets:
+        target.neighbours = [other for other in targets if other is not target]
+    try:
+        for target in targets:
+            target.start()
+        for target in targets:
+            target.join()
+        for k in range(1, repeat + 1):
+            for target in targets if k % 2 else reversed(targets):
+                target.main_repeat(k)
+        for target in targets:
+            target.after_main()
+        for target in targets:
+            target.capacity()
+        for target in targets:
+            target.finish()
+    finally:
+        for target in targets:
+            with contextlib.suppress(Exception):  # each is stopped, whatever another's stop raised
+                target.stop()
+    return {target.kind: target.result for target in targets}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.time()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     runs: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="thrive-bench-") as tmp:
-        for kind in args.targets.split(","):
-            runs[kind] = TargetRun(kind, args, Path(tmp)).run()
+        targets = [TargetRun(kind, args, Path(tmp)) for kind in args.targets.split(",")]
+        if args.sequential:
+            for target in targets:
+                runs[target.kind] = target.run()
+        else:
+            runs = side_by_side(targets, args.repeat)
         stack = stack_libraries_mb(Path(tmp), args.tables) if "floor" in runs else {}
     summary = report(args, runs, stack, time.time() - started) if {"app", "floor"} <= runs.keys() else {}
     args.out.mkdir(parents=True, exist_ok=True)

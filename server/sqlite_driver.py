@@ -6,12 +6,21 @@ thread wake-up, a future resolved on the event loop): several per statement, and
 statements. On SQLite writers take turns, and a transaction that crosses to SQLite's thread and back once per
 statement holds the turn while each trip waits for the busy event loop.
 
-So the hot transactions (``server.statements``: the room's commands and the snapshots) run whole in a thread, as
-one trip: there they use a *synchronous* engine (``create_engine``, ``sqlite+pysqlite``) on the same database
-file, with the same settings, and hand their answers back to the event loop with ``call_soon_threadsafe`` or
-``run_in_executor``. Writes go to one thread (``write``): SQLite has one writer at a time anyway, and the
-process's writers already take turns (``commands.CommandBus``). Reads go to a small pool (``read``): in WAL mode
-they run beside the writer.
+So the hot transactions (``server.statements``: the room's commands and the snapshots) run whole as one call on
+a *synchronous* engine (``create_engine``, ``sqlite+pysqlite``) on the same database file, with the same
+settings. Writes go to one thread (``write``) and hand their answers back with ``call_soon_threadsafe`` or
+``run_in_executor``: SQLite has one writer at a time anyway, the process's writers already take turns
+(``commands.CommandBus``), and a write may have to wait for SQLite's write lock.
+
+Reads (``read``: token checks, snapshots) run on the event loop itself, on a connection of their own that never
+waits: ``query_only``, ``busy_timeout`` 0. In WAL mode a reader is not blocked by the writer, and a snapshot is
+~12 small reads from pages in memory: on the loop it costs the CPU it costs anywhere (its Python holds the GIL
+wherever it runs). In a thread it cost far more when the loop was busy: sqlite3 lets go of the GIL around every
+statement, and each time the thread took it back from the loop: a storm of 1,000 phones joining made 113,000
+context switches in reader threads, against 28,000 with reads on the loop and its CPU fell by a third
+(docs/performance.md). A read SQLite would make wait (SQLITE_BUSY: a connection holding the database in
+exclusive locking mode, a recovery) or that writes (refused by ``query_only`` before anything is written) is run
+again in a reader thread, which waits as before; nothing a read sees or does differs.
 
 There a statement runs on the connection's ``sqlite3`` connection (``driver_connection``), compiled once
 (``prepare``/``run``): SQLAlchemy's per-execution machinery (a cache key, an execution context, a result object)
@@ -47,7 +56,9 @@ T = TypeVar("T")
 # The SQLAlchemy releases ``prepare`` was tested with (its one compiler attribute): pyproject.toml pins the same.
 SQLALCHEMY_TESTED = ((2, 0, 30), (2, 2))  # from, up to (not included)
 
-READERS = 4  # snapshots read beside the writer; more threads would only wait for the GIL
+READERS = 2  # for the reads SQLite makes wait (``Threads.read``); more threads would only wait for the GIL
+# What the loop's connection gives way on: SQLite would make it wait, or it was asked to write (``query_only``).
+GIVE_WAY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY}
 
 
 def sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -61,26 +72,54 @@ def sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-class Threads:
-    """A synchronous engine on the async engine's SQLite file, a writer thread and a pool of readers."""
+def loop_pragmas(dbapi_connection, _record) -> None:
+    """The event loop's connection: reads only, and never a wait for a lock (``Threads.read``). The database is in
+    WAL mode already (``sqlite_pragmas``, on the connections that write)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
 
-    def __init__(self, engine: Engine) -> None:
+
+def gives_way(exc: BaseException) -> bool:
+    """A read on the loop's connection that SQLite would have made wait, or that tried to write."""
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlite_errorcode", None)
+    return isinstance(orig, sqlite3.Error) and code is not None and (code & 0xFF) in GIVE_WAY
+
+
+class Threads:
+    """A synchronous engine on the async engine's SQLite file, a writer thread and a pool of readers; and a
+    second engine on the same file for reads on the event loop."""
+
+    def __init__(self, engine: Engine, loop_engine: Engine) -> None:
         self.engine = engine
+        self.loop_engine = loop_engine
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="sqlite-reader")
+        self.given_way = 0  # reads that went to a reader thread (tests and the benchmark read it)
 
     async def write(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` in the writer thread: one trip there and back."""
         return await asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
 
     async def read(self, function: Callable[..., T], *args: Any) -> T:
-        """``function(*args)`` in one of the reader threads."""
-        return await asyncio.get_running_loop().run_in_executor(self._readers, function, *args)
+        """``function(engine, *args)``: on the event loop with ``loop_engine``, or, when SQLite would make it wait
+        or it writes, again from the start in a reader thread with ``engine``. ``function`` must leave nothing
+        behind when it fails (a read; a write is refused before it is made)."""
+        try:
+            return function(self.loop_engine, *args)
+        except Exception as exc:
+            if not gives_way(exc):
+                raise
+        self.given_way += 1
+        return await asyncio.get_running_loop().run_in_executor(self._readers, function, self.engine, *args)
 
     def close(self) -> None:
         self._writer.shutdown(wait=False)
         self._readers.shutdown(wait=False)
         self.engine.dispose()
+        self.loop_engine.dispose()
 
 
 _threads: weakref.WeakKeyDictionary[Engine, Threads] = weakref.WeakKeyDictionary()
@@ -96,15 +135,18 @@ def threads_for(engine: AsyncEngine) -> Threads | None:
     url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or "mode=memory" in str(url):
         return None
+    settings = {
+        "paramstyle": "named",  # ``prepare`` hands sqlite3 a dict
+        "hide_parameters": True,  # as the app's engine (db.py): errors never carry a statement's values
+    }
     sync = create_engine(
-        url.set(drivername="sqlite+pysqlite"),
-        paramstyle="named",  # ``prepare`` hands sqlite3 a dict
-        hide_parameters=True,  # as the app's engine (db.py): errors never carry a statement's values
-        connect_args={"timeout": 30},
-        pool_size=READERS + 1,
+        url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30}, pool_size=READERS + 1, **settings
     )
     event.listen(sync, "connect", sqlite_pragmas)
-    threads = Threads(sync)
+    # One connection does: a read on the loop runs to its end before the next begins.
+    loop = create_engine(url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 0}, pool_size=1, **settings)
+    event.listen(loop, "connect", loop_pragmas)
+    threads = Threads(sync, loop)
     _threads[key] = threads
     weakref.finalize(key, threads.close)
     if not event.contains(key, "engine_disposed", _forget):
@@ -122,7 +164,7 @@ def _forget(engine: Engine) -> None:
 def engines(engine: AsyncEngine) -> list[Engine]:
     """Every synchronous engine that runs the async engine's statements (for listeners such as statement counts)."""
     threads = threads_for(engine)
-    return [engine.sync_engine] + ([threads.engine] if threads is not None else [])
+    return [engine.sync_engine] + ([threads.engine, threads.loop_engine] if threads is not None else [])
 
 
 # --- statements compiled once, run on the sqlite3 connection ------------------------------------------------------

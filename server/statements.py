@@ -156,7 +156,7 @@ async def in_database_thread(session: Executor, function: Callable[..., Awaitabl
     threads = None if isinstance(session, Connection) else sqlite_driver.threads_for(_engine(session))
     if threads is None:
         return await function(*args)
-    return await threads.read(_drive_connected, session, threads.engine, function, args)
+    return await threads.read(_drive_connected, session, function, args)
 
 
 async def read(engine: AsyncEngine, function: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -168,10 +168,10 @@ async def read(engine: AsyncEngine, function: Callable[..., Awaitable[T]], *args
     if threads is None:
         async with engine.connect() as connection:
             return await function(connection, *args)
-    return await threads.read(_drive_connected, None, threads.engine, function, args, True)
+    return await threads.read(_drive_connected, None, function, args, True)
 
 
-def _drive_connected(session: Executor | None, engine: Engine, function, args, pass_connection: bool = False):
+def _drive_connected(engine: Engine, session: Executor | None, function, args, pass_connection: bool = False):
     with engine.connect() as connection:
         return _drive(session, connection, function, (connection, *args) if pass_connection else args)
 

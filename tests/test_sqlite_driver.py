@@ -1,8 +1,11 @@
-"""server.sqlite_driver: a synchronous engine on the same SQLite file, run in a writer thread and reader threads."""
+"""server.sqlite_driver: a synchronous engine on the same SQLite file, run in a writer thread; reads on the event loop,
+or in reader threads when SQLite would make them wait."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -49,7 +52,8 @@ async def test_the_app_engine_is_sqlalchemys_own_and_its_threads_share_the_file(
     assert threads is sqlite_driver.threads_for(engine)  # made once
     assert threads.engine.url.drivername == "sqlite+pysqlite"
     assert threads.engine.url.database == str(tmp_path / "driver.db")
-    assert sqlite_driver.engines(engine) == [engine.sync_engine, threads.engine]
+    assert sqlite_driver.engines(engine) == [engine.sync_engine, threads.engine, threads.loop_engine]
+    assert threads.loop_engine.url == threads.engine.url
 
 
 async def test_writes_in_the_writer_thread_are_seen_by_the_async_engine_and_back(engine):
@@ -70,20 +74,81 @@ async def test_writes_in_the_writer_thread_are_seen_by_the_async_engine_and_back
 
     def read(sync_engine):
         with sync_engine.connect() as conn:
-            return threading.current_thread().name, conn.execute(sa.text("SELECT count(*) FROM t")).scalar_one()
+            return threading.current_thread(), conn.execute(sa.text("SELECT count(*) FROM t")).scalar_one()
 
-    name, count = await threads.read(read, threads.engine)
-    assert name.startswith("sqlite-reader") and count == 2
+    thread, count = await threads.read(read)
+    assert thread is threading.current_thread() and count == 2  # on the event loop, no trip
+    assert threads.given_way == 0
 
 
-async def test_the_threads_connections_have_the_apps_pragmas(engine):
+async def test_the_threads_connections_have_the_apps_pragmas_and_the_loops_never_waits_or_writes(engine):
     threads = sqlite_driver.threads_for(engine)
 
-    def pragmas(sync_engine):
+    def pragmas(sync_engine, names):
         with sync_engine.connect() as conn:
-            return [conn.exec_driver_sql(f"PRAGMA {p}").scalar_one() for p in ("journal_mode", "foreign_keys")]
+            return [conn.exec_driver_sql(f"PRAGMA {p}").scalar_one() for p in names]
 
-    assert await threads.read(pragmas, threads.engine) == ["wal", 1]
+    names = ("journal_mode", "foreign_keys", "busy_timeout", "query_only")
+    assert await threads.write(pragmas, threads.engine, names) == ["wal", 1, 30000, 0]
+    assert await threads.read(pragmas, names[2:]) == [0, 1]
+    assert threads.given_way == 0
+
+
+async def test_a_read_sqlite_would_make_wait_goes_to_a_reader_thread_and_the_loop_turns_meanwhile(engine, tmp_path):
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        await conn.execute(sa.text("INSERT INTO t (id) VALUES (1)"))
+    await engine.dispose()  # no connection open: another may take the file for itself
+    # A connection that holds the file in exclusive locking mode: every other connection, readers too, must wait.
+    holder = sqlite3.connect(tmp_path / "driver.db", check_same_thread=False)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("INSERT INTO t (id) VALUES (2)")
+    holder.commit()  # the exclusive lock stays until the connection closes
+    threads = sqlite_driver.threads_for(engine)
+
+    def read(sync_engine):
+        with sync_engine.connect() as conn:
+            return threading.current_thread().name, conn.execute(sa.text("SELECT count(*) FROM t")).scalar_one()
+
+    reading = asyncio.ensure_future(threads.read(read))
+    ticks = 0
+    while threads.given_way == 0 or ticks < 3:  # the loop turns while the reader thread waits
+        await asyncio.sleep(0.01)
+        ticks += 1
+        assert ticks < 3000, "the read never gave way"
+    assert not reading.done()
+    holder.close()
+    name, count = await reading
+    assert name.startswith("sqlite-reader") and count == 2
+    assert threads.given_way == 1
+
+
+async def test_a_write_asked_of_a_read_is_refused_on_the_loop_and_made_once_in_a_reader_thread(engine):
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT)"))
+    threads = sqlite_driver.threads_for(engine)
+
+    def insert(sync_engine):
+        with sync_engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO t (at) VALUES (:at)"), {"at": threading.current_thread().name})
+
+    await threads.read(insert)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT at FROM t"))).scalars().all()
+    assert len(rows) == 1 and rows[0].startswith("sqlite-reader")
+    assert threads.given_way == 1
+
+
+async def test_a_read_that_fails_for_its_own_reasons_fails_on_the_loop_without_a_second_try(engine):
+    threads = sqlite_driver.threads_for(engine)
+
+    def broken(sync_engine):
+        with sync_engine.connect() as conn:
+            conn.execute(sa.text("SELECT * FROM no_such_table"))
+
+    with pytest.raises(sa.exc.OperationalError, match="no such table"):
+        await threads.read(broken)
+    assert threads.given_way == 0
 
 
 async def test_disposing_the_engine_closes_its_threads(engine):
