@@ -230,6 +230,14 @@ def run(connection: sqlite3.Connection, prepared: Prepared, params) -> tuple[lis
     return [row(*[v if p is None else p(v) for p, v in zip(results, r, strict=True)]) for r in rows], cursor.rowcount
 
 
+def begin(connection: sqlite3.Connection) -> None:
+    """An explicit (deferred) transaction on the sqlite3 connection, errors as SQLAlchemy's."""
+    try:
+        connection.execute("BEGIN")
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance("BEGIN", (), exc, sqlite3.Error, hide_parameters=True) from exc
+
+
 def end(connection: sqlite3.Connection, how: str) -> None:
     """``commit`` or ``rollback`` the sqlite3 connection's transaction, errors as SQLAlchemy's."""
     try:

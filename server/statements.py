@@ -12,8 +12,8 @@ statement's columns (``_replace`` works on them), and the same tests (on SQLite 
 road.
 
 ``in_database_thread`` runs a whole transaction whose every statement goes through this module (and whose
-``commit``/``rollback`` do too) as one call in one of SQLite's threads (``sqlite_driver``), on a synchronous
-connection of its own. The function is an ordinary ``async`` one: there, this module's calls complete without
+``commit``/``rollback`` do too) as one call on a synchronous connection of its own (``sqlite_driver``: on the
+event loop's reading connection, or in a reader thread when SQLite would make it wait). The function is an ordinary ``async`` one: there, this module's calls complete without
 waiting, so it is run to its end without an event loop; anywhere else it is simply awaited. ``TakingTurns`` does
 the same for the writers waiting for their turn, several per trip.
 """
@@ -145,7 +145,8 @@ class WaitedInDatabaseThread(RuntimeError):
 
 
 async def in_database_thread(session: Executor, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """``await function(*args)``; on SQLite (a database file), as one call in one of SQLite's reader threads.
+    """``await function(*args)``; on SQLite (a database file), as one call on a synchronous connection of its own,
+    in one transaction (``sqlite_driver.Threads.read``: on the event loop, or in a reader thread).
 
     There ``function`` may only await this module's calls (``first``, ``all_rows``, ``execute``, ``commit``,
     ``rollback``) on ``session`` and coroutines that do the same; it must end its transaction with ``commit`` or
@@ -160,19 +161,27 @@ async def in_database_thread(session: Executor, function: Callable[..., Awaitabl
 
 
 async def read(engine: AsyncEngine, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """``await function(connection, *args)`` on a connection of its own, with no ORM session: on SQLite (a
-    database file) as one call in one of SQLite's reader threads (``in_database_thread``'s rules), elsewhere on a
-    connection of the async engine. For reads that need no session at all (a connection's token check and its
-    snapshot)."""
+    """``await function(connection, *args)`` on a connection of its own, with no ORM session, in one read-only
+    transaction that sees one moment: on SQLite (a database file) as one call (``in_database_thread``'s rules),
+    elsewhere on a connection of the async engine (REPEATABLE READ). For reads that need no session at all (a
+    connection's token check and its snapshot)."""
     threads = sqlite_driver.threads_for(engine)
     if threads is None:
         async with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                # One moment for all its statements (under READ COMMITTED each would see the latest commit): on
+                # asyncpg both options go with the transaction's BEGIN, no round trip of their own.
+                await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             return await function(connection, *args)
     return await threads.read(_drive_connected, None, function, args, True)
 
 
 def _drive_connected(engine: Engine, session: Executor | None, function, args, pass_connection: bool = False):
     with engine.connect() as connection:
+        # One moment for all its statements: Python's sqlite3 begins a transaction only before a write, so without
+        # this each SELECT would read whatever was committed just before it (in WAL mode a transaction's first
+        # read fixes what it sees). ``_drive`` ends it.
+        sqlite_driver.begin(connection.connection.driver_connection)
         return _drive(session, connection, function, (connection, *args) if pass_connection else args)
 
 

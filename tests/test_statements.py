@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
@@ -274,3 +275,28 @@ async def test_when_no_connection_can_be_had_every_waiting_turn_is_told(sessions
         *(turns.run(add_and_maybe_fail, n, []) for n in ("a", "b")), return_exceptions=True
     )
     assert all(isinstance(o, ConnectionError) for o in outcomes)
+
+
+async def test_a_read_sees_one_moment_though_a_write_commits_between_its_statements(sessions, database_url):
+    """A snapshot's statements must agree with each other: its version with its rankings, say."""
+    async with sessions() as session:
+        await statements.execute(session, INSERT, row("one"))
+        await statements.commit(session)
+    engine = sessions.kw["bind"]
+
+    async def commit_elsewhere():
+        if database_url.startswith("sqlite"):  # synchronous: a read on SQLite may await nothing else
+            with sqlite3.connect(engine.url.database) as other:
+                other.execute("UPDATE statements_thing SET version = version + 1 WHERE id = 'one'")
+        else:
+            async with engine.begin() as other:
+                await other.execute(BUMP, {"thing_id": "one"})
+
+    async def read_twice(connection):
+        before = await statements.first(connection, READ, {"thing_id": "one"})
+        await commit_elsewhere()
+        after = await statements.first(connection, READ, {"thing_id": "one"})
+        return before.version, after.version
+
+    assert await statements.read(engine, read_twice) == (1, 1)
+    assert await statements.read(engine, read_twice) == (2, 2)  # and the next read sees the commit
