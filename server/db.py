@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,7 +30,22 @@ def make_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    if not url.startswith("postgresql+asyncpg://"):  # another driver: SQLAlchemy's own ping at every checkout
+        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
+    event.listen(engine.sync_engine.pool, "checkout", replace_if_closed_by_the_server)
+    return engine
+
+
+def replace_if_closed_by_the_server(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection the server closed (a restart, an idle timeout, ``pg_terminate_backend``) is replaced
+    before anyone uses it: the pool retries the checkout with a fresh one (SQLAlchemy's documented "pessimistic"
+    disconnect handling with a ``checkout`` event). asyncpg learns of a close as it happens (its protocol is on
+    the event loop), so the check is local: ``pool_pre_ping`` would send BEGIN, a statement and ROLLBACK at every
+    checkout, three of a ranking edit's ~11 round trips (docs/performance.md). A connection that dies after the
+    check fails as in any outage: the command is answered ``unavailable`` and the client sends it again."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:
