@@ -13,9 +13,10 @@ road.
 
 ``in_database_thread`` runs a whole transaction whose every statement goes through this module (and whose
 ``commit``/``rollback`` do too) as one call on a synchronous connection of its own (``sqlite_driver``: on the
-event loop's reading connection, or in a reader thread when SQLite would make it wait). The function is an ordinary ``async`` one: there, this module's calls complete without
-waiting, so it is run to its end without an event loop; anywhere else it is simply awaited. ``TakingTurns`` does
-the same for the writers waiting for their turn, several per trip.
+event loop's reading connection, or in a reader thread when SQLite would make it wait). The function is an
+ordinary ``async`` one: there, this module's calls complete without waiting, so it is run to its end without an
+event loop; anywhere else it is simply awaited. ``TakingTurns`` does the same for the writers waiting for their
+turn, several per trip to SQLite's writer thread.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ class SocketHandlers:
             raise refused
         token = auth.get("token") if isinstance(auth, dict) else None
         password = auth.get("password") if isinstance(auth, dict) else None
-        # One statement (on SQLite one trip to a reader thread), no ORM session.
+        # One statement (on SQLite on the loop's reading connection), no ORM session.
         actor = replace(
             await authenticate(None, token, password, guesses=self.guesses, address=ip, read=self.bus.read),
             connection=sid,
@@ -149,7 +149,7 @@ class SocketHandlers:
         try:
             # A revocation committed while this connection was being made may have looked for its presence
             # row too early: check the token again now that the row is written, and read the snapshot, in one
-            # go (on SQLite one trip to a reader thread; no ORM session).
+            # go, in one read transaction (no ORM session).
             snapshot = await self.bus.read(checked_snapshot, actor, time.time())
             if snapshot is None:
                 await self.sio.emit("revoked", unauthenticated().to_payload(), to=sid)
@@ -197,7 +197,7 @@ class SocketHandlers:
         if refused:
             return refused
         try:
-            # The token checked and the snapshot read in one go (on SQLite one trip to a reader thread).
+            # The token checked and the snapshot read in one go, in one read transaction.
             snapshot = await self.bus.read(checked_snapshot, actor, time.time())
             if snapshot is None:
                 raise unauthenticated()

@@ -267,7 +267,7 @@ class CommandBus:
 
     async def read(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """``await function(connection, *args)``, reads of ``statements`` only, with no ORM session: on SQLite
-        one trip to one of SQLite's reader threads (``statements.read``)."""
+        one call on the event loop's reading connection, no thread hop (``statements.read``)."""
         return await statements.read(self._engine, function, *args)
 
     async def execute(self, name: str, actor: Actor, raw: Any) -> dict[str, Any]:

@@ -400,7 +400,7 @@ async def authenticate(
 
     The token is looked up by its SHA-256 hash (the hash of a 256-bit random token leaks nothing through the
     index's timing), then the stored hash is compared in constant time all the same. One statement, on
-    ``session``, or through ``read`` (``CommandBus.read``: on SQLite one trip to a reader thread).
+    ``session``, or through ``read`` (``CommandBus.read``: on SQLite one call on the loop's reading connection).
     """
     if not isinstance(token, str) or not (16 <= len(token) <= 256):
         raise unauthenticated()
