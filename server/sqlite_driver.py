@@ -97,7 +97,7 @@ class Threads:
         self.loop_engine = loop_engine
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="sqlite-reader")
-        self.given_way = 0  # reads that went to a reader thread (tests and the benchmark read it)
+        self.given_way = 0  # reads that went to a reader thread (the tests read it)
 
     async def write(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` in the writer thread: one trip there and back."""
