@@ -14,7 +14,14 @@ import pytest
 import pytest_asyncio
 
 from server.db import create_schema, make_engine, make_session_factory
+from server.services import state
 from server.settings import Settings
+
+# Every phone snapshot served from what a worker kept is checked against a fresh read, in this process and in
+# the servers the tests start (they inherit the environment): a write that leaves the version alone fails the
+# test that makes it (services.state, "A phone's snapshot").
+os.environ["THRIVE_CHECK_KEPT_SNAPSHOTS"] = "1"
+state.CHECK_KEPT_SNAPSHOTS = True
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

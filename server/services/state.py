@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -226,11 +228,65 @@ async def read_snapshot(session: statements.Executor, actor: Actor, now: float) 
     return await _build_snapshot(session, actor, now)
 
 
+# A phone's snapshot is its table's, the same for every phone at the table, but for ``me``, ``server_now`` and
+# ``link``; and it changes only with the workshop's version: every write to what it shows is a command, which
+# bumps the version in the same transaction (``commands``), and a read sees one moment (``statements.read``), so
+# the version it reads is the version of everything else it reads. So each worker keeps, per table, the last
+# version's snapshot, as JSON (a fresh copy for each phone, nothing shared to change by mistake, ~6 KB a table):
+# a room joining at once reads two rows a phone, not a dozen. Presence (which changes without a version) is not
+# in a phone's snapshot; consoles and projectors, which show it, are not kept. Bounded, oldest out.
+_PHONE_SNAPSHOTS: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
+PHONE_SNAPSHOTS_KEPT = 4096
+_PER_PHONE = ("me", "server_now", "link")
+# The test suite sets it (tests/conftest.py): every snapshot served from what was kept is checked against one
+# read afresh, so a write that forgets the version fails whatever test makes it.
+CHECK_KEPT_SNAPSHOTS = os.environ.get("THRIVE_CHECK_KEPT_SNAPSHOTS") == "1"
+
+
+class KeptSnapshotDiffers(AssertionError):
+    """A phone's kept snapshot differs from the one read afresh at the same version (only with the check on)."""
+
+
+async def _me(session: statements.Executor, actor: Actor) -> dict[str, Any]:
+    participant = await statements.first(session, _SNAPSHOT_PARTICIPANT, {"participant_id": actor.participant_id})
+    return {
+        "participant_id": actor.participant_id,
+        "table_id": actor.table_id,
+        "display_name": participant.display_name if participant else "",
+    }
+
+
 async def _build_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
     ids = {"workshop_id": actor.workshop_id}
     workshop = await statements.first(session, _SNAPSHOT_WORKSHOP, ids)
     if workshop is None:
         raise not_found("The workshop")
+    if actor.role != "participant":
+        return await _read_snapshot(session, actor, now, workshop)
+    key = (actor.workshop_id, actor.table_id)
+    kept = _PHONE_SNAPSHOTS.get(key)
+    if kept is None or kept[0] != workshop.version:
+        snapshot = await _read_snapshot(session, actor, now, workshop)
+        shared = {k: v for k, v in snapshot.items() if k not in _PER_PHONE}
+        _PHONE_SNAPSHOTS[key] = (workshop.version, json.dumps(shared))
+        while len(_PHONE_SNAPSHOTS) > PHONE_SNAPSHOTS_KEPT:
+            _PHONE_SNAPSHOTS.popitem(last=False)
+        return snapshot
+    with contextlib.suppress(KeyError):  # another thread (SQLite's) may have dropped it
+        _PHONE_SNAPSHOTS.move_to_end(key)
+    snapshot = {**json.loads(kept[1]), "server_now": now, "link": actor.principal, "me": await _me(session, actor)}
+    if CHECK_KEPT_SNAPSHOTS:
+        fresh = json.loads(json.dumps(await _read_snapshot(session, actor, now, workshop)))
+        if fresh != snapshot:
+            raise KeptSnapshotDiffers(
+                f"a phone's kept snapshot of version {workshop.version} differs from a fresh one in "
+                f"{sorted(k for k in fresh if fresh.get(k) != snapshot.get(k))}: a write that left the version alone?"
+            )
+    return snapshot
+
+
+async def _read_snapshot(session: statements.Executor, actor: Actor, now: float, workshop) -> dict[str, Any]:
+    ids = {"workshop_id": actor.workshop_id}
     principles = await statements.all_rows(session, _SNAPSHOT_PRINCIPLES, ids)
     tables = await table_rows(session, actor.workshop_id)
     all_rankings = await ranking_rows(session, actor.workshop_id)
@@ -238,14 +294,7 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
     me = None
     if actor.role == "participant":
         rankings = {k: v for k, v in all_rankings.items() if k == actor.table_id}
-        participant = await statements.first(
-            session, _SNAPSHOT_PARTICIPANT, {"participant_id": actor.participant_id}
-        )
-        me = {
-            "participant_id": actor.participant_id,
-            "table_id": actor.table_id,
-            "display_name": participant.display_name if participant else "",
-        }
+        me = await _me(session, actor)
     segments = await segment_rows(session, actor.workshop_id)
     scores = await statements.all_rows(session, _SNAPSHOT_SCORES, ids)
     worksheets = sorted(
