@@ -102,14 +102,14 @@ $(LOWEST_VENV)/.installed-stamp: pyproject.toml $(LOWEST)
 
 # The tests that call the libraries' APIs the most, a few minutes' worth rather than the whole suite (the lock's
 # venv runs that): storage on SQLAlchemy, aiosqlite, asyncpg and alembic (the SQLite driver, statements, the
-# command path, locks, database errors, migrations on both databases); the transport on python-socketio,
+# command path, locks, database errors, the pool's checkout check, migrations on both databases); the transport on python-socketio,
 # python-engineio, uvicorn, aiohttp and starlette (connecting, the token re-checks, the public API, a live
 # workshop, the web routes with uploads on python-multipart and pages on jinja2); the relay on redis; the
 # reports on python-docx and openpyxl, worksheets on pycrdt, catalogue files on openpyxl, python-docx and
 # defusedxml. The test tools' bounds too: the tally's property tests (hypothesis), one Chromium test (playwright)
 # and the lint (ruff). Left out: the rest of the pure domain logic and of the browser tests (no other library
 # calls), and the long multi-process cluster, fuzz and limit tests.
-LOWEST_TESTS ?= tests/test_startup_imports.py tests/test_sqlite_driver.py tests/test_statements.py \
+LOWEST_TESTS ?= tests/test_startup_imports.py tests/test_sqlite_driver.py tests/test_statements.py tests/test_db.py \
   tests/services/test_commands.py tests/services/test_locks.py tests/services/test_database_errors.py \
   tests/scaleout/test_migrations.py \
   tests/realtime/test_access_live.py tests/realtime/test_token_rechecks.py tests/realtime/test_public_api.py \
