@@ -219,13 +219,16 @@ _SNAPSHOT_PARTICIPANT = select(Participant.__table__.c.display_name).where(
 
 
 async def build_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
-    """What a client holds (docs/protocol.md), read in one go (one trip to SQLite's thread)."""
-    return await statements.in_database_thread(session, _build_snapshot, session, actor, now)
+    """What a client holds (docs/protocol.md), read afresh in one go (on SQLite one call, ``in_database_thread``).
+    For the rarer callers (a resync after Redis came back, the sample report): on PostgreSQL their session reads
+    under READ COMMITTED, so what they read is never kept for others (``read_snapshot``)."""
+    return await statements.in_database_thread(session, _fresh_snapshot, session, actor, now)
 
 
-async def read_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
-    """``build_snapshot``'s reads, on the executor given (a transaction already in SQLite's thread, e.g.)."""
-    return await _build_snapshot(session, actor, now)
+async def read_snapshot(connection: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
+    """The same, on a connection of ``statements.read`` (one read-only transaction that sees one moment, which
+    is what lets a phone's snapshot be kept per version and served from what was kept: below)."""
+    return await _build_snapshot(connection, actor, now)
 
 
 # A phone's snapshot is its table's, the same for every phone at the table, but for ``me``, ``server_now`` and
@@ -256,11 +259,19 @@ async def _me(session: statements.Executor, actor: Actor) -> dict[str, Any]:
     }
 
 
-async def _build_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
-    ids = {"workshop_id": actor.workshop_id}
-    workshop = await statements.first(session, _SNAPSHOT_WORKSHOP, ids)
+async def _workshop_row(session: statements.Executor, actor: Actor):
+    workshop = await statements.first(session, _SNAPSHOT_WORKSHOP, {"workshop_id": actor.workshop_id})
     if workshop is None:
         raise not_found("The workshop")
+    return workshop
+
+
+async def _fresh_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
+    return await _read_snapshot(session, actor, now, await _workshop_row(session, actor))
+
+
+async def _build_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
+    workshop = await _workshop_row(session, actor)
     if actor.role != "participant":
         return await _read_snapshot(session, actor, now, workshop)
     key = (actor.workshop_id, actor.table_id)
