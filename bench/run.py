@@ -284,17 +284,20 @@ def cpu_seconds(pid: int | ProcessTree) -> float:
     """User + system CPU of a process, all its threads (of every process of a ``ProcessTree``)."""
     if isinstance(pid, ProcessTree):
         return sum(cpu_seconds(p) for p in pid.pids)
+    return sum(_user_and_system_ticks(pid)) / CLK_TCK
+
+
+def _user_and_system_ticks(pid: int) -> tuple[int, int]:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]), int(fields[12])
 
 
 def system_cpu_seconds(pid: int | ProcessTree) -> float:
     """The kernel's share of ``cpu_seconds`` (system calls: sockets, futexes of threads handing over the GIL)."""
     if isinstance(pid, ProcessTree):
         return sum(system_cpu_seconds(p) for p in pid.pids)
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[12]) / CLK_TCK
+    return _user_and_system_ticks(pid)[1] / CLK_TCK
 
 
 def context_switches(pid: int | ProcessTree) -> int:

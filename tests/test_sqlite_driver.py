@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from server import sqlite_driver
 from server.db import make_engine
 from server.settings import Settings
+from tests.live import eventually
 
 SERVER = Path(__file__).resolve().parent.parent / "server"
 
@@ -111,11 +112,8 @@ async def test_a_read_sqlite_would_make_wait_goes_to_a_reader_thread_and_the_loo
             return threading.current_thread().name, conn.execute(sa.text("SELECT count(*) FROM t")).scalar_one()
 
     reading = asyncio.ensure_future(threads.read(read))
-    ticks = 0
-    while threads.given_way == 0 or ticks < 3:  # the loop turns while the reader thread waits
-        await asyncio.sleep(0.01)
-        ticks += 1
-        assert ticks < 3000, "the read never gave way"
+    # The loop goes on turning (``eventually`` runs on it) while the read waits in a reader thread.
+    await eventually(lambda: threads.given_way == 1)
     assert not reading.done()
     holder.close()
     name, count = await reading

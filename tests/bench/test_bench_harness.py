@@ -65,7 +65,17 @@ def test_a_tiny_run_prints_the_summary_and_loses_no_acknowledged_edit(tmp_path):
     # The floor started a second time carrying the stack's libraries (bench/run.py, STACK_LIBRARIES): they
     # hold tens of MB, so a floor that did not import them would show ~0 here.
     assert summary["stack_libraries_mb"] > 5
-    assert list(tmp_path.glob("bench-*.json"))
+    details = json.loads(next(tmp_path.glob("bench-*.json")).read_text())
+    for run in details["runs"].values():
+        # The join's CPU split and its threads' context switches (where a storm's CPU goes: issue 19).
+        assert 0 <= run["join"]["server_system_cpu_s"] <= run["join"]["server_cpu_s"] + 0.05
+        assert run["join"]["server_context_switches"] > 0
+
+
+def test_a_tiny_sequential_run_measures_one_target_after_the_other(tmp_path):
+    summary = tiny_run(tmp_path, "--sequential")
+    assert summary["lost_acked_edits"] == 0 and summary["acked_changes"] > 0
+    assert len(summary["app_p99_runs_ms"]) == 2 and len(summary["floor_p99_runs_ms"]) == 2
 
 
 async def _bench_databases() -> set[str]:
