@@ -3,6 +3,7 @@ JSON, or raises ``CommandError`` (the refusal the client gets). Pure: the servin
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,10 @@ JOBS: dict[str, Callable[[dict[str, Any], bytes], dict[str, Any]]] = {
 
 def warm_up() -> None:
     """Import what every job needs (before the child limits itself, and before a file arrives)."""
+    # openpyxl imports numpy when it is installed (``make bench`` installs it for its plots), and numpy's
+    # OpenBLAS starts a thread whose stack and malloc arena take ~150 MB of address space: the child's whole
+    # memory limit (``--memory-mb`` limits address space) before a file arrives. No job needs numpy.
+    sys.modules.setdefault("numpy", None)  # ``import numpy`` now raises ImportError
     import docx  # noqa: F401
     import docx.text.paragraph  # noqa: F401
     import openpyxl  # noqa: F401
