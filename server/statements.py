@@ -205,15 +205,16 @@ def _drive(session: Executor | None, connection: Connection, function, args):
 
 
 class TakingTurns:
-    """Transactions that take turns: on SQLite, as many per trip to SQLite's writer thread as are waiting.
+    """Transactions that take turns: on SQLite, as many at a time as are waiting.
 
     ``run(function, *args)`` runs ``await function(connection, *args)`` on a fresh connection while holding
     ``lock``. On SQLite (a database file) the functions waiting meanwhile are run together: one holder of the lock
-    takes up to ``batch`` of them, in order of arrival, to the writer thread (``sqlite_driver``) in one trip, where
-    each runs as in ``in_database_thread`` on the thread's synchronous connection, as its own transaction (one
-    failing rolls back only itself); each caller gets its answer as soon as its own transaction is done. Under
-    load the lock then changes hands once per batch, not once per transaction, and each change waits for the
-    event loop. Elsewhere each runs by itself on a connection of the async engine.
+    takes up to ``batch`` of them, in order of arrival, and runs each as in ``in_database_thread`` on a
+    synchronous connection, as its own transaction (one failing rolls back only itself): on the event loop while
+    SQLite's write lock is free, the rest in one trip to the writer thread when another connection holds it
+    (``sqlite_driver.Threads.write_each_on_loop``). Each caller gets its answer as soon as its own transaction is
+    done. Under load the lock then changes hands once per batch, not once per transaction. Elsewhere each runs by
+    itself on a connection of the async engine.
     """
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock, *, batch: int = 32) -> None:
@@ -247,7 +248,9 @@ class TakingTurns:
                 async with self._lock:
                     # Taken once the turn is ours: those that arrived while it was someone else's come too.
                     batch = self._take_batch()
-                    await threads.write(_drive_each, threads.engine, batch, loop)
+                    left = threads.write_each_on_loop(_drive_one_on_loop, batch)
+                    if left:  # another connection holds SQLite's write lock: the writer thread waits for it
+                        await threads.write(_drive_each, threads.engine, left, loop)
             except BaseException as exc:  # no connection, or the thread gone: each one not answered is told
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 for _function, _args, future in batch or self._take_batch():
@@ -265,11 +268,22 @@ def _drive_each(engine: Engine, batch, loop: asyncio.AbstractEventLoop) -> None:
     # In the writer thread: one transaction after another on one connection, each answered the moment it is done.
     with engine.connect() as connection:
         for function, args, future in batch:
-            try:
-                outcome = (_settle_result, _drive(None, connection, function, (connection, *args)))
-            except BaseException as exc:
-                outcome = (_settle_exception, exc)
-            loop.call_soon_threadsafe(outcome[0], future, outcome[1])
+            settle, value = _outcome(connection, function, args)
+            loop.call_soon_threadsafe(settle, future, value)
+
+
+def _drive_one_on_loop(connection: Connection, waiting) -> None:
+    # On the event loop, in a transaction ``sqlite_driver`` began: answered at once.
+    function, args, future = waiting
+    settle, value = _outcome(connection, function, args)
+    settle(future, value)
+
+
+def _outcome(connection: Connection, function, args):
+    try:
+        return _settle_result, _drive(None, connection, function, (connection, *args))
+    except BaseException as exc:
+        return _settle_exception, exc
 
 
 def _settle_result(future: asyncio.Future, value: Any) -> None:

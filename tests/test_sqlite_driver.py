@@ -53,8 +53,13 @@ async def test_the_app_engine_is_sqlalchemys_own_and_its_threads_share_the_file(
     assert threads is sqlite_driver.threads_for(engine)  # made once
     assert threads.engine.url.drivername == "sqlite+pysqlite"
     assert threads.engine.url.database == str(tmp_path / "driver.db")
-    assert sqlite_driver.engines(engine) == [engine.sync_engine, threads.engine, threads.loop_engine]
-    assert threads.loop_engine.url == threads.engine.url
+    assert sqlite_driver.engines(engine) == [
+        engine.sync_engine,
+        threads.engine,
+        threads.loop_engine,
+        threads.loop_writer,
+    ]
+    assert threads.loop_engine.url == threads.engine.url == threads.loop_writer.url
 
 
 async def test_writes_in_the_writer_thread_are_seen_by_the_async_engine_and_back(engine):
@@ -89,9 +94,11 @@ async def test_the_threads_connections_have_the_apps_pragmas_and_the_loops_never
         with sync_engine.connect() as conn:
             return [conn.exec_driver_sql(f"PRAGMA {p}").scalar_one() for p in names]
 
-    names = ("journal_mode", "foreign_keys", "busy_timeout", "query_only")
-    assert await threads.write(pragmas, threads.engine, names) == ["wal", 1, 30000, 0]
-    assert await threads.read(pragmas, names[2:]) == [0, 1]
+    names = ("journal_mode", "foreign_keys", "busy_timeout", "query_only", "wal_autocheckpoint")
+    assert await threads.write(pragmas, threads.engine, names) == ["wal", 1, 30000, 0, 1000]
+    assert await threads.read(pragmas, names[2:4]) == [0, 1]
+    # The loop's writer: the app's pragmas, but it never waits and leaves checkpoints to the writer thread.
+    assert pragmas(threads.loop_writer, names) == ["wal", 1, 0, 0, 0]
     assert threads.given_way == 0
 
 
@@ -147,6 +154,77 @@ async def test_a_read_that_fails_for_its_own_reasons_fails_on_the_loop_without_a
     with pytest.raises(sa.exc.OperationalError, match="no such table"):
         await threads.read(broken)
     assert threads.given_way == 0
+
+
+def insert_on(connection, at: str) -> None:
+    """A ``write_each_on_loop`` item: one row, committed."""
+    connection.exec_driver_sql("INSERT INTO t (at) VALUES (?)", (at,))
+    connection.connection.driver_connection.commit()
+
+
+async def test_writes_run_on_the_loop_each_holding_the_write_lock_from_its_start(engine):
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT)"))
+    threads = sqlite_driver.threads_for(engine)
+    seen = []
+
+    def write_one(connection, name):
+        raw = connection.connection.driver_connection
+        seen.append((raw.in_transaction, threading.current_thread() is threading.main_thread()))
+        insert_on(connection, name)
+
+    assert threads.write_each_on_loop(write_one, ["a", "b"]) == []
+    assert seen == [(True, True), (True, True)]  # begun before its first statement, on the loop
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT at FROM t ORDER BY id"))).scalars().all() == ["a", "b"]
+    assert threads.writes_given_way == 0
+
+
+async def test_while_another_connection_holds_the_write_lock_the_writes_left_are_handed_back(engine, tmp_path):
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT)"))
+    threads = sqlite_driver.threads_for(engine)
+    holder = sqlite3.connect(tmp_path / "driver.db", check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # SQLite's one write lock, held
+    try:
+        started = asyncio.get_running_loop().time()
+        assert threads.write_each_on_loop(insert_on, ["a", "b"]) == ["a", "b"]
+        assert asyncio.get_running_loop().time() - started < 5  # refused at once, not after busy_timeout
+        assert threads.writes_given_way == 1
+    finally:
+        holder.rollback()
+        holder.close()
+    assert threads.write_each_on_loop(insert_on, ["a", "b"]) == []
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT at FROM t ORDER BY id"))).scalars().all() == ["a", "b"]
+
+
+async def test_the_writer_thread_checkpoints_the_log_after_so_many_writes_on_the_loop(engine, monkeypatch):
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT)"))
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_AFTER", 3)
+    threads = sqlite_driver.threads_for(engine)
+    checkpointed_in = []
+    monkeypatch.setattr(
+        sqlite_driver,
+        "_checkpoint",
+        lambda sync_engine, real=sqlite_driver._checkpoint: (
+            checkpointed_in.append(threading.current_thread().name),
+            real(sync_engine),
+        ),
+    )
+    threads.write_each_on_loop(insert_on, ["a", "b"])
+    assert checkpointed_in == [] and threads.checkpoints == 0
+    threads.write_each_on_loop(insert_on, ["c"])
+    await eventually(lambda: threads.checkpoints == 1)
+    assert len(checkpointed_in) == 1 and checkpointed_in[0].startswith("sqlite-writer")
+
+    def log_frames_left(sync_engine):
+        with sync_engine.connect() as conn:  # (busy, frames in the log, frames copied into the file)
+            busy, frames, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+            return frames - copied
+
+    assert await threads.write(log_frames_left, threads.engine) == 0
 
 
 async def test_disposing_the_engine_closes_its_threads(engine):

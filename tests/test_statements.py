@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from sqlalchemy import event
 from server import sqlite_driver, statements
 from server.db import make_engine, make_session_factory
 from server.settings import Settings
+from tests.live import eventually
 from tests.test_sqlite_driver import Trips
 
 metadata = sa.MetaData()
@@ -241,7 +243,8 @@ async def test_turns_waiting_together_run_in_one_trip_each_its_own_transaction(
     assert isinstance(answers[2], LookupError)  # its own failure, and only its own
     assert order == names  # in order of arrival
     if database_url.startswith("sqlite"):
-        assert trips.functions == ["_drive_each"]
+        assert trips.functions == []  # all on the loop: SQLite's write lock was free
+        assert sqlite_driver.threads_for(sessions.kw["bind"]).writes_given_way == 0
     assert await names_stored(sessions) == ["a", "b", "d", "e"]
 
 
@@ -253,12 +256,50 @@ async def test_turns_in_batches_of_at_most_the_batch_size(tmp_path, monkeypatch)
     lock = asyncio.Lock()
     turns = statements.TakingTurns(engine, lock, batch=2)
     order: list[str] = []
+    threads = sqlite_driver.threads_for(engine)
+    batches: list[int] = []
+    monkeypatch.setattr(
+        threads,
+        "write_each_on_loop",
+        lambda write_one, items, real=threads.write_each_on_loop: batches.append(len(items)) or real(write_one, items),
+    )
     async with lock:
         waiting = [asyncio.ensure_future(turns.run(add_and_maybe_fail, f"n{i}", order)) for i in range(5)]
         await until_all_wait(waiting)
         trips = Trips(monkeypatch)
     assert await asyncio.gather(*waiting) == [f"N{i}" for i in range(5)]
-    assert trips.functions == ["_drive_each"] * 3
+    assert batches == [2, 2, 1]
+    assert trips.functions == []
+    await engine.dispose()
+
+
+async def test_turns_left_by_a_batch_that_cannot_take_the_write_lock_wait_in_the_writer_thread(tmp_path):
+    engine = make_engine(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'held.db'}"))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    turns = statements.TakingTurns(engine, asyncio.Lock())
+    threads = sqlite_driver.threads_for(engine)
+
+    async def add_where(connection, name: str) -> str:
+        await statements.execute(connection, INSERT, row(name))
+        await statements.commit(connection)
+        return threading.current_thread().name
+
+    holder = sqlite3.connect(tmp_path / "held.db", check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another connection's write: SQLite's one write lock, held
+    try:
+        waiting = [asyncio.ensure_future(turns.run(add_where, n)) for n in ("a", "b")]
+        # The loop goes on turning (``eventually`` runs on it) while they wait for the lock in the writer thread.
+        await eventually(lambda: threads.writes_given_way == 1)
+        assert not any(w.done() for w in waiting)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert all(name.startswith("sqlite-writer") for name in await asyncio.gather(*waiting))
+    # The lock free again: the next turn runs on the loop.
+    assert await turns.run(add_where, "c") == threading.main_thread().name
+    async with engine.connect() as conn:
+        assert [r.id for r in await statements.all_rows(conn, READ_ALL, {})] == ["a", "b", "c"]
     await engine.dispose()
 
 
