@@ -105,6 +105,8 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
             asyncio.create_task(run_scheduler(services.bus, settings.scheduler_interval)),
             asyncio.create_task(run_heartbeat(services.presence, settings.heartbeat_interval)),
         ]
+        if settings.memory_trim_interval > 0:
+            tasks.append(asyncio.create_task(process_tuning.release_free_memory_every(settings.memory_trim_interval)))
         try:
             yield
         finally:

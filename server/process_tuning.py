@@ -17,16 +17,30 @@ phone's edit to the projector was 190-235 ms at 100 edits/s, 15 ms with these se
   collecting less often promotes fewer of them by chance into the older generations;
 - the oldest generation collected after 100 collections of the middle one rather than 10 (CPython still waits
   until it has grown by a quarter as well). Garbage in cycles is still collected, a little later.
+
+**The allocator's free memory.** glibc's malloc keeps what the process frees for its next allocations and gives
+back to the system only what lies at the top of its heap. After a storm of phones joining (each request, snapshot
+and frame allocated and freed between the objects that stay) a worker held several MB more than it used, for
+good. ``malloc_trim(0)``, glibc's own public call for this, gives the free pages back; every
+``MEMORY_TRIM_INTERVAL`` seconds a serving process calls it (nothing where the C library has no such call: musl,
+macOS). docs/performance.md has what it gave back and what it costs.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
+import functools
 import gc
+import logging
 import sys
+import time
+from collections.abc import Callable
 
 THRESHOLDS = (20_000, 20, 100)  # CPython's defaults: (700, 10, 10)
 SWITCH_INTERVAL = 0.001  # seconds; CPython's default: 0.005
 _tuned = False
+log = logging.getLogger(__name__)
 
 
 def tune_for_serving() -> None:
@@ -39,3 +53,32 @@ def tune_for_serving() -> None:
     gc.freeze()
     gc.set_threshold(*THRESHOLDS)
     sys.setswitchinterval(SWITCH_INTERVAL)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` from the C library the process already has loaded, or None where it has none."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
+
+
+def release_free_memory() -> bool:
+    """Give the memory malloc holds free back to the system; False where the C library cannot."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    started = time.perf_counter()
+    trim(0)
+    log.debug("malloc_trim took %.1f ms", (time.perf_counter() - started) * 1000)
+    return True
+
+
+async def release_free_memory_every(interval: float) -> None:
+    """``release_free_memory`` every ``interval`` seconds, for as long as the process serves."""
+    if _malloc_trim() is None:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        release_free_memory()

@@ -66,6 +66,9 @@ class Settings:
     heartbeat_interval: float = 5.0
     # Presence counts go to the console and projector at most this often (seconds) per worker.
     presence_publish_delay: float = 0.25
+    # How often a serving process gives the memory its allocator holds free back to the system (0: never;
+    # process_tuning).
+    memory_trim_interval: float = 30.0
     max_text: int = 2000
     limits: Limits = field(default_factory=lambda: Limits())  # rates, caps and sizes (below)
 
@@ -85,6 +88,7 @@ class Settings:
             scheduler_interval=float(env.get("SCHEDULER_INTERVAL", "1.0")),
             heartbeat_interval=float(env.get("HEARTBEAT_INTERVAL", "5.0")),
             presence_publish_delay=float(env.get("PRESENCE_PUBLISH_DELAY", "0.25")),
+            memory_trim_interval=float(env.get("MEMORY_TRIM_INTERVAL", "30")),
             max_text=int(env.get("MAX_TEXT", "2000")),
             limits=Limits.from_env(env),
         )
