@@ -1,5 +1,5 @@
-"""Prebuilt Core statements, run in a session's or a connection's transaction; on SQLite whole transactions in one
-trip to SQLite's writer (or a reader) thread.
+"""Prebuilt Core statements, run in a session's or a connection's transaction; on SQLite whole transactions as one
+synchronous call, on the event loop (or in one trip to one of SQLite's threads when SQLite would make it wait).
 
 SQLAlchemy's async execution costs a greenlet switch and, on SQLite, several trips to aiosqlite's thread per
 statement; a ranking edit runs five, and edits are most of what a room sends. Here every function takes an
@@ -16,7 +16,8 @@ road.
 event loop's reading connection, or in a reader thread when SQLite would make it wait). The function is an
 ordinary ``async`` one: there, this module's calls complete without waiting, so it is run to its end without an
 event loop; anywhere else it is simply awaited. ``TakingTurns`` does the same for the writers waiting for their
-turn, several per trip to SQLite's writer thread.
+turn, several at a time: on the event loop's writing connection, or in one trip to SQLite's writer thread while
+another connection holds the write lock.
 """
 
 from __future__ import annotations

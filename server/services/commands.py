@@ -257,7 +257,7 @@ class CommandBus:
     async def write(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """``await function(connection, *args)``: a transaction of ``statements`` (no ORM) that ends with
         ``statements.commit`` or ``rollback``, in the writer's turn. On SQLite it goes with the commands waiting
-        for the turn, in one trip to SQLite's writer thread (``statements.TakingTurns``); elsewhere it runs on a
+        for the turn, on the event loop (``statements.TakingTurns``); elsewhere it runs on a
         connection of its own (its row locks order it). For the writes every connection makes (the HTTP join,
         the presence rows), which would otherwise queue for SQLite's write lock outside the turns."""
         if self._turns is not None:

@@ -168,8 +168,8 @@ class PresenceTracker:
         finds room, counted under a lock on the workshop's row: connections made at the same moment, on any
         worker, are counted one after the other, so a cap of 40 lets 40 in. Returns the refusal, if any.
 
-        One transaction of ``statements`` in the writer's turn (``writer``: on SQLite one trip to the writer
-        thread, with the commands waiting for it)."""
+        One transaction of ``statements`` in the writer's turn (``writer``: on SQLite with the commands waiting
+        for it, ``statements.TakingTurns``)."""
         connection = _Connection(
             actor.workshop_id, actor.role, actor.table_id, now, credential_hash=actor.credential_hash
         )

@@ -293,13 +293,13 @@ def join_request(raw: object) -> JoinRequest:
 async def join_table(
     session: statements.Executor, raw_code: str, raw: object, now: float | None = None
 ) -> Joined:
-    """A phone joins a table: on any executor (an ORM session, a connection, SQLite's writer thread)."""
+    """A phone joins a table: on any executor (an ORM session, a connection, SQLite's synchronous one)."""
     return await join_in_turn(session, raw_code, join_request(raw), time.time() if now is None else now)
 
 
 async def join_in_turn(connection: statements.Executor, raw_code: str, request: JoinRequest, now: float) -> Joined:
-    """The join's transaction, statements only (``CommandBus.write`` runs it in the writer's turn: on SQLite one
-    trip to the writer thread): the workshop by its code, the table, the table's cap counted under the table
+    """The join's transaction, statements only (``CommandBus.write`` runs it in the writer's turn: on SQLite with
+    the commands waiting for it, ``statements.TakingTurns``): the workshop by its code, the table, the table's cap counted under the table
     row's lock, the participant and its credential written, committed."""
     code = tokens.normalise_join_code(raw_code or "")[:12]
     try:
