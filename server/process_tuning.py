@@ -60,7 +60,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim`` from the C library the process already has loaded, or None where it has none."""
     try:
         return ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
+    except (AttributeError, OSError, TypeError):  # no such call (musl, macOS); no C library by that name (Windows)
         return None
 
 

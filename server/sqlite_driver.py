@@ -16,9 +16,9 @@ transaction begins with ``BEGIN IMMEDIATE`` (SQLite's write lock taken at once) 
 mode a commit appends to the log and, with ``synchronous=NORMAL``, does not sync. In the writer thread they
 cost what reads did there: the thread let go of the GIL around each of a transaction's statements and took it
 back from a busy loop each time, waiting up to the switch interval; at 1,000 commands a second the p99 to the
-projector was 164-977 ms in six runs with the thread, 208-353 ms in four on the loop (docs/performance.md). When another connection holds the
-write lock (an ORM write of the heartbeat, another process), the transactions left go to the writer thread
-(``write``), which waits for it as before. The loop's connection does not checkpoint the log itself (a
+projector was 164-977 ms in six runs with the thread, 208-353 ms in four on the loop (docs/performance.md).
+When another connection holds the write lock (an ORM write of the heartbeat, another process), the
+transactions left go to the writer thread (``write``), which waits for it as before. The loop's connection does not checkpoint the log itself (a
 checkpoint syncs the file): every ``CHECKPOINT_AFTER`` transactions the writer thread does, ``PASSIVE`` (it
 never blocks a writer or a reader).
 

@@ -299,8 +299,8 @@ async def join_table(
 
 async def join_in_turn(connection: statements.Executor, raw_code: str, request: JoinRequest, now: float) -> Joined:
     """The join's transaction, statements only (``CommandBus.write`` runs it in the writer's turn: on SQLite with
-    the commands waiting for it, ``statements.TakingTurns``): the workshop by its code, the table, the table's cap counted under the table
-    row's lock, the participant and its credential written, committed."""
+    the commands waiting for it, ``statements.TakingTurns``): the workshop by its code, the table, the table's
+    cap counted under the table row's lock, the participant and its credential written, committed."""
     code = tokens.normalise_join_code(raw_code or "")[:12]
     try:
         found = await statements.first(connection, _JOIN_TABLE, {"join_code": code, "table_id": request.table_id})
