@@ -225,19 +225,19 @@ def threads_for(engine: AsyncEngine) -> Threads | None:
         "paramstyle": "named",  # ``prepare`` hands sqlite3 a dict
         "hide_parameters": True,  # as the app's engine (db.py): errors never carry a statement's values
     }
-    sync = create_engine(
-        url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30}, pool_size=READERS + 1, **settings
-    )
-    event.listen(sync, "connect", sqlite_pragmas)
-    # One connection does: a read on the loop runs to its end before the next begins.
-    loop = create_engine(url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 0}, pool_size=1, **settings)
-    event.listen(loop, "connect", loop_pragmas)
-    # Writes on the loop, one transaction after another, likewise.
-    loop_writer = create_engine(
-        url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 0}, pool_size=1, **settings
-    )
-    event.listen(loop_writer, "connect", sqlite_pragmas)
-    event.listen(loop_writer, "connect", loop_writer_pragmas)  # after: its busy_timeout wins
+
+    def engine(timeout: float, pool_size: int, *on_connect) -> Engine:
+        made = create_engine(
+            url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": timeout}, pool_size=pool_size, **settings
+        )
+        for pragmas in on_connect:  # in order: a later one's busy_timeout wins
+            event.listen(made, "connect", pragmas)
+        return made
+
+    sync = engine(30, READERS + 1, sqlite_pragmas)
+    # On the loop one connection does: a read, or a batch of writes, runs to its end before the next begins.
+    loop = engine(0, 1, loop_pragmas)
+    loop_writer = engine(0, 1, sqlite_pragmas, loop_writer_pragmas)
     threads = Threads(sync, loop, loop_writer)
     _threads[key] = threads
     weakref.finalize(key, threads.close)

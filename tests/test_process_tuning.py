@@ -68,3 +68,27 @@ def test_memory_freed_in_the_middle_of_the_heap_goes_back_to_the_system(tmp_path
 def test_a_serving_process_gives_free_memory_back_every_so_often_unless_told_not_to():
     assert Settings.from_env({}).memory_trim_interval == 30
     assert Settings.from_env({"MEMORY_TRIM_INTERVAL": "0"}).memory_trim_interval == 0
+
+
+# The lifespan starts the hand-backs at the configured interval (counted, not made: the count is what is tested).
+TRIMMING = """
+import json, os, time
+os.environ["MEMORY_TRIM_INTERVAL"] = "0.05"
+from server import process_tuning
+calls = []
+process_tuning.release_free_memory = lambda: calls.append(1) or True
+from starlette.testclient import TestClient
+from server.app import create_app
+from server.db import migrate
+from server.settings import Settings
+migrate(Settings.from_env())
+with TestClient(create_app()):  # the app's loop runs in another thread: wait here for its calls
+    deadline = time.monotonic() + 60
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+print(json.dumps({"calls": len(calls)}))
+"""
+
+
+def test_the_serving_process_hands_free_memory_back_at_the_interval_set(tmp_path: Path):
+    assert fresh_python(TRIMMING, tmp_path)["calls"] >= 2

@@ -225,12 +225,6 @@ async def build_snapshot(session: statements.Executor, actor: Actor, now: float)
     return await statements.in_database_thread(session, _fresh_snapshot, session, actor, now)
 
 
-async def read_snapshot(connection: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
-    """The same, on a connection of ``statements.read`` (one read-only transaction that sees one moment, which
-    is what lets a phone's snapshot be kept per version and served from what was kept: below)."""
-    return await _build_snapshot(connection, actor, now)
-
-
 # A phone's snapshot is its table's, the same for every phone at the table, but for ``me``, ``server_now`` and
 # ``link``; and it changes only with the workshop's version: every write to what it shows is a command, which
 # bumps the version in the same transaction (``commands``), and a read sees one moment (``statements.read``), so
@@ -267,17 +261,19 @@ async def _workshop_row(session: statements.Executor, actor: Actor):
 
 
 async def _fresh_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
-    return await _read_snapshot(session, actor, now, await _workshop_row(session, actor))
+    return await _snapshot_of(session, actor, now, await _workshop_row(session, actor))
 
 
-async def _build_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
+async def read_snapshot(session: statements.Executor, actor: Actor, now: float) -> dict[str, Any]:
+    """The same, on a connection of ``statements.read`` (one read-only transaction that sees one moment, which
+    is what lets a phone's snapshot be kept per version and served from what was kept: above)."""
     workshop = await _workshop_row(session, actor)
     if actor.role != "participant":
-        return await _read_snapshot(session, actor, now, workshop)
+        return await _snapshot_of(session, actor, now, workshop)
     key = (actor.workshop_id, actor.table_id)
     kept = _PHONE_SNAPSHOTS.get(key)
     if kept is None or kept[0] != workshop.version:
-        snapshot = await _read_snapshot(session, actor, now, workshop)
+        snapshot = await _snapshot_of(session, actor, now, workshop)
         shared = {k: v for k, v in snapshot.items() if k not in _PER_PHONE}
         _PHONE_SNAPSHOTS[key] = (workshop.version, json.dumps(shared))
         while len(_PHONE_SNAPSHOTS) > PHONE_SNAPSHOTS_KEPT:
@@ -287,7 +283,7 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
         _PHONE_SNAPSHOTS.move_to_end(key)
     snapshot = {**json.loads(kept[1]), "server_now": now, "link": actor.principal, "me": await _me(session, actor)}
     if CHECK_KEPT_SNAPSHOTS:
-        fresh = json.loads(json.dumps(await _read_snapshot(session, actor, now, workshop)))
+        fresh = json.loads(json.dumps(await _snapshot_of(session, actor, now, workshop)))
         if fresh != snapshot:
             raise KeptSnapshotDiffers(
                 f"a phone's kept snapshot of version {workshop.version} differs from a fresh one in "
@@ -296,7 +292,7 @@ async def _build_snapshot(session: statements.Executor, actor: Actor, now: float
     return snapshot
 
 
-async def _read_snapshot(session: statements.Executor, actor: Actor, now: float, workshop) -> dict[str, Any]:
+async def _snapshot_of(session: statements.Executor, actor: Actor, now: float, workshop) -> dict[str, Any]:
     ids = {"workshop_id": actor.workshop_id}
     principles = await statements.all_rows(session, _SNAPSHOT_PRINCIPLES, ids)
     tables = await table_rows(session, actor.workshop_id)
