@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from server import sqlite_driver
+from server import prepared
 from server.broadcast import MemoryBroadcaster
 from server.db import create_schema, drop_schema, make_engine, make_session_factory
 from server.realtime.handlers import checked_snapshot
@@ -44,18 +44,23 @@ from server.settings import Settings
 class Counter:
     def __init__(self) -> None:
         self.statements = 0
-        # On PostgreSQL, the queries asyncpg's query logger sees: its unprepared ones (BEGIN, COMMIT, ROLLBACK,
-        # pings), not the statements (prepared once per connection). With the statements: the round trips.
+        # On PostgreSQL, the other queries asyncpg's query logger sees (BEGIN, COMMIT, ROLLBACK, pings): not the
+        # statements SQLAlchemy prepares (the logger never sees them) nor those counted as statements already
+        # (``server.pg_driver``'s, which it does). With the statements: the round trips.
         self.queries = 0
+        self._statement_sql: set[str] = set()
 
-    def __call__(self, *_args) -> None:
+    def __call__(self, *args) -> None:
+        # SQLAlchemy's cursor event (connection, cursor, statement, ...), or a driver's listener (statement).
+        self._statement_sql.add(args[0] if len(args) == 1 else args[2])
         self.statements += 1
 
     def count_queries(self, dbapi_connection, _record) -> None:
         dbapi_connection.driver_connection.add_query_logger(self._query)
 
-    def _query(self, _record) -> None:
-        self.queries += 1
+    def _query(self, record) -> None:
+        if record.query not in self._statement_sql:
+            self.queries += 1
 
 
 async def measure(label: str, n: int, work, counter: Counter) -> dict:
@@ -87,7 +92,7 @@ async def run(args: argparse.Namespace) -> list[dict]:
         engine = make_engine(settings)
         counter = Counter()
         event.listen(engine.sync_engine, "before_cursor_execute", counter)
-        sqlite_driver.statement_listeners.append(counter)  # what runs in SQLite's threads
+        prepared.statement_listeners.append(counter)  # what runs on the drivers themselves (server.prepared)
         if not settings.is_sqlite:
             event.listen(engine.sync_engine, "connect", counter.count_queries)
         if not settings.is_sqlite:

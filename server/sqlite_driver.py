@@ -33,17 +33,10 @@ exclusive locking mode, a recovery) or that writes (refused by ``query_only`` be
 again in a reader thread, which waits as before; nothing a read sees or does differs.
 
 There a statement runs on the connection's ``sqlite3`` connection (``driver_connection``), compiled once
-(``prepare``/``run``): SQLAlchemy's per-execution machinery (a cache key, an execution context, a result object)
-costs 20-50 µs of CPU per statement where SQLite takes 2-13 µs, and a command runs about five. Parameters and
-rows are converted by the types' own public ``bind_processor``/``result_processor``.
-
-**The one use of a compiler attribute**: the type each bind parameter was compiled with (``SQLCompiler.binds``:
-documented among SQLAlchemy's Core internals, not underscored; for an INSERT or UPDATE it is the column's type,
-which only the compiler knows). It is here only, and ``SQLALCHEMY_TESTED`` is the version range the suite ran
-it with; ``tests/test_sqlite_driver.py`` fails on any other version (docs/performance.md, "Storage on public
-ground"). Everything else is public API of SQLAlchemy, Python's ``sqlite3`` and ``concurrent.futures``; nothing
-of aiosqlite's. A database in memory has no file the threads could share: ``threads_for`` is None and
-everything stays on the async engine.
+(``server.prepared``): SQLAlchemy's per-execution machinery (a cache key, an execution context, a result object)
+costs 20-50 µs of CPU per statement where SQLite takes 2-13 µs, and a command runs about five. Everything here is
+public API of SQLAlchemy, Python's ``sqlite3`` and ``concurrent.futures``; nothing of aiosqlite's. A database
+in memory has no file the threads could share: ``threads_for`` is None and everything stays on the async engine.
 """
 
 from __future__ import annotations
@@ -52,7 +45,6 @@ import asyncio
 import logging
 import sqlite3
 import weakref
-from collections import namedtuple
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -60,13 +52,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql import Executable
+
+from . import prepared as prepared_statements
+from .prepared import Prepared
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-# The SQLAlchemy releases ``prepare`` was tested with (its one compiler attribute): pyproject.toml pins the same.
-SQLALCHEMY_TESTED = ((2, 0, 30), (2, 2))  # from, up to (not included)
 
 READERS = 2  # for the reads SQLite makes wait (``Threads.read``); more threads would only wait for the GIL
 # Transactions written on the loop between two checkpoints in the writer thread: a command writes ~5 pages, so
@@ -264,52 +255,11 @@ def engines(engine: AsyncEngine) -> list[Engine]:
 # --- statements compiled once, run on the sqlite3 connection ------------------------------------------------------
 
 
-class Prepared:
-    """A statement compiled for SQLite's threads: its SQL, how to convert its parameters and rows."""
-
-    __slots__ = ("compiled", "sql", "binds", "row", "results")
-
-    def __init__(self, statement: Executable, dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        binds = []
-        for name, bind in compiled.binds.items():  # the compiler attribute (module docstring)
-            if bind.expanding:
-                raise ValueError("statements: expanding parameters are not supported in SQLite's threads")
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                binds.append((name, process))
-        columns = list(statement.exported_columns)  # selected, or RETURNING; none for other DML
-        self.compiled = compiled
-        self.sql = compiled.string
-        self.binds = tuple(binds)
-        self.row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
-        self.results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-
-
-_prepared: dict[int, tuple[Executable, Prepared]] = {}
-
-
-def prepare(statement: Executable, dialect) -> Prepared:
-    found = _prepared.get(id(statement))
-    if found is not None and found[0] is statement:
-        return found[1]
-    made = Prepared(statement, dialect)
-    _prepared[id(statement)] = (statement, made)
-    return made
-
-
-# Called with each statement's SQL before it runs (tracing, the in-process bench's statement counts): SQLAlchemy's
-# cursor events do not see these statements.
-statement_listeners: list[Callable[[str], None]] = []
-
-
 def run(connection: sqlite3.Connection, prepared: Prepared, params) -> tuple[list | None, int]:
     """Run a prepared statement on a sqlite3 connection: its rows as namedtuples (None when it returns none) and
     its row count. A database error is raised as SQLAlchemy's (IntegrityError, OperationalError...)."""
-    values = prepared.compiled.construct_params(params)  # a missing value is an error, not a NULL
-    for name, process in prepared.binds:
-        values[name] = process(values[name])
-    for listener in statement_listeners:
+    values = prepared.values(params)
+    for listener in prepared_statements.statement_listeners:
         listener(prepared.sql)
     try:
         cursor = connection.execute(prepared.sql, values)
@@ -318,10 +268,7 @@ def run(connection: sqlite3.Connection, prepared: Prepared, params) -> tuple[lis
         raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error, hide_parameters=True) from exc
     if rows is None or prepared.row is None:
         return None, cursor.rowcount
-    row, results = prepared.row, prepared.results
-    if not any(results):
-        return [row(*r) for r in rows], cursor.rowcount
-    return [row(*[v if p is None else p(v) for p, v in zip(results, r, strict=True)]) for r in rows], cursor.rowcount
+    return prepared.rows(rows), cursor.rowcount
 
 
 def begin(connection: sqlite3.Connection) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -33,7 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from . import sqlite_driver
+from . import pg_driver, sqlite_driver
+from .prepared import prepare
 
 T = TypeVar("T")
 
@@ -54,11 +56,13 @@ def _row_type(statement: Executable) -> type | None:
 _CONNECTION = "statements.connection"
 
 
-Executor = AsyncSession | AsyncConnection | Connection
+Executor = AsyncSession | AsyncConnection | Connection | pg_driver.Connection
 
 
 def dialect_name(executor: Executor) -> str:
-    return (executor if isinstance(executor, (AsyncConnection, Connection)) else executor.bind).dialect.name
+    if isinstance(executor, (AsyncConnection, Connection, pg_driver.Connection)):
+        return executor.dialect.name
+    return executor.bind.dialect.name
 
 
 def _engine(executor: AsyncSession | AsyncConnection) -> AsyncEngine:
@@ -100,10 +104,11 @@ def _rows(statement: Executable, result) -> tuple[list | None, int]:
 
 async def _run(session: Executor, statement: Executable, params: Mapping[str, Any]):
     """The rows (or None) and the row count."""
+    if isinstance(session, pg_driver.Connection):  # on asyncpg itself
+        return await session.run(statement, params)
     in_thread = _in_thread(session)
     if in_thread is not None:  # in SQLite's thread: a synchronous call on its sqlite3 connection
-        prepared = sqlite_driver.prepare(statement, in_thread.dialect)
-        return sqlite_driver.run(in_thread.connection.driver_connection, prepared, params)
+        return sqlite_driver.run(in_thread.connection.driver_connection, prepare(statement, in_thread.dialect), params)
     connection = await _connection(session)
     return _rows(statement, await connection.execute(statement, dict(params)))
 
@@ -127,6 +132,9 @@ async def execute(session: Executor, statement: Executable, params: Mapping[str,
 
 async def commit(session: Executor) -> None:
     """Commit the session's transaction (in SQLite's thread, when the transaction runs there)."""
+    if isinstance(session, pg_driver.Connection):
+        await session.end("commit")
+        return
     in_thread = _in_thread(session)
     if in_thread is None:
         await session.commit()  # the session's, or the connection's
@@ -135,6 +143,9 @@ async def commit(session: Executor) -> None:
 
 
 async def rollback(session: Executor) -> None:
+    if isinstance(session, pg_driver.Connection):
+        await session.end("rollback")
+        return
     in_thread = _in_thread(session)
     if in_thread is None:
         await session.rollback()
@@ -156,7 +167,8 @@ async def in_database_thread(session: Executor, function: Callable[..., Awaitabl
     it sees what is committed, not what the session holds unflushed or uncommitted. Meant for reads (snapshots):
     a write there waits for SQLite's write lock as any other connection's does.
     """
-    threads = None if isinstance(session, Connection) else sqlite_driver.threads_for(_engine(session))
+    on_a_driver = isinstance(session, (Connection, pg_driver.Connection))
+    threads = None if on_a_driver else sqlite_driver.threads_for(_engine(session))
     if threads is None:
         return await function(*args)
     return await threads.read(_drive_connected, session, function, args)
@@ -168,6 +180,11 @@ async def read(engine: AsyncEngine, function: Callable[..., Awaitable[T]], *args
     elsewhere on a connection of the async engine (REPEATABLE READ). For reads that need no session at all (a
     connection's token check and its snapshot)."""
     threads = sqlite_driver.threads_for(engine)
+    if threads is None and pg_driver.usable_with(engine):
+        # One moment for all its statements (under READ COMMITTED each would see the latest commit), set by the
+        # transaction's BEGIN: no round trip of its own.
+        async with pg_driver.connect(engine, isolation="repeatable_read", readonly=True) as connection:
+            return await function(connection, *args)
     if threads is None:
         async with engine.connect() as connection:
             if engine.dialect.name == "postgresql":
@@ -176,6 +193,12 @@ async def read(engine: AsyncEngine, function: Callable[..., Awaitable[T]], *args
                 await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             return await function(connection, *args)
     return await threads.read(_drive_connected, None, function, args, True)
+
+
+def connect(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[Executor]:
+    """A connection of its own for transactions of this module's statements (no ORM session): on PostgreSQL
+    asyncpg's own (``pg_driver``), elsewhere one of the async engine's."""
+    return pg_driver.connect(engine) if pg_driver.usable_with(engine) else engine.connect()
 
 
 def _drive_connected(engine: Engine, session: Executor | None, function, args, pass_connection: bool = False):
@@ -230,7 +253,7 @@ class TakingTurns:
     async def run(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
         threads = sqlite_driver.threads_for(self._engine)
         if threads is None:
-            async with self._lock, self._engine.connect() as connection:
+            async with self._lock, connect(self._engine) as connection:
                 return await function(connection, *args)
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((function, args, future))

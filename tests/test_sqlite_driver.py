@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from server import sqlite_driver
+from server import prepared, sqlite_driver
 from server.db import make_engine
 from server.settings import Settings
 from tests.live import eventually
@@ -261,7 +261,7 @@ def test_the_storage_modules_use_no_private_internals_of_sqlalchemy_or_aiosqlite
         if PRIVATE.search(line)
     ]
     assert found == []
-    for name in ("sqlite_driver.py", "statements.py", "db.py"):
+    for name in ("sqlite_driver.py", "prepared.py", "pg_driver.py", "statements.py", "db.py"):
         text = (SERVER / name).read_text()
         # No private names imported from the libraries, and no private attributes of their objects.
         assert not re.search(r"from (sqlalchemy|aiosqlite)\S* import [^\n]*\b_\w", text), name
@@ -273,11 +273,11 @@ def _version(text: str) -> tuple[int, ...]:
 
 
 def test_sqlalchemy_is_a_release_the_compiled_statements_were_tested_with():
-    # sqlite_driver.Prepared reads one compiler attribute (SQLCompiler.binds). Another release may change it:
+    # prepared.Prepared reads one compiler attribute (SQLCompiler.binds). Another release may change it:
     # run the suite with it, then widen SQLALCHEMY_TESTED and pyproject.toml's pin together.
-    low, high = sqlite_driver.SQLALCHEMY_TESTED
+    low, high = prepared.SQLALCHEMY_TESTED
     assert low <= _version(sa.__version__) < high, (
-        f"SQLAlchemy {sa.__version__} is outside the releases server/sqlite_driver.py was tested with "
+        f"SQLAlchemy {sa.__version__} is outside the releases server/prepared.py was tested with "
         f"({'.'.join(map(str, low))} up to {'.'.join(map(str, high))}, not included)"
     )
 
@@ -286,4 +286,4 @@ def test_pyproject_pins_sqlalchemy_to_the_tested_releases():
     text = (SERVER.parent / "pyproject.toml").read_text()
     pin = re.search(r'"sqlalchemy\[asyncio\]>=([\d.]+),<([\d.]+)"', text)
     assert pin is not None, "pyproject.toml must pin sqlalchemy to a range: sqlalchemy[asyncio]>=A,<B"
-    assert (_version(pin[1]), _version(pin[2])) == sqlite_driver.SQLALCHEMY_TESTED
+    assert (_version(pin[1]), _version(pin[2])) == prepared.SQLALCHEMY_TESTED

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from server import sqlite_driver, statements
+from server import prepared, sqlite_driver, statements
 from server.db import make_engine, make_session_factory
 from server.settings import Settings
 from tests.live import eventually
@@ -86,7 +86,7 @@ async def test_values_the_statement_holds_and_returning_and_rowcounts(sessions):
 async def test_cursor_listeners_see_each_statement(sessions, monkeypatch):
     seen = []
     event.listen(sessions.kw["bind"].sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    monkeypatch.setattr(sqlite_driver, "statement_listeners", [seen.append])  # what runs in SQLite's threads
+    monkeypatch.setattr(prepared, "statement_listeners", [seen.append])  # what runs on the drivers themselves
     async with sessions() as session:
         await statements.execute(session, INSERT, row("one"))
         await statements.first(session, READ, {"thing_id": "one"})

@@ -262,7 +262,7 @@ class CommandBus:
         the presence rows), which would otherwise queue for SQLite's write lock outside the turns."""
         if self._turns is not None:
             return await self._turns.run(function, *args)
-        async with self._engine.connect() as connection:
+        async with statements.connect(self._engine) as connection:
             return await function(connection, *args)
 
     async def read(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
@@ -304,7 +304,7 @@ class CommandBus:
             if isinstance(answer, CommandError):
                 return refusal(answer), []  # not raised again: that would make the cycle again
             return answer
-        async with self._locks.get(actor.workshop_id), self._engine.connect() as connection:
+        async with self._locks.get(actor.workshop_id), statements.connect(self._engine) as connection:
             return await self._transaction(connection, spec, actor, payload)
 
     async def _refusal_as_answer(self, session: statements.Executor, spec: CommandSpec, actor: Actor, payload):
