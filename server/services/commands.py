@@ -320,24 +320,16 @@ class CommandBus:
 
     async def _transaction(self, session: statements.Executor, spec: CommandSpec, actor: Actor, payload: Payload):
         try:
-            workshop = await _lock_workshop(session, actor)
+            workshop, record = await _lock_workshop(session, actor, payload.command_id)
             if not spec.statements_only:
                 # The ORM object the handler may change (flushed at the commit), read after the lock.
                 workshop = await session.get(Workshop, actor.workshop_id)
-            if payload.command_id:
-                record = await statements.first(
-                    session,
-                    _FIND_RECORD,
-                    {"workshop_id": actor.workshop_id, "command_id": payload.command_id},
-                )
-                if record is not None:
-                    if (record.actor and record.actor != actor.key) or (
-                        record.event and record.event != spec.name
-                    ):
-                        # Never answer someone else's command (it may hold another table's ranking).
-                        raise invalid_payload("command_id: already used for another command; make a new one.")
-                    await statements.rollback(session)
-                    return record.response, []
+            if record is not None:
+                if (record.actor and record.actor != actor.key) or (record.event and record.event != spec.name):
+                    # Never answer someone else's command (it may hold another table's ranking).
+                    raise invalid_payload("command_id: already used for another command; make a new one.")
+                await statements.rollback(session)
+                return record.response, []
             ctx = Context(session, workshop, workshop.version, self.clock())
             try:
                 result = ok(await spec.handler(ctx, actor, payload))
@@ -465,6 +457,21 @@ _READ_CREDENTIAL = select(_CREDENTIALS.c.workshop_id, _CREDENTIALS.c.revoked).wh
 )
 
 
+def _one_of(column, where):
+    return select(column).where(where).scalar_subquery()
+
+
+_THE_TOKEN = _CREDENTIALS.c.token_hash == bindparam("token_hash")
+_THE_RECORD = (_RECORDS.c.workshop_id == bindparam("workshop_id")) & (_RECORDS.c.command_id == bindparam("command_id"))
+_TOKEN_AND_RECORD = select(
+    _one_of(_CREDENTIALS.c.workshop_id, _THE_TOKEN).label("credential_workshop_id"),
+    _one_of(_CREDENTIALS.c.revoked, _THE_TOKEN).label("revoked"),
+    _one_of(_RECORDS.c.response, _THE_RECORD).label("response"),
+    _one_of(_RECORDS.c.actor, _THE_RECORD).label("actor"),
+    _one_of(_RECORDS.c.event, _THE_RECORD).label("event"),
+)
+
+
 @functools.cache
 def _update_workshop(names: tuple[str, ...]):
     return (
@@ -474,10 +481,12 @@ def _update_workshop(names: tuple[str, ...]):
     )
 
 
-async def _lock_workshop(session: statements.Executor, actor: Actor):
+async def _lock_workshop(session: statements.Executor, actor: Actor, command_id: str | None):
     """Bump the workshop's version (the row lock that orders writers) and check that the actor's token still
-    works as seen after the lock (a command that waited for a revocation is refused). The locked row, read-only,
-    is the answer."""
+    works as seen after the lock (a command that waited for a revocation is refused). The answer: the locked row,
+    read-only, and the record of this command if it was applied before (its ``response``, ``actor``, ``event``),
+    else None."""
+    record_key = {"workshop_id": actor.workshop_id, "command_id": command_id}
     sqlite = statements.dialect_name(session) == "sqlite"
     if actor.credential_hash is not None and sqlite:
         # Writers take turns before their first statement, so one statement sees every commit: one round trip.
@@ -486,16 +495,22 @@ async def _lock_workshop(session: statements.Executor, actor: Actor):
             _BUMP_VERSION_IF_TOKEN_VALID,
             {"workshop_id": actor.workshop_id, "token_hash": actor.credential_hash},
         )
-        if workshop is not None:
-            return workshop
-        # Say why. A deleted workshop's tokens went with it, so look for the workshop first.
-        if await statements.first(session, _WORKSHOP_EXISTS, {"workshop_id": actor.workshop_id}) is None:
-            raise not_found("The workshop")
-        raise unauthenticated()
+        if workshop is None:
+            # Say why. A deleted workshop's tokens went with it, so look for the workshop first.
+            if await statements.first(session, _WORKSHOP_EXISTS, {"workshop_id": actor.workshop_id}) is None:
+                raise not_found("The workshop")
+            raise unauthenticated()
+        return workshop, await statements.first(session, _FIND_RECORD, record_key) if command_id else None
     # PostgreSQL: an UPDATE that waited for the row lock re-checks the workshop row only and sees other tables
     # as they were when it started, so the token is read by the next statement, which sees the revocation.
     workshop = await statements.first(session, _BUMP_VERSION, {"workshop_id": actor.workshop_id})
     if workshop is None:
         raise not_found("The workshop")
-    await check_credential(session, actor)
-    return workshop
+    if actor.credential_hash is None or command_id is None:
+        await check_credential(session, actor)
+        return workshop, await statements.first(session, _FIND_RECORD, record_key) if command_id else None
+    # The token and the command's record in one statement (one round trip fewer for nearly every command).
+    found = await statements.first(session, _TOKEN_AND_RECORD, {**record_key, "token_hash": actor.credential_hash})
+    if found.credential_workshop_id != actor.workshop_id or found.revoked:  # no such token: both None
+        raise unauthenticated()
+    return workshop, found if found.response is not None else None

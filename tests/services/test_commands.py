@@ -7,11 +7,17 @@ import asyncio
 import gc
 
 import pytest
+import sqlalchemy as sa
 
+from server import sqlite_driver
 from server.broadcast import rooms
 from server.client import apply_update
 from server.domain.errors import DomainError
+from server.services.commands import Actor
 from server.services.errors import CommandError
+from server.services.tokens import hash_token
+from server.services.workshops import join_table
+from tests.live import eventually
 from tests.live_js import assert_live_js_agrees, case
 
 pytestmark = pytest.mark.asyncio
@@ -87,7 +93,12 @@ async def test_an_edit_is_committed_then_published_to_the_right_rooms(world):
         ("facilitator", "consensus.set_method", {"method": "coin"}, "invalid_payload"),
         ("facilitator", "consensus.confirm", {"items": [A, B, C, D, E]}, "invalid_state"),
         ("facilitator", "no.such.event", {}, "unknown_event"),
-        ("facilitator", "rankings.lock", {"locked": "yes"}, "invalid_payload"),  # JSON types only, no coercion
+        (
+            "facilitator",
+            "rankings.lock",
+            {"locked": "yes"},
+            "invalid_payload",
+        ),  # JSON types only, no coercion
         ("facilitator", "agenda.extend", {"seconds": "60"}, "invalid_payload"),
     ],
 )
@@ -289,7 +300,13 @@ async def test_moving_on_returns_the_projector_to_following_the_agenda(world):
     segments = (await world.snapshot(f))["agenda"]["segments"]
     assert (await world.run(f, "agenda.go_to", {"segment_id": segments[2]["id"]}))["ok"]
     snap = await world.snapshot(f)
-    assert snap["display"] == {"version": snap["version"], "mode": "auto", "table_id": None, "cell": None, "page": None}
+    assert snap["display"] == {
+        "version": snap["version"],
+        "mode": "auto",
+        "table_id": None,
+        "cell": None,
+        "page": None,
+    }
 
 
 async def test_refusals_leave_no_garbage_for_the_collector(world):
@@ -314,3 +331,66 @@ async def test_refusals_leave_no_garbage_for_the_collector(world):
         gc.garbage.clear()
         gc.enable()
     assert refusals_in_cycles == []
+
+
+async def _a_lock_waited_for(engine) -> bool:
+    async with engine.connect() as connection:
+        return (
+            await connection.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+        ).scalar_one() > 0
+
+
+async def _phone_with_its_token(world, table_index: int = 0) -> Actor:
+    """A participant as a connection knows it: with the hash of its token, checked at every command."""
+    async with world.sessions() as session:
+        joined = await join_table(session, world.join_code, {"table_id": world.table_ids[table_index]})
+    return Actor(
+        world.workshop_id,
+        "participant",
+        joined.participant_id,
+        joined.table_id,
+        credential_hash=hash_token(joined.participant_token),
+    )
+
+
+async def test_with_a_token_a_resent_command_is_applied_once_and_never_answers_another_sender(world):
+    phone, other = await _phone_with_its_token(world), await _phone_with_its_token(world)
+    payload = {"command_id": "abcdefgh-2", "base_revision": 0, "op": "add", "principle_id": A}
+    first = await world.run(phone, "ranking.edit", payload)
+    assert first["ok"], first
+    assert await world.run(phone, "ranking.edit", payload) == first
+    refused = await world.run(other, "ranking.edit", payload)
+    assert refused["error"]["code"] == "invalid_payload" and "command_id" in refused["error"]["message"]
+    assert (await world.snapshot(phone))["rankings"][world.table_ids[0]]["revision"] == 1
+
+
+async def test_a_command_that_waited_for_a_revocation_is_refused(world):
+    # On PostgreSQL the UPDATE that waited for the workshop's row lock sees other tables as they were when it
+    # started: the token must be read after the lock, by a statement that sees the revocation.
+    phone = await _phone_with_its_token(world)
+    engine = world.sessions.kw["bind"]
+    threads = sqlite_driver.threads_for(engine)
+    async with engine.connect() as holder:
+        await holder.execute(
+            sa.text("UPDATE workshop SET version = version + 1 WHERE id = :id"), {"id": world.workshop_id}
+        )
+        await holder.execute(
+            sa.text("UPDATE credential SET revoked = :yes WHERE token_hash = :hash"),
+            {"yes": True, "hash": phone.credential_hash},
+        )
+        edit = asyncio.ensure_future(
+            world.run(
+                phone,
+                "ranking.edit",
+                {"command_id": "abcdefgh-3", "base_revision": 0, "op": "add", "principle_id": A},
+            )
+        )
+        if threads is not None:  # SQLite: the turn went to the writer thread, which waits for the write lock
+            await eventually(lambda: threads.writes_given_way >= 1)
+        else:  # PostgreSQL: the edit waits for the workshop's row lock
+            await eventually(lambda: _a_lock_waited_for(engine))
+        assert not edit.done()
+        await holder.commit()
+    answer = await edit
+    assert answer["ok"] is False and answer["error"]["code"] == "unauthenticated", answer
+    assert (await world.snapshot(world.facilitator))["rankings"][world.table_ids[0]]["items"] == []
