@@ -42,7 +42,7 @@ T = TypeVar("T")
 _row_types: dict[int, tuple[Executable, type | None]] = {}
 
 
-def _row_type(statement: Executable) -> type | None:
+def row_type(statement: Executable) -> type | None:
     """A namedtuple of the columns the statement returns (selected, or RETURNING), or None for other DML."""
     found = _row_types.get(id(statement))
     if found is not None and found[0] is statement:
@@ -95,7 +95,7 @@ def _in_thread(session: Executor) -> Connection | None:
 
 
 def _rows(statement: Executable, result) -> tuple[list | None, int]:
-    row = _row_type(statement)
+    row = row_type(statement)
     if not result.returns_rows or row is None:
         return None, result.rowcount
     rows = [row(*r) for r in result]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError
-from sqlalchemy import bindparam, exists, false
+from sqlalchemy import bindparam, exists, false, true
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -89,6 +89,9 @@ class Context:
     now: float
     events: list[Event] = field(default_factory=list)
     changed: bool = False  # a change with nothing to publish still commits
+    # The row the command's ``ReadAhead`` read with the checks after the lock (PostgreSQL), or None: the handler
+    # reads it from here instead of running the statement again.
+    ahead: Any = None
 
     def emit(self, data: dict[str, Any], to: Iterable[str]) -> None:
         self.events.append(Event("update", data, tuple(to)))
@@ -142,6 +145,24 @@ Handler = Callable[[Context, Actor, Any], Awaitable[dict[str, Any] | None]]
 
 
 @dataclass(frozen=True)
+class ReadAhead:
+    """The one row a command's handler reads first, read on PostgreSQL by the statement that checks the token
+    and the command's record after the lock: one round trip fewer while the workshop's row lock is held.
+    ``statement`` is the handler's own (a SELECT of one row); ``params`` gives its parameters for this actor and
+    payload, or None where it cannot say (the handler then reads as usual)."""
+
+    statement: Any
+    params: Callable[[Actor, Any], dict[str, Any] | None]
+
+    @functools.cached_property
+    def with_checks(self):
+        """``_TOKEN_AND_RECORD`` and the statement's row (its columns NULL where there is none), in one."""
+        row = self.statement.subquery("ahead")
+        checks = _TOKEN_AND_RECORD.subquery("checks")
+        return select(*checks.c, *row.c).select_from(checks.outerjoin(row, true()))
+
+
+@dataclass(frozen=True)
 class CommandSpec:
     name: str
     roles: frozenset[str]
@@ -150,6 +171,7 @@ class CommandSpec:
     secret: tuple[str, ...] = ()  # result keys never stored for a resend (new tokens)
     keep_record: bool = True  # False when the command deletes the workshop the record would belong to
     statements_only: bool = False  # see ``command``
+    read_ahead: ReadAhead | None = None  # see ``ReadAhead``
 
 
 REGISTRY: dict[str, CommandSpec] = {}
@@ -164,6 +186,7 @@ def command(
     secret: Iterable[str] = (),
     keep_record: bool = True,
     statements_only: bool = False,
+    read_ahead: ReadAhead | None = None,
 ):
     """Register a command. ``roles`` are principals (``Actor.principal``); ``"facilitator"`` includes the
     co-facilitator unless ``owner_only``.
@@ -179,7 +202,7 @@ def command(
         if name in REGISTRY:
             raise RuntimeError(f"command {name!r} registered twice")
         REGISTRY[name] = CommandSpec(
-            name, frozenset(allowed), payload, handler, tuple(secret), keep_record, statements_only
+            name, frozenset(allowed), payload, handler, tuple(secret), keep_record, statements_only, read_ahead
         )
         return handler
 
@@ -320,7 +343,11 @@ class CommandBus:
 
     async def _transaction(self, session: statements.Executor, spec: CommandSpec, actor: Actor, payload: Payload):
         try:
-            workshop, record = await _lock_workshop(session, actor, payload.command_id)
+            ahead = spec.read_ahead
+            ahead_params = ahead.params(actor, payload) if ahead is not None else None
+            workshop, record, ahead_row = await _lock_workshop(
+                session, actor, payload.command_id, ahead if ahead_params is not None else None, ahead_params
+            )
             if not spec.statements_only:
                 # The ORM object the handler may change (flushed at the commit), read after the lock.
                 workshop = await session.get(Workshop, actor.workshop_id)
@@ -330,7 +357,7 @@ class CommandBus:
                     raise invalid_payload("command_id: already used for another command; make a new one.")
                 await statements.rollback(session)
                 return record.response, []
-            ctx = Context(session, workshop, workshop.version, self.clock())
+            ctx = Context(session, workshop, workshop.version, self.clock(), ahead=ahead_row)
             try:
                 result = ok(await spec.handler(ctx, actor, payload))
             except Conflict as exc:
@@ -481,11 +508,17 @@ def _update_workshop(names: tuple[str, ...]):
     )
 
 
-async def _lock_workshop(session: statements.Executor, actor: Actor, command_id: str | None):
+async def _lock_workshop(
+    session: statements.Executor,
+    actor: Actor,
+    command_id: str | None,
+    ahead: ReadAhead | None = None,
+    ahead_params: dict[str, Any] | None = None,
+):
     """Bump the workshop's version (the row lock that orders writers) and check that the actor's token still
     works as seen after the lock (a command that waited for a revocation is refused). The answer: the locked row,
-    read-only, and the record of this command if it was applied before (its ``response``, ``actor``, ``event``),
-    else None."""
+    read-only; the record of this command if it was applied before (its ``response``, ``actor``, ``event``), else
+    None; and the row ``ahead`` read (on PostgreSQL, with the checks), else None."""
     record_key = {"workshop_id": actor.workshop_id, "command_id": command_id}
     sqlite = statements.dialect_name(session) == "sqlite"
     if actor.credential_hash is not None and sqlite:
@@ -500,7 +533,7 @@ async def _lock_workshop(session: statements.Executor, actor: Actor, command_id:
             if await statements.first(session, _WORKSHOP_EXISTS, {"workshop_id": actor.workshop_id}) is None:
                 raise not_found("The workshop")
             raise unauthenticated()
-        return workshop, await statements.first(session, _FIND_RECORD, record_key) if command_id else None
+        return workshop, await statements.first(session, _FIND_RECORD, record_key) if command_id else None, None
     # PostgreSQL: an UPDATE that waited for the row lock re-checks the workshop row only and sees other tables
     # as they were when it started, so the token is read by the next statement, which sees the revocation.
     workshop = await statements.first(session, _BUMP_VERSION, {"workshop_id": actor.workshop_id})
@@ -508,9 +541,20 @@ async def _lock_workshop(session: statements.Executor, actor: Actor, command_id:
         raise not_found("The workshop")
     if actor.credential_hash is None or command_id is None:
         await check_credential(session, actor)
-        return workshop, await statements.first(session, _FIND_RECORD, record_key) if command_id else None
-    # The token and the command's record in one statement (one round trip fewer for nearly every command).
-    found = await statements.first(session, _TOKEN_AND_RECORD, {**record_key, "token_hash": actor.credential_hash})
+        return workshop, await statements.first(session, _FIND_RECORD, record_key) if command_id else None, None
+    # The token, the command's record and the row read ahead in one statement (one or two round trips fewer
+    # for nearly every command, while the lock is held).
+    params = {**record_key, "token_hash": actor.credential_hash}
+    if ahead is not None:
+        if any(params.get(name, value) != value for name, value in ahead_params.items()):
+            raise ValueError(f"read_ahead: a parameter of {ahead.statement!r} clashes with the checks'")
+        params |= ahead_params
+    found = await statements.first(session, ahead.with_checks if ahead is not None else _TOKEN_AND_RECORD, params)
     if found.credential_workshop_id != actor.workshop_id or found.revoked:  # no such token: both None
         raise unauthenticated()
-    return workshop, found if found.response is not None else None
+    ahead_row = None
+    if ahead is not None:
+        columns = found[len(_TOKEN_AND_RECORD.selected_columns) :]
+        if any(value is not None for value in columns):
+            ahead_row = statements.row_type(ahead.statement)(*columns)
+    return workshop, found if found.response is not None else None, ahead_row

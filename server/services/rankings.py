@@ -12,7 +12,7 @@ from ..broadcast import rooms
 from ..domain import ranking as rules
 from ..domain.errors import Conflict
 from ..models import Ranking, WorkshopTable
-from .commands import Actor, Context, Payload, command
+from .commands import Actor, Context, Payload, ReadAhead, command
 from .consensus import publish_consensus
 from .errors import CommandError, forbidden, invalid_payload, not_found
 from .sections import ranking_section, workshop_section
@@ -103,8 +103,20 @@ _WRITE_RANKING = (
 )
 
 
+def _own_table(actor: Actor, _payload) -> dict | None:
+    """A phone's ranking commands are about its own table's ranking: read it ahead (``commands.ReadAhead``)."""
+    if actor.role != "participant" or actor.table_id is None:
+        return None
+    return {"table_id": actor.table_id, "workshop_id": actor.workshop_id}
+
+
+_OWN_RANKING = ReadAhead(_READ_RANKING, _own_table)
+
+
 async def _ranking_for(ctx: Context, table_id: str):
     """The ranking row as stored: a read-only row of ``Ranking``'s columns (``statements``)."""
+    if ctx.ahead is not None and ctx.ahead.table_id == table_id:
+        return ctx.ahead
     row = await statements.first(
         ctx.session, _READ_RANKING, {"table_id": table_id, "workshop_id": ctx.workshop.id}
     )
@@ -164,7 +176,13 @@ async def _store(ctx: Context, row, new: rules.Ranking):
     return stored
 
 
-@command("ranking.edit", roles={"participant", "facilitator"}, payload=EditRanking, statements_only=True)
+@command(
+    "ranking.edit",
+    roles={"participant", "facilitator"},
+    payload=EditRanking,
+    statements_only=True,
+    read_ahead=_OWN_RANKING,
+)
 async def edit_ranking(ctx: Context, actor: Actor, p: EditRanking):
     table_id = await target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
@@ -194,7 +212,11 @@ def _check_revision(row, base_revision: int) -> None:
 
 
 @command(
-    "ranking.agree", roles={"participant", "facilitator"}, payload=AgreeRanking, statements_only=True
+    "ranking.agree",
+    roles={"participant", "facilitator"},
+    payload=AgreeRanking,
+    statements_only=True,
+    read_ahead=_OWN_RANKING,
 )
 async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
     table_id = await target_table(ctx, actor, p.table_id)
@@ -211,7 +233,11 @@ async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
 
 
 @command(
-    "ranking.reopen", roles={"participant", "facilitator"}, payload=ReopenRanking, statements_only=True
+    "ranking.reopen",
+    roles={"participant", "facilitator"},
+    payload=ReopenRanking,
+    statements_only=True,
+    read_ahead=_OWN_RANKING,
 )
 async def reopen_ranking(ctx: Context, actor: Actor, p: ReopenRanking):
     table_id = await target_table(ctx, actor, p.table_id)

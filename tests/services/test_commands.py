@@ -9,7 +9,7 @@ import gc
 import pytest
 import sqlalchemy as sa
 
-from server import sqlite_driver
+from server import prepared, sqlite_driver
 from server.broadcast import rooms
 from server.client import apply_update
 from server.domain.errors import DomainError
@@ -394,3 +394,56 @@ async def test_a_command_that_waited_for_a_revocation_is_refused(world):
     answer = await edit
     assert answer["ok"] is False and answer["error"]["code"] == "unauthenticated", answer
     assert (await world.snapshot(world.facilitator))["rankings"][world.table_ids[0]]["items"] == []
+
+
+async def test_phones_with_tokens_edit_agree_and_reopen_and_updates_rebuild_the_snapshot(world):
+    # On PostgreSQL a phone's ranking commands read their table's ranking with the checks after the lock
+    # (commands.ReadAhead): what they change and send must be what a fresh read shows.
+    phones = [await _phone_with_its_token(world, 0), await _phone_with_its_token(world, 0)]
+    other_table = await _phone_with_its_token(world, 1)
+    viewers = {"facilitator": world.facilitator, "phone": phones[0], "other table": other_table}
+    start = {name: await world.snapshot(actor) for name, actor in viewers.items()}
+    world.broadcaster.take()
+    for n, pid in enumerate([A, B, C, D, E]):
+        ack = await world.run(
+            phones[n % 2],
+            "ranking.edit",
+            {"command_id": f"edit-{n:04d}", "base_revision": n, "op": "add", "principle_id": pid},
+        )
+        assert ack["ok"] and ack["ranking"]["revision"] == n + 1, ack
+    # Sent against the list as it was at the start: applied to the list as stored.
+    stale = await world.run(
+        phones[0],
+        "ranking.edit",
+        {"command_id": "edit-stale", "base_revision": 0, "op": "move", "principle_id": E, "to_index": 0},
+    )
+    assert stale["ok"] and stale["rebased"] and stale["ranking"]["items"] == [E, A, B, C, D], stale
+    agreed = await world.run(phones[1], "ranking.agree", {"command_id": "agree-0001", "base_revision": 6})
+    assert agreed["ok"] and agreed["ranking"]["agreed"], agreed
+    reopened = await world.run(phones[0], "ranking.reopen", {"command_id": "reopen-001", "base_revision": 6})
+    assert reopened["ok"] and not reopened["ranking"]["agreed"], reopened
+    assert (
+        await world.run(
+            other_table,
+            "ranking.edit",
+            {"command_id": "edit-other", "base_revision": 0, "op": "add", "principle_id": F},
+        )
+    )["ok"]
+    ranking = (await world.snapshot(world.facilitator))["rankings"]
+    assert ranking[world.table_ids[0]]["items"] == [E, A, B, C, D]
+    assert ranking[world.table_ids[1]]["items"] == [F]
+    await world.assert_updates_rebuild_snapshots(viewers, start, world.broadcaster.take())
+
+
+async def test_a_phones_edit_reads_its_ranking_once_and_on_postgresql_with_the_checks(world, monkeypatch):
+    # On PostgreSQL one statement after the lock reads the token, the record and the table's ranking
+    # (commands.ReadAhead); SQLite checks the token in the version's bump and reads the ranking by itself.
+    phone = await _phone_with_its_token(world)
+    seen: list[str] = []
+    monkeypatch.setattr(prepared, "statement_listeners", [seen.append])
+    payload = {"command_id": "edit-ahead", "base_revision": 0, "op": "add", "principle_id": A}
+    assert (await world.run(phone, "ranking.edit", payload))["ok"]
+    ranking_reads = [sql for sql in seen if sql.startswith("SELECT") and "FROM ranking" in sql]
+    assert len(ranking_reads) == 1, seen
+    with_the_checks = "credential" in ranking_reads[0]
+    assert with_the_checks == (world.sessions.kw["bind"].dialect.name == "postgresql"), ranking_reads
