@@ -113,6 +113,13 @@ def _own_table(actor: Actor, _payload) -> dict | None:
 _OWN_RANKING = ReadAhead(_READ_RANKING, _own_table)
 
 
+def _ranking_command(name: str, payload: type[Payload]):
+    """A table's ranking command: phones (their own table) and facilitators (any), statements only."""
+    return command(
+        name, roles={"participant", "facilitator"}, payload=payload, statements_only=True, read_ahead=_OWN_RANKING
+    )
+
+
 async def _ranking_for(ctx: Context, table_id: str):
     """The ranking row as stored: a read-only row of ``Ranking``'s columns (``statements``)."""
     if ctx.ahead is not None and ctx.ahead.table_id == table_id:
@@ -176,13 +183,7 @@ async def _store(ctx: Context, row, new: rules.Ranking):
     return stored
 
 
-@command(
-    "ranking.edit",
-    roles={"participant", "facilitator"},
-    payload=EditRanking,
-    statements_only=True,
-    read_ahead=_OWN_RANKING,
-)
+@_ranking_command("ranking.edit", EditRanking)
 async def edit_ranking(ctx: Context, actor: Actor, p: EditRanking):
     table_id = await target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
@@ -211,13 +212,7 @@ def _check_revision(row, base_revision: int) -> None:
         )
 
 
-@command(
-    "ranking.agree",
-    roles={"participant", "facilitator"},
-    payload=AgreeRanking,
-    statements_only=True,
-    read_ahead=_OWN_RANKING,
-)
+@_ranking_command("ranking.agree", AgreeRanking)
 async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
     table_id = await target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
@@ -232,13 +227,7 @@ async def agree_ranking(ctx: Context, actor: Actor, p: AgreeRanking):
     return {"ranking": ranking_section(row)}
 
 
-@command(
-    "ranking.reopen",
-    roles={"participant", "facilitator"},
-    payload=ReopenRanking,
-    statements_only=True,
-    read_ahead=_OWN_RANKING,
-)
+@_ranking_command("ranking.reopen", ReopenRanking)
 async def reopen_ranking(ctx: Context, actor: Actor, p: ReopenRanking):
     table_id = await target_table(ctx, actor, p.table_id)
     _refuse_when_locked(ctx)
