@@ -145,7 +145,9 @@ def _as_domain(r) -> rules.Ranking:
     return rules.Ranking(items=tuple(r.items), revision=r.revision, agreed=r.agreed)
 
 
-async def _store(ctx: Context, row, new: rules.Ranking):
+async def _store(ctx: Context, row, new: rules.Ranking, *, last: bool = False):
+    """Write the ranking. ``last``: the handler reads nothing more after it (an edit), so it may go with the
+    command's record (``Context.write_last``); agreeing and reopening read every ranking back for the tally."""
     if new.agreed:
         agreed_at = row.agreed_at if row.agreed else ctx.now
     else:
@@ -158,20 +160,20 @@ async def _store(ctx: Context, row, new: rules.Ranking):
         updated_at=ctx.now,
         version=ctx.version,
     )
-    await statements.execute(
-        ctx.session,
-        _WRITE_RANKING,
-        {
-            "row_table_id": row.table_id,
-            "new_items": stored.items,
-            "new_revision": stored.revision,
-            "new_agreed": stored.agreed,
-            "new_agreed_at": stored.agreed_at,
-            "new_updated_at": stored.updated_at,
-            "new_version": stored.version,
-        },
-    )
-    ctx.mark_changed()
+    values = {
+        "row_table_id": row.table_id,
+        "new_items": stored.items,
+        "new_revision": stored.revision,
+        "new_agreed": stored.agreed,
+        "new_agreed_at": stored.agreed_at,
+        "new_updated_at": stored.updated_at,
+        "new_version": stored.version,
+    }
+    if last:
+        ctx.write_last(_WRITE_RANKING, values)
+    else:
+        await statements.execute(ctx.session, _WRITE_RANKING, values)
+        ctx.mark_changed()
     ctx.emit(
         {"type": "ranking", "version": ctx.version, "ranking": ranking_section(stored)},
         [
@@ -198,7 +200,7 @@ async def edit_ranking(ctx: Context, actor: Actor, p: EditRanking):
             "conflict", exc.message, status=409, extra={"ranking": ranking_section(row)}
         ) from None
     if outcome.changed:
-        row = await _store(ctx, row, outcome.ranking)
+        row = await _store(ctx, row, outcome.ranking, last=True)
     return {"ranking": ranking_section(row), "changed": outcome.changed, "rebased": outcome.rebased}
 
 

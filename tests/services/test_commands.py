@@ -435,9 +435,12 @@ async def test_phones_with_tokens_edit_agree_and_reopen_and_updates_rebuild_the_
     await world.assert_updates_rebuild_snapshots(viewers, start, world.broadcaster.take())
 
 
-async def test_a_phones_edit_reads_its_ranking_once_and_on_postgresql_with_the_checks(world, monkeypatch):
+async def test_a_phones_edit_on_postgresql_reads_with_the_checks_and_writes_with_the_record(
+    world, monkeypatch
+):
     # On PostgreSQL one statement after the lock reads the token, the record and the table's ranking
-    # (commands.ReadAhead); SQLite checks the token in the version's bump and reads the ranking by itself.
+    # (commands.ReadAhead), and one writes the ranking and the command's record (Context.write_last): a bump,
+    # a read, a write. SQLite checks the token in the version's bump and runs each by itself.
     phone = await _phone_with_its_token(world)
     seen: list[str] = []
     monkeypatch.setattr(prepared, "statement_listeners", [seen.append])
@@ -445,5 +448,11 @@ async def test_a_phones_edit_reads_its_ranking_once_and_on_postgresql_with_the_c
     assert (await world.run(phone, "ranking.edit", payload))["ok"]
     ranking_reads = [sql for sql in seen if sql.startswith("SELECT") and "FROM ranking" in sql]
     assert len(ranking_reads) == 1, seen
-    with_the_checks = "credential" in ranking_reads[0]
-    assert with_the_checks == (world.sessions.kw["bind"].dialect.name == "postgresql"), ranking_reads
+    postgresql = world.sessions.kw["bind"].dialect.name == "postgresql"
+    assert ("credential" in ranking_reads[0]) == postgresql, ranking_reads
+    writes = [sql for sql in seen if "UPDATE ranking" in sql or "INSERT INTO command_record" in sql]
+    assert len(writes) == (1 if postgresql else 2), writes
+    assert (await world.run(phone, "ranking.edit", payload))["ranking"]["items"] == [A]  # the record, kept
+    assert (await world.snapshot(phone))["rankings"][world.table_ids[0]]["items"] == [
+        A
+    ]  # the ranking, written
