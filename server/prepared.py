@@ -37,8 +37,13 @@ class Prepared:
 
     def __init__(self, statement: Executable, dialect) -> None:
         compiled = statement.compile(dialect=dialect)
+        # Each parameter's name in the SQL (an anonymous one's key is not its name there), read off the public
+        # ``construct_params`` with each parameter given its own key as a marker.
+        markers = {key: key for key in compiled.binds}  # the compiler attribute (module docstring)
+        name_in_sql = {marker: name for name, marker in compiled.construct_params(markers).items()}
         binds = []
-        for name, bind in compiled.binds.items():  # the compiler attribute (module docstring)
+        for key, name in name_in_sql.items():
+            bind = compiled.binds[key]
             if bind.expanding:
                 raise ValueError("prepared: expanding parameters (IN lists) are not supported")
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -50,8 +55,12 @@ class Prepared:
         self.sql = compiled.string
         self.binds = tuple(binds)
         # The parameters' names in the order of the SQL's placeholders ($1, $2...), or None where they are named:
-        # read off the public expanded state, with each parameter given its own key as a marker.
-        self.positions = _positions(compiled) if dialect.positional else None
+        # read off the public expanded state, with the same markers.
+        self.positions = (
+            tuple(name_in_sql[m] for m in compiled.construct_expanded_state(markers).positional_parameters)
+            if dialect.positional
+            else None
+        )
         self.columns = tuple(columns)
         self.row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
         # How each column's values are converted; some of asyncpg's need the column's type as PostgreSQL reports
@@ -83,14 +92,6 @@ class Prepared:
         if not any(results):
             return [row(*r) for r in fetched]
         return [row(*[v if p is None else p(v) for p, v in zip(results, r, strict=True)]) for r in fetched]
-
-
-def _positions(compiled) -> tuple[str, ...]:
-    markers = {key: key for key in compiled.binds}
-    name_of = {marker: name for name, marker in compiled.construct_params(markers).items()}
-    return tuple(
-        name_of[marker] for marker in compiled.construct_expanded_state(markers).positional_parameters
-    )
 
 
 _prepared: dict[tuple[int, str, str], tuple[Executable, Prepared]] = {}

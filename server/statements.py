@@ -3,11 +3,12 @@ synchronous call, on the event loop (or in one trip to one of SQLite's threads w
 
 SQLAlchemy's async execution costs a greenlet switch and, on SQLite, several trips to aiosqlite's thread per
 statement; a ranking edit runs five, and edits are most of what a room sends. Here every function takes an
-``Executor``: an ORM session, a bare async connection (cheaper to open where no ORM object is needed), or, in
-SQLite's threads, a synchronous ``Connection``. Statements are built once by the callers. On the event loop
-SQLAlchemy runs them (``AsyncConnection.execute``); in SQLite's threads they are compiled once and run on the
-connection's sqlite3 connection (``sqlite_driver.prepare``/``run``: no expanding ``IN`` parameters there).
-Either way parameters and rows are converted by the columns' own types, rows come back as namedtuples of the
+``Executor``: an ORM session, a bare async connection (cheaper to open where no ORM object is needed), on SQLite
+a synchronous ``Connection``, or on PostgreSQL a ``pg_driver.Connection`` (``connect``, ``read``). Statements are
+built once by the callers. For a session or an async connection SQLAlchemy runs them
+(``AsyncConnection.execute``); on SQLite's synchronous connections and on asyncpg's own they are compiled once
+and run on the driver's connection (``server.prepared``: no expanding ``IN`` parameters there). Either way
+parameters and rows are converted by the columns' own types, rows come back as namedtuples of the
 statement's columns (``_replace`` works on them), and the same tests (on SQLite and PostgreSQL) cover every
 road.
 

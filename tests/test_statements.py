@@ -1,6 +1,7 @@
 """server.statements: prebuilt statements on a session's connection; whole transactions in SQLite's threads.
 
-Runs on SQLite (the short road) and PostgreSQL (SQLAlchemy's own), which must answer alike.
+Runs on SQLite (the short road) and PostgreSQL (SQLAlchemy's own road for an ORM session; asyncpg's own,
+server.pg_driver, for ``statements.connect`` and ``read``), which must answer alike.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from server import prepared, sqlite_driver, statements
+from server import pg_driver, prepared, sqlite_driver, statements
 from server.db import make_engine, make_session_factory
 from server.settings import Settings
 from tests.live import eventually
@@ -112,6 +113,37 @@ async def test_database_errors_are_sqlalchemys_as_on_every_other_road(sessions):
 async def twice(session):
     await statements.execute(session, INSERT, row("two"))
     await statements.execute(session, INSERT, row("two"))
+
+
+SET_NOTE = things.update().where(things.c.id == ID).values(note=sa.literal({"set": [1, "a"]}, sa.JSON))
+BUMPED_BY_ONE = things.update().where(things.c.id == ID).values(version=things.c.version + 1).returning(things.c.version)
+
+
+async def _set_note_and_bump(connection) -> tuple[int, int]:
+    noted = await statements.execute(connection, SET_NOTE, {"thing_id": "one"})
+    bumped = await statements.first(connection, BUMPED_BY_ONE, {"thing_id": "one"})
+    await statements.commit(connection)
+    return noted, bumped.version
+
+
+async def test_values_written_in_the_statement_itself_on_the_drivers_own_roads(sessions):
+    # A JSON value in the statement (an anonymous parameter whose name in the SQL is not its key) is serialised
+    # by its type, and an anonymous number goes in its place, on sqlite3 and on asyncpg alike.
+    async with sessions() as session:
+        await statements.execute(session, INSERT, row("one"))
+        await statements.commit(session)
+    engine = sessions.kw["bind"]
+    if sqlite_driver.threads_for(engine) is not None:
+        async with sessions() as session:
+            answer = await statements.in_database_thread(session, _set_note_and_bump, session)
+    else:
+        async with statements.connect(engine) as connection:
+            assert isinstance(connection, pg_driver.Connection)
+            answer = await _set_note_and_bump(connection)
+    assert answer == (1, 2)
+    async with sessions() as session:
+        stored = await statements.first(session, READ, {"thing_id": "one"})
+    assert stored.note == {"set": [1, "a"]} and stored.version == 2
 
 
 async def test_a_missing_parameter_is_an_error_not_a_null(sessions):
