@@ -109,8 +109,10 @@ class Connection:
             kind = sa_exc.IntegrityError
         elif isinstance(exc, asyncpg.SyntaxOrAccessError):
             kind = sa_exc.ProgrammingError
-        elif closed or isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)):
+        elif closed or isinstance(exc, (asyncpg.PostgresConnectionError, OSError)):
             kind = sa_exc.OperationalError
+        elif isinstance(exc, asyncpg.InterfaceError):  # e.g. a value of the wrong type: a bug, not an outage
+            kind = sa_exc.InterfaceError
         else:
             kind = sa_exc.DBAPIError
         return kind(sql, None, DriverError(exc), hide_parameters=True, connection_invalidated=closed)

@@ -96,6 +96,20 @@ async def test_errors_are_sqlalchemys_and_never_carry_the_values(engine):
         await statements.rollback(connection)
         with pytest.raises(sa.exc.InvalidRequestError, match="new_done"):  # a missing value is an error, not a NULL
             await statements.execute(connection, MARK, {"thing_id": "one"})
+        with pytest.raises(sa.exc.DBAPIError) as wrong_type:  # asyncpg refuses it before sending anything
+            await statements.execute(connection, INSERT, row("two", version="not a number"))
+        assert not is_database_outage(wrong_type.value)  # a bug to report, not an outage to resend through
+        await statements.rollback(connection)
+        # Two statements at once on one connection: asyncpg refuses the second (a bug in the caller, not an outage).
+        busy = await asyncio.gather(
+            statements.first(connection, SLEEP, {"seconds": 0.2}),
+            statements.first(connection, READ, {"thing_id": "one"}),
+            return_exceptions=True,
+        )
+        refused = [answer for answer in busy if isinstance(answer, Exception)]
+        assert len(refused) == 1 and isinstance(refused[0], sa.exc.InterfaceError), busy
+        assert not is_database_outage(refused[0])
+        await statements.rollback(connection)
         with pytest.raises(ValueError, match="expanding"):
             await statements.all_rows(
                 connection, sa.select(things.c.id).where(things.c.id.in_(["a", "b"])), {}
