@@ -109,7 +109,7 @@ $(LOWEST_VENV)/.installed-stamp: pyproject.toml $(LOWEST)
 # defusedxml. The test tools' bounds too: the tally's property tests (hypothesis), one Chromium test (playwright)
 # and the lint (ruff). Left out: the rest of the pure domain logic and of the browser tests (no other library
 # calls), and the long multi-process cluster, fuzz and limit tests.
-LOWEST_TESTS ?= tests/test_startup_imports.py tests/test_sqlite_driver.py tests/test_statements.py tests/test_db.py \
+LOWEST_TESTS ?= tests/test_startup_imports.py tests/test_sqlite_driver.py tests/test_statements.py tests/test_db.py tests/test_pg_driver.py \
   tests/services/test_commands.py tests/services/test_locks.py tests/services/test_database_errors.py \
   tests/scaleout/test_migrations.py \
   tests/realtime/test_access_live.py tests/realtime/test_token_rechecks.py tests/realtime/test_public_api.py \
