@@ -72,20 +72,28 @@ def test_a_serving_process_gives_free_memory_back_every_so_often_unless_told_not
 
 # The lifespan starts the hand-backs at the configured interval (counted, not made: the count is what is tested).
 TRIMMING = """
-import json, os, time
+import json, os, threading
 os.environ["MEMORY_TRIM_INTERVAL"] = "0.05"
 from server import process_tuning
 calls = []
-process_tuning.release_free_memory = lambda: calls.append(1) or True
+twice = threading.Event()
+
+
+def count_a_call():
+    calls.append(1)
+    if len(calls) >= 2:
+        twice.set()
+    return True
+
+
+process_tuning.release_free_memory = count_a_call
 from starlette.testclient import TestClient
 from server.app import create_app
 from server.db import migrate
 from server.settings import Settings
 migrate(Settings.from_env())
-with TestClient(create_app()):  # the app's loop runs in another thread: wait here for its calls
-    deadline = time.monotonic() + 60
-    while len(calls) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+with TestClient(create_app()):  # the app's loop runs in another thread: wait here for its second call
+    twice.wait(60)
 print(json.dumps({"calls": len(calls)}))
 """
 

@@ -553,8 +553,7 @@ async def _lock_workshop(
     read-only; the record of this command if it was applied before (its ``response``, ``actor``, ``event``), else
     None; and the row ``ahead`` read (on PostgreSQL, with the checks), else None."""
     record_key = {"workshop_id": actor.workshop_id, "command_id": command_id}
-    sqlite = statements.dialect_name(session) == "sqlite"
-    if actor.credential_hash is not None and sqlite:
+    if actor.credential_hash is not None and statements.dialect_name(session) == "sqlite":
         # Writers take turns before their first statement, so one statement sees every commit: one round trip.
         workshop = await statements.first(
             session,
@@ -566,15 +565,21 @@ async def _lock_workshop(
             if await statements.first(session, _WORKSHOP_EXISTS, {"workshop_id": actor.workshop_id}) is None:
                 raise not_found("The workshop")
             raise unauthenticated()
-        return workshop, await statements.first(session, _FIND_RECORD, record_key) if command_id else None, None
-    # PostgreSQL: an UPDATE that waited for the row lock re-checks the workshop row only and sees other tables
-    # as they were when it started, so the token is read by the next statement, which sees the revocation.
-    workshop = await statements.first(session, _BUMP_VERSION, {"workshop_id": actor.workshop_id})
-    if workshop is None:
-        raise not_found("The workshop")
-    if actor.credential_hash is None or command_id is None:
+    else:
+        # PostgreSQL: an UPDATE that waited for the row lock re-checks the workshop row only and sees other
+        # tables as they were when it started, so the token is read by a later statement, which sees the
+        # revocation.
+        workshop = await statements.first(session, _BUMP_VERSION, {"workshop_id": actor.workshop_id})
+        if workshop is None:
+            raise not_found("The workshop")
+        if actor.credential_hash is not None and command_id is not None:  # nearly every command
+            return await _checks_after_the_lock(session, actor, workshop, record_key, ahead, ahead_params)
         await check_credential(session, actor)
-        return workshop, await statements.first(session, _FIND_RECORD, record_key) if command_id else None, None
+    return workshop, await statements.first(session, _FIND_RECORD, record_key) if command_id else None, None
+
+
+async def _checks_after_the_lock(session, actor: Actor, workshop, record_key, ahead, ahead_params):
+    """PostgreSQL, after the lock: ``_lock_workshop``'s checks and its answer, in one statement."""
     # The token, the command's record and the row read ahead in one statement (one or two round trips fewer
     # for nearly every command, while the lock is held).
     params = {**record_key, "token_hash": actor.credential_hash}
